@@ -1,0 +1,132 @@
+"""Fixtures: real IMAP servers (pymap in-process, Dovecot when installed), a real SMTP server
+(aiosmtpd), and the environment a ``triage`` command reads."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import imapclient
+import pytest
+from servers import DovecotServer, dovecot_binary
+
+from triage.local_servers import PymapServer, SmtpSink
+
+DATA = Path(__file__).parent / "data"
+MAIL = DATA / "mail"
+USER_FROM = "Jordan Avery <jordan@example.net>"
+
+
+@dataclass
+class ImapAccount:
+    """One mailbox on a running server, with an independent client for setting up and checking."""
+
+    kind: str
+    host: str
+    port: int
+    user: str
+    password: str
+
+    def client(self) -> imapclient.IMAPClient:
+        client = imapclient.IMAPClient(self.host, self.port, ssl=False, timeout=10)
+        client.login(self.user, self.password)
+        return client
+
+    def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        client = self.client()
+        try:
+            client.append(folder, raw, flags=())
+        finally:
+            client.logout()
+
+    def flags(self, folder: str = "INBOX") -> dict[int, tuple[bytes, ...]]:
+        client = self.client()
+        try:
+            client.select_folder(folder, readonly=True)
+            uids = client.search("ALL")
+            return {uid: d[b"FLAGS"] for uid, d in client.fetch(uids, ["FLAGS"]).items()}
+        finally:
+            client.logout()
+
+    def messages(self, folder: str) -> list[bytes]:
+        client = self.client()
+        try:
+            client.select_folder(folder, readonly=True)
+            data = client.fetch(client.search("ALL"), ["BODY.PEEK[]"])
+            return [d[b"BODY[]"] for _, d in sorted(data.items())]
+        finally:
+            client.logout()
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    if dovecot_binary() is None:
+        if os.environ.get("TEST_REQUIRE_DOVECOT"):
+            pytest.fail("dovecot is required here (TEST_REQUIRE_DOVECOT) but not installed")
+        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
+    directory = Path(tempfile.mkdtemp(prefix="triage-dovecot-"))
+    directory.chmod(0o755)  # the mail user (nobody) must reach its maildir below
+    server = DovecotServer(directory).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+_users = itertools.count(1)
+
+
+@pytest.fixture(params=["pymap", "dovecot"])
+def imap(request: pytest.FixtureRequest) -> Iterator[ImapAccount]:
+    """A fresh, empty mailbox (with a Sent folder) on each IMAP server."""
+    if request.param == "pymap":
+        with PymapServer(user="jordan", password="s3cret-Pa55") as server:
+            account = ImapAccount("pymap", server.host, server.port, server.user, server.password)
+            client = account.client()
+            client.create_folder("Sent")
+            client.logout()
+            yield account
+        return
+    server: DovecotServer = request.getfixturevalue("dovecot")
+    user = f"user{next(_users)}"
+    with (server.dir / "users").open("a") as users:
+        users.write(f"{user}:{{PLAIN}}{server.password}\n")
+    yield ImapAccount("dovecot", server.host, server.port, user, server.password)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def triage_env(
+    imap: ImapAccount, smtp: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """The environment of a configured ``triage``, pointed at the test servers."""
+    for name in list(os.environ):
+        if name.startswith("TRIAGE_"):
+            monkeypatch.delenv(name)
+    env = {
+        "TRIAGE_IMAP_HOST": imap.host,
+        "TRIAGE_IMAP_PORT": str(imap.port),
+        "TRIAGE_IMAP_USER": imap.user,
+        "TRIAGE_IMAP_PASSWORD": imap.password,
+        "TRIAGE_IMAP_SECURITY": "none",
+        "TRIAGE_SMTP_HOST": smtp.host,
+        "TRIAGE_SMTP_PORT": str(smtp.port),
+        "TRIAGE_SMTP_SECURITY": "none",
+        "TRIAGE_FROM": USER_FROM,
+        "TRIAGE_DB_PATH": str(tmp_path / "queue.sqlite3"),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)  # no stray ./.env
+    return env

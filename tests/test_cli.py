@@ -1,0 +1,137 @@
+"""The command line's stable interface: exit codes, JSON shapes, messages."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import MAIL, ImapAccount
+
+from triage.cli import main
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert main(["queue", "frobnicate"]) == 2
+    assert main(["queue", "list", "--state", "bogus"]) == 2
+    assert "unknown state" in capsys.readouterr().err
+
+
+def test_config_errors_exit_1_listing_every_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("TRIAGE_"):
+            monkeypatch.delenv(name)
+    env_file = tmp_path / "bad.env"
+    env_file.write_text("TRIAGE_IMAP_PORT=abc\nTRIAGE_POLL_SECONDS=1\n")
+    assert main(["--env-file", str(env_file), "run", "--once"]) == 1
+    err = capsys.readouterr().err
+    for name in ("TRIAGE_IMAP_HOST", "TRIAGE_IMAP_PORT", "TRIAGE_POLL_SECONDS", "TRIAGE_FROM"):
+        assert name in err
+
+
+def test_classify_json_lines_keep_their_interface(capsys: pytest.CaptureFixture[str]) -> None:
+    files = [str(MAIL / "invite_plain.eml"), str(MAIL / "list_alert.eml")]
+    assert main(["classify", "--json", *files]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["file"] for r in rows] == files
+    assert rows[0]["is_invite"] is True and rows[0]["label"] == "invite"
+    assert rows[1]["is_invite"] is False
+    assert all(0.0 <= r["score"] <= 1.0 for r in rows)
+
+
+def test_classify_reads_stdin_and_reports_unreadable_files(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class _Stdin:
+        buffer = __import__("io").BytesIO((MAIL / "invite_plain.eml").read_bytes())
+
+    monkeypatch.setattr(sys, "stdin", _Stdin)
+    assert main(["classify", "-", "/nonexistent.eml"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("-: invite")
+    assert "cannot read /nonexistent.eml" in captured.err
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+@pytest.mark.usefixtures("triage_env")
+def test_queue_json_shape(imap: ImapAccount, capsys: pytest.CaptureFixture[str]) -> None:
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    assert main(["run", "--once"]) == 0
+    capsys.readouterr()
+    assert main(["queue", "list", "--json"]) == 0
+    [item] = json.loads(capsys.readouterr().out)
+    for key in ("id", "state", "message_id", "from", "subject", "label", "score", "reply"):
+        assert key in item
+    assert set(item["reply"]) >= {"to", "subject", "in_reply_to", "references", "body"}
+    assert main(["queue", "show", str(item["id"])]) == 0
+    shown = capsys.readouterr().out
+    assert "Draft reply:" in shown and "History:" in shown and "detected as invite" in shown
+
+
+@pytest.mark.usefixtures("triage_env")
+def test_secrets_never_reach_the_logs(
+    imap: ImapAccount, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    caplog.set_level(logging.DEBUG)
+    assert main(["-v", "run", "--once"]) == 0
+    monkeypatch.setenv("TRIAGE_IMAP_PASSWORD", "wrong-" + imap.password)
+    assert main(["-v", "run", "--once"]) == 1
+    captured = capsys.readouterr()
+    # pymap runs in this process as the *server*; its own debug log of LOGIN is not triage's.
+    client_side = [r.getMessage() for r in caplog.records if not r.name.startswith("pymap")]
+    assert any("LOGIN" in line for line in client_side)  # the login was logged, redacted
+    everything = "\n".join(client_side) + captured.out + captured.err
+    assert "logging in" in captured.err
+    assert imap.password not in everything
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+def test_edit_uses_the_editor(
+    triage_env: dict[str, str], imap: ImapAccount, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    assert main(["run", "--once"]) == 0
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nprintf 'Hi Ravi,\\n\\nTuesday works.\\n' > \"$1\"\n")
+    editor.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(editor))
+    assert main(["queue", "edit", "1"]) == 0
+    capsys.readouterr()
+    assert main(["queue", "show", "--json", "1"]) == 0
+    item = json.loads(capsys.readouterr().out)
+    assert item["reply"]["body"] == "Hi Ravi,\n\nTuesday works.\n"
+    assert any(h["event"] == "edited" for h in item["history"])
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+def test_daemon_stops_cleanly_on_sigterm(triage_env: dict[str, str], imap: ImapAccount) -> None:
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "triage", "run"], env={**os.environ, **triage_env},
+        stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        db = Path(triage_env["TRIAGE_DB_PATH"])
+        while time.monotonic() < deadline and not db.exists():
+            time.sleep(0.1)
+        time.sleep(1.5)
+        proc.terminate()
+        _, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "-> draft item=1" in err and "received SIGTERM, stopping" in err

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from triage.config import KNOWN, Secret, Security, load_settings, merged_environ
+from triage.errors import ConfigError
+
+GOOD = {
+    "TRIAGE_IMAP_HOST": "imap.example.net",
+    "TRIAGE_IMAP_USER": "jordan@example.net",
+    "TRIAGE_IMAP_PASSWORD": "hunter2-imap",
+    "TRIAGE_SMTP_HOST": "smtp.example.net",
+    "TRIAGE_SMTP_USER": "jordan@example.net",
+    "TRIAGE_SMTP_PASSWORD": "hunter2-smtp",
+    "TRIAGE_FROM": "Jordan Avery <jordan@example.net>",
+}
+
+
+def test_defaults_are_secure_and_documented_values() -> None:
+    s = load_settings(GOOD, need=("imap", "smtp"))
+    assert s.imap.security is Security.SSL and s.imap.port == 993
+    assert s.smtp.security is Security.SSL and s.smtp.port == 465
+    assert s.imap_folder == "INBOX" and s.poll_seconds == 60 and s.lookback_days == 14
+    assert s.from_address is not None and s.from_address.addr == "jordan@example.net"
+    assert s.signature == "Jordan Avery"
+
+
+def test_every_problem_is_reported_at_once_naming_the_variable() -> None:
+    env = {
+        "TRIAGE_IMAP_PORT": "ninety",
+        "TRIAGE_POLL_SECONDS": "-3",
+        "TRIAGE_TIMEZONE": "Mars/Olympus",
+        "TRIAGE_SMTP_SECURITY": "tls-please",
+        "TRIAGE_FROM": "not an address",
+        "TRIAGE_IMAP_PASWORD": "typo",
+    }
+    with pytest.raises(ConfigError) as info:
+        load_settings(env, need=("imap", "smtp"))
+    text = str(info.value)
+    for name in ("TRIAGE_IMAP_HOST", "TRIAGE_IMAP_USER", "TRIAGE_IMAP_PASSWORD",
+                 "TRIAGE_IMAP_PORT", "TRIAGE_POLL_SECONDS", "TRIAGE_TIMEZONE",
+                 "TRIAGE_SMTP_SECURITY", "TRIAGE_FROM", "TRIAGE_SMTP_HOST"):
+        assert name in text, name
+    assert "TRIAGE_IMAP_PASWORD is not a triage setting; did you mean TRIAGE_IMAP_PASSWORD?" in text
+    assert len(info.value.problems) >= 9
+
+
+def test_plaintext_is_refused_except_on_loopback() -> None:
+    with pytest.raises(ConfigError, match="TRIAGE_IMAP_SECURITY=none is refused"):
+        load_settings({**GOOD, "TRIAGE_IMAP_SECURITY": "none"}, need=("imap",))
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.53"):
+        s = load_settings({**GOOD, "TRIAGE_IMAP_HOST": host, "TRIAGE_IMAP_SECURITY": "none"})
+        assert s.imap.port == 143
+
+
+def test_smtp_auth_needs_both_user_and_password() -> None:
+    with pytest.raises(ConfigError, match="TRIAGE_SMTP_USER and TRIAGE_SMTP_PASSWORD"):
+        load_settings({**GOOD, "TRIAGE_SMTP_PASSWORD": ""}, need=("smtp",))
+    s = load_settings({**GOOD, "TRIAGE_SMTP_USER": "", "TRIAGE_SMTP_PASSWORD": ""})
+    assert not s.smtp.user and not s.smtp.password
+
+
+def test_commands_that_need_no_server_need_no_server_settings() -> None:
+    s = load_settings({"TRIAGE_DB_PATH": "/tmp/x.sqlite3"})
+    assert s.db_path == Path("/tmp/x.sqlite3")
+
+
+def test_secrets_never_show_in_reprs_or_errors() -> None:
+    s = load_settings(GOOD, need=("imap", "smtp"))
+    assert "hunter2" not in repr(s) and "hunter2" not in str(s)
+    assert repr(Secret("x")) == "<SECRET>" and s.imap.password.reveal() == "hunter2-imap"
+    with pytest.raises(ConfigError) as info:
+        load_settings({**GOOD, "TRIAGE_IMAP_PORT": "bad"}, need=("imap",))
+    assert "hunter2" not in str(info.value)
+
+
+def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / "triage.env"
+    env_file.write_text('TRIAGE_IMAP_FOLDER="Jobs"\nTRIAGE_POLL_SECONDS=30\n# comment\n')
+    merged = merged_environ(env_file, {"TRIAGE_POLL_SECONDS": "90"})
+    s = load_settings(merged)
+    assert s.imap_folder == "Jobs" and s.poll_seconds == 90
+
+
+def test_password_from_systemd_credentials_wins(tmp_path: Path) -> None:
+    (tmp_path / "imap-password").write_text("from-credential\n")
+    s = load_settings({**GOOD, "CREDENTIALS_DIRECTORY": str(tmp_path)}, need=("imap",))
+    assert s.imap.password.reveal() == "from-credential"
+
+
+def test_every_setting_is_in_env_example_with_a_comment() -> None:
+    example = (Path(__file__).parent.parent / ".env.example").read_text().splitlines()
+    for name in KNOWN:
+        lines = [i for i, line in enumerate(example) if line.lstrip("# ").startswith(name + "=")]
+        assert lines, f"{name} missing from .env.example"
+        assert example[lines[0] - 1].startswith("#"), f"{name} has no comment above it"

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from conftest import MAIL
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from triage.parse import clean_header, newest_part, parse_message
+
+
+def _parse(name: str):  # type: ignore[no-untyped-def]
+    return parse_message((MAIL / name).read_bytes())
+
+
+def test_unknown_charset_is_read_as_far_as_possible() -> None:
+    m = _parse("invite_unknown_charset.eml")
+    assert "interview" in m.text.lower()
+    assert any("LookupError" in d for d in m.defects)
+
+
+def test_latin1_body_and_html_only_body_are_decoded() -> None:
+    assert "Genève" in _parse("invite_latin1.eml").full_text
+    html = _parse("invite_html_only.eml")
+    assert "<" not in html.text and "video interview" in html.text
+
+
+def test_quoted_history_is_not_the_newest_part() -> None:
+    m = _parse("rejection_quoting_invite.eml")
+    assert "wrote:" in m.full_text
+    assert "wrote:" not in m.text and ">" not in m.text
+
+
+def test_outlook_and_attribution_quotes_are_cut() -> None:
+    text = "Great, Tuesday works.\n\n-----Original Message-----\nFrom: X\nWould you be free?"
+    assert newest_part(text) == "Great, Tuesday works."
+    text = "Thanks!\n\nOn Tue, 3 Mar 2026 at 10:12, Dana Smith <dana@x.io>\nwrote:\n> invite"
+    assert newest_part(text) == "Thanks!"
+    text = "Sounds good\n\nFrom: Dana <dana@x.io>\nSent: Monday\nTo: me\nSubject: hi\n\nold"
+    assert newest_part(text) == "Sounds good"
+
+
+def test_missing_message_id_and_threading_headers() -> None:
+    assert _parse("invite_no_message_id.eml").message_id is None
+    m = _parse("invite_re_subject.eml")
+    assert m.message_id and len(m.references) == 2
+
+
+def test_hostile_headers_are_sanitised() -> None:
+    raw = (b"From: =?utf-8?q?Eve=0D=0ABcc:_x@evil.test?= <eve@x.io>\r\n"
+           b"Subject: =?utf-8?q?hi=0D=0AX-Injected:_1?=\r\n"
+           b"Message-ID: <a\x00b@x.io>\r\n\r\nbody\r\n")
+    m = parse_message(raw)
+    assert "\r" not in m.subject and "\n" not in m.subject
+    assert m.sender is not None and "\n" not in m.sender.name and "\r" not in m.sender.name
+    assert m.message_id is None or "\x00" not in m.message_id
+    assert clean_header("a\r\nb\x00c") == "a b c"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=3000))
+def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
+    m = parse_message(raw)
+    assert isinstance(m.text, str)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from([
+    b"Content-Type: multipart/mixed; boundary=x\r\n", b"--x\r\n", b"--x--\r\n",
+    b"Content-Transfer-Encoding: base64\r\n", b"Content-Type: text/plain; charset=klingon\r\n",
+    b"Subject: =?utf-8?b?!!!?=\r\n", b"\r\n", b"@@@===\r\n", b"From: <<<>>>\r\n",
+    b"Content-Type: text/html\r\n", b"<p>interview</p>\r\n",
+]), max_size=40))
+def test_broken_mime_never_raises(parts: list[bytes]) -> None:
+    assert isinstance(parse_message(b"".join(parts)).full_text, str)

@@ -1,0 +1,98 @@
+"""The pure decision for one message: loop guards, reply target, threading, template safety."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import parseaddr
+
+import pytest
+from conftest import MAIL
+
+from triage.classify import load_classifier
+from triage.models import Action
+from triage.pipeline import Identity, decide
+from triage.render import Renderer
+
+ME = Identity(frozenset({"jordan@example.net"}), "Jordan Avery", "Jordan Avery")
+INVITE_TEXT = ("Hi Jordan,\n\nWe'd like to invite you to a video interview for the Data Analyst "
+               "role. Would Tuesday at 3pm or Wednesday at 11am work for you?\n\nBest,\nDana")
+
+
+@pytest.fixture(scope="module")
+def classifier():  # type: ignore[no-untyped-def]
+    return load_classifier()
+
+
+def _mail(**headers: str) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = headers.pop("From", "Dana Reyes <dana@brightloop.io>")
+    msg["To"] = "jordan@example.net"
+    msg["Subject"] = headers.pop("Subject", "Interview: Data Analyst")
+    msg["Message-ID"] = headers.pop("Message_ID", "<abc123@brightloop.io>")
+    for name, value in headers.items():
+        msg[name.replace("_", "-")] = value
+    msg.set_content(INVITE_TEXT)
+    return msg.as_bytes()
+
+
+def _plan(classifier, raw: bytes):  # type: ignore[no-untyped-def]
+    return decide(raw, classifier, ME, Renderer(), "<reply-1@example.net>")[1]
+
+
+@pytest.mark.parametrize(("headers", "reason"), [
+    ({"Auto_Submitted": "auto-replied"}, "automatic reply"),
+    ({"X_Autoreply": "yes"}, "automatic reply"),
+    ({"List_Id": "Jobs <jobs.lists.example.org>"}, "mailing-list"),
+    ({"Precedence": "bulk"}, "bulk mail"),
+    ({"From": "Jordan Avery <jordan@example.net>"}, "your own message"),
+    ({"From": "MAILER-DAEMON@mx.example.org"}, "delivery report"),
+])
+def test_loop_guards_ignore_invites_with_the_reason(classifier, headers, reason) -> None:  # type: ignore[no-untyped-def]
+    plan = _plan(classifier, _mail(**headers))
+    assert plan.verdict.is_invite
+    assert plan.action is Action.IGNORE and reason in plan.reason and plan.reply is None
+
+
+def test_ats_invite_from_no_reply_with_human_reply_to_gets_a_draft_to_the_human(classifier) -> None:  # type: ignore[no-untyped-def]
+    plan = _plan(classifier, _mail(From="Acme Careers <no-reply@ats.example>",
+                                   Auto_Submitted="auto-generated",
+                                   Reply_To="Dana Reyes <dana@acme.example>"))
+    assert plan.action is Action.DRAFT and plan.reply is not None
+    assert parseaddr(plan.reply.to)[1] == "dana@acme.example"
+    assert plan.reply.body.startswith("Hi Dana,")
+
+
+def test_ats_invite_nobody_reads_is_queued_for_action_with_links(classifier) -> None:  # type: ignore[no-untyped-def]
+    raw = (MAIL / "invite_ats_noreply_link.eml").read_bytes()
+    plan = _plan(classifier, raw)
+    assert plan.action is Action.NOTIFY and plan.reply is None
+    assert "no-reply" in plan.reason and plan.links and plan.links[0].startswith("https://")
+
+
+def test_reply_threading_and_subject(classifier) -> None:  # type: ignore[no-untyped-def]
+    plan = _plan(classifier, _mail(Subject="RE: Re: Interview", References="<r1@x> <r2@y>"))
+    assert plan.reply is not None
+    assert plan.reply.subject == "Re: Interview"
+    assert plan.reply.in_reply_to == "<abc123@brightloop.io>"
+    assert plan.reply.references == ("<r1@x>", "<r2@y>", "<abc123@brightloop.io>")
+    assert plan.reply.message_id == "<reply-1@example.net>"
+
+
+def test_email_content_reaches_the_template_only_as_text(classifier) -> None:  # type: ignore[no-untyped-def]
+    plan = _plan(classifier, (MAIL / "invite_jinja_in_fields.eml").read_bytes())
+    assert plan.reply is not None
+    assert "49" not in plan.reply.body
+    assert "{{" not in plan.reply.body  # the greeting falls back to "Hello," for a non-name
+    assert plan.reply.body.startswith("Hello,")
+
+
+def test_reply_reads_like_a_person_wrote_it(classifier) -> None:  # type: ignore[no-untyped-def]
+    body = _plan(classifier, _mail()).reply.body  # type: ignore[union-attr]
+    assert body.startswith("Hi Dana,\n\nThank you for the invitation")
+    assert body.rstrip().endswith("Best regards,\nJordan Avery")
+    assert "  " not in body and "\n\n\n" not in body and "None" not in body
+
+
+def test_non_invites_are_skipped(classifier) -> None:  # type: ignore[no-untyped-def]
+    for name in ("ack_if_selected.eml", "rejection_quoting_invite.eml", "internal_panel.eml"):
+        assert _plan(classifier, (MAIL / name).read_bytes()).action is Action.SKIP, name

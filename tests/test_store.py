@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from triage.errors import QueueError
+from triage.models import Action, Envelope, Label, Origin, Plan, Reply, State, Verdict
+from triage.store import MIGRATIONS, Store
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+VERDICT = Verdict(Label.INVITE, 0.9, is_invite=True, evidence=("invites_you",))
+REPLY = Reply("Dana <dana@x.io>", "Re: Interview", "<m1@x.io>", ("<m1@x.io>",), "Hi\n", "<r1@me>")
+
+
+def _draft(store: Store, uid: int, message_id: str | None = "<m1@x.io>") -> int | None:
+    origin = Origin("me@host", "INBOX", 7, uid)
+    return store.record(origin, Envelope(message_id, "Dana <dana@x.io>", "Interview"),
+                        Plan(Action.DRAFT, VERDICT, reply=REPLY), NOW)
+
+
+def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "q.sqlite3"
+    Store.open(path).close()
+    Store.open(path).close()
+    names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM migrations")]
+    assert names == [name for name, _ in MIGRATIONS]
+
+
+def test_queue_is_unique_per_message_id_and_origin(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "q.sqlite3") as store:
+        assert _draft(store, 1) == 1
+        assert _draft(store, 2) is None  # same Message-ID under another UID
+        assert _draft(store, 1, "<other@x.io>") is None  # same origin
+        assert store.checkpoint("me@host", "INBOX") == (7, 2)
+        item = store.get(1)
+        assert item.reply == REPLY and item.state is State.PENDING
+        assert item.history and "detected as invite" in item.history[0][1]
+
+
+def test_only_allowed_transitions(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "q.sqlite3") as store:
+        _draft(store, 1)
+        with pytest.raises(QueueError, match="cannot become sent"):
+            store.transition(1, State.SENT, NOW)
+        store.transition(1, State.APPROVED, NOW)
+        store.transition(1, State.SENDING, NOW)
+        store.transition(1, State.SENT, NOW)
+        with pytest.raises(QueueError):
+            store.transition(1, State.APPROVED, NOW)
+        with pytest.raises(QueueError, match="no queue item 99"):
+            store.get(99)
+        assert [e for _, e in store.get(1).history][1:] == ["approved", "sending", "sent"]
+
+
+def test_checkpoint_resets_with_uidvalidity(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "q.sqlite3") as store:
+        store.advance(Origin("a", "INBOX", 1, 50), NOW)
+        store.advance(Origin("a", "INBOX", 1, 40), NOW)
+        assert store.checkpoint("a", "INBOX") == (1, 50)
+        store.advance(Origin("a", "INBOX", 2, 3), NOW)
+        assert store.checkpoint("a", "INBOX") == (2, 3)
+
+
+def test_edit_only_pending_drafts(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "q.sqlite3") as store:
+        _draft(store, 1)
+        assert store.set_reply_body(1, "New body\n", NOW).reply.body == "New body\n"  # type: ignore[union-attr]
+        store.transition(1, State.REJECTED, NOW)
+        with pytest.raises(QueueError, match="only a pending draft"):
+            store.set_reply_body(1, "x", NOW)

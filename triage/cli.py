@@ -1,0 +1,236 @@
+"""The command line: parse arguments, call one use case, map errors to exit codes.
+
+Exit codes: 0 success; 1 a problem the user can fix (one line saying what and what to do);
+2 a usage error. A bug shows its traceback. Logging is configured here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from triage import __version__, app, service
+from triage.config import Settings, environ_with_file, load_settings
+from triage.errors import QueueError, TriageError
+from triage.models import State
+from triage.parse import parse_message
+from triage.present import item_detail, item_json, item_table, verdict_json
+
+log = logging.getLogger("triage")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="triage",
+        description="Never ignore an interview invitation: triage drafts the replies, "
+        "you approve them.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        metavar="PATH",
+        help="settings file (default: ./.env when present); variables already "
+        "in the environment win",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("demo", help="run the whole path on a local demo mailbox (no account)")
+
+    run = commands.add_parser("run", help="watch the inbox and queue drafts (the daemon)")
+    run.add_argument("--once", action="store_true", help="poll once and exit")
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="poll once and show what would be queued, changing nothing",
+    )
+
+    queue = commands.add_parser("queue", help="review the drafts").add_subparsers(
+        dest="queue_command", required=True, metavar="ACTION"
+    )
+    listing = queue.add_parser("list", help="list queue items, newest first")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.add_argument(
+        "--state",
+        type=_states,
+        default=(),
+        help="only these states (comma-separated): " + ", ".join(s.value for s in State),
+    )
+    for name, text in (
+        ("show", "show one item in full"),
+        ("approve", "send the draft now"),
+        ("reject", "decline the draft; nothing is sent"),
+        ("edit", "edit the draft's body in $EDITOR"),
+    ):
+        sub = queue.add_parser(name, help=text)
+        sub.add_argument("id", type=int)
+        if name == "show":
+            sub.add_argument("--json", action="store_true", help="print JSON")
+        if name == "approve":
+            sub.add_argument(
+                "--retry",
+                action="store_true",
+                help="send an item that failed before (check Sent first)",
+            )
+
+    classify = commands.add_parser("classify", help="classify .eml files offline")
+    classify.add_argument("--json", action="store_true", help="one JSON object per line")
+    classify.add_argument("files", nargs="+", metavar="FILE", help=".eml files, or - for stdin")
+    return parser
+
+
+def _states(value: str) -> tuple[State, ...]:
+    try:
+        return tuple(State(v.strip()) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"unknown state in {value!r}; states are: {', '.join(s.value for s in State)}"
+        ) from None
+
+
+def _setup_logging(verbose: bool) -> None:
+    """One line per event on stderr; no timestamps under journald, which adds its own."""
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    if not os.environ.get("JOURNAL_STREAM"):
+        fmt = "%(asctime)s " + fmt
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format=fmt,
+        datefmt="%Y-%m-%d %H:%M:%S",
+        stream=sys.stderr,
+    )
+
+
+def _settings(args: argparse.Namespace, need: Sequence[str] = ()) -> Settings:
+    env_file = args.env_file
+    if env_file is None and Path(".env").is_file():
+        env_file = Path(".env")
+    settings = load_settings(environ_with_file(env_file), need=need)
+    if not args.verbose:
+        logging.getLogger().setLevel(settings.log_level)
+    return settings
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = _settings(args, need=("imap",))
+    with app.open_store(settings) as store:
+        daemon = app.daemon_for(settings, store)
+        if args.once or args.dry_run:
+            daemon.poll_once(dry_run=args.dry_run)
+        else:
+            daemon.run()
+    return 0
+
+
+def _edit_text(text: str) -> str:
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, "draft.txt")
+        path.write_text(text, encoding="utf-8")
+        result = subprocess.run([*shlex.split(editor), str(path)], check=False)  # noqa: S603
+        if result.returncode != 0:
+            raise QueueError(
+                f"the editor ({editor}) exited with {result.returncode}; the draft is unchanged"
+            )
+        return path.read_text(encoding="utf-8")
+
+
+def _queue(args: argparse.Namespace) -> int:
+    action = args.queue_command
+    settings = _settings(args, need=("imap", "smtp") if action == "approve" else ())
+    now = app.utc_now()
+    with app.open_store(settings) as store:
+        if action == "list":
+            items = store.items(args.state)
+            if args.json:
+                print(json.dumps([item_json(i) for i in items], indent=2, ensure_ascii=False))
+            else:
+                print(item_table(items))
+        elif action == "show":
+            item = store.get(args.id)
+            print(
+                json.dumps(item_json(item), indent=2, ensure_ascii=False)
+                if args.json
+                else item_detail(item)
+            )
+        elif action == "approve":
+            item = service.approve(
+                args.id,
+                settings,
+                store,
+                app.outbox_for(settings),
+                app.mailbox_factory(settings),
+                now,
+                retry=args.retry,
+            )
+            print(f"Sent item {item.id} to {item.reply.to if item.reply else '?'}.")
+        elif action == "reject":
+            service.reject(args.id, store, now)
+            print(f"Rejected item {args.id}; nothing was sent.")
+        elif action == "edit":
+            item = store.get(args.id)
+            if item.reply is None or item.state is not State.PENDING:
+                raise QueueError(
+                    f"item {args.id} is {item.state.value}: only a pending draft can be edited"
+                )
+            body = _edit_text(item.reply.body)
+            if body.rstrip() == item.reply.body.rstrip():
+                print("No change.")
+            else:
+                service.edit(args.id, body, store, now)
+                print(f"Saved the edited draft of item {args.id}.")
+    return 0
+
+
+def _classify(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    classifier = app.classifier_for(settings)
+    status = 0
+    for name in args.files:
+        try:
+            raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        except OSError as exc:
+            print(f"triage: error: cannot read {name}: {exc.strerror}", file=sys.stderr)
+            status = 1
+            continue
+        verdict = classifier.classify(parse_message(raw))
+        if args.json:
+            print(json.dumps(verdict_json(name, verdict), ensure_ascii=False))
+        else:
+            mark = "INVITE" if verdict.is_invite else "-"
+            print(f"{name}: {verdict.label.value} (score {verdict.score:.2f}) {mark}")
+    return status
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from triage.demo import run_demo  # noqa: PLC0415 - pymap and aiosmtpd load only for the demo
+
+    return run_demo(sys.stdout)
+
+
+COMMANDS = {"run": _run, "queue": _queue, "classify": _classify, "demo": _demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help is 0, a usage error 2
+        return int(exc.code or 0)
+    _setup_logging(args.verbose)
+    try:
+        return COMMANDS[args.command](args)
+    except TriageError as exc:
+        print(f"triage: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,342 @@
+"""Settings: environment variables (and an env file) -> one frozen ``Settings``.
+
+``load_settings(environ, need=...)`` checks every variable it knows and raises a single
+``ConfigError`` listing every problem, each naming its variable. Variables that only some commands
+use (the IMAP and SMTP servers, the From address) are required only when ``need`` names their
+group, so ``triage queue list`` works without a mail account configured.
+
+Passwords are ``Secret`` values: their repr and str are ``<SECRET>``. A password may also come
+from systemd's ``$CREDENTIALS_DIRECTORY`` (files ``imap-password``, ``smtp-password``), which wins
+over the environment.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from email.headerregistry import Address as HeaderAddress
+from email.headerregistry import HeaderRegistry
+from enum import StrEnum
+from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from triage.errors import ConfigError
+from triage.models import Address
+
+T = TypeVar("T")
+
+
+class Secret:
+    """A string that never shows itself: use ``reveal()`` at the one place it is needed."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "<SECRET>" if self._value else "<EMPTY>"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class Security(StrEnum):
+    SSL = "ssl"  # implicit TLS from the first byte
+    STARTTLS = "starttls"  # plain connection upgraded with STARTTLS; refused if the server can't
+    NONE = "none"  # no encryption; allowed only towards a loopback address
+
+
+DEFAULT_PORTS = {
+    "imap": {Security.SSL: 993, Security.STARTTLS: 143, Security.NONE: 143},
+    "smtp": {Security.SSL: 465, Security.STARTTLS: 587, Security.NONE: 25},
+}
+
+
+@dataclass(frozen=True)
+class Server:
+    """How to reach and log in to one mail server."""
+
+    host: str
+    port: int
+    security: Security
+    user: str
+    password: Secret
+
+
+@dataclass(frozen=True)
+class Settings:
+    imap: Server
+    smtp: Server
+    imap_folder: str
+    sent_folder: str | None
+    from_address: Address | None
+    signature: str
+    db_path: Path
+    poll_seconds: int
+    lookback_days: int
+    timezone: ZoneInfo
+    min_score: float
+    template_dir: Path | None
+    ca_file: Path | None
+    log_level: str
+
+    @property
+    def account(self) -> str:
+        """A stable name for the mailbox, used to key checkpoints and the queue."""
+        return f"{self.imap.user}@{self.imap.host}" if self.imap.host else "default"
+
+
+# Every variable triage reads, with its one-line meaning (kept in step with .env.example by a test).
+KNOWN = {
+    "TRIAGE_IMAP_HOST": "IMAP server host name",
+    "TRIAGE_IMAP_PORT": "IMAP port (default 993 for ssl, 143 otherwise)",
+    "TRIAGE_IMAP_USER": "IMAP login name",
+    "TRIAGE_IMAP_PASSWORD": "IMAP password",
+    "TRIAGE_IMAP_SECURITY": "ssl | starttls | none",
+    "TRIAGE_IMAP_FOLDER": "folder to watch",
+    "TRIAGE_SENT_FOLDER": "where sent replies are filed",
+    "TRIAGE_SMTP_HOST": "SMTP server host name",
+    "TRIAGE_SMTP_PORT": "SMTP port (default 465 for ssl, 587 for starttls, 25 for none)",
+    "TRIAGE_SMTP_USER": "SMTP login name",
+    "TRIAGE_SMTP_PASSWORD": "SMTP password",
+    "TRIAGE_SMTP_SECURITY": "ssl | starttls | none",
+    "TRIAGE_FROM": "your name and address",
+    "TRIAGE_SIGNATURE": "sign-off under each reply",
+    "TRIAGE_DB_PATH": "queue database file",
+    "TRIAGE_POLL_SECONDS": "seconds between polls",
+    "TRIAGE_LOOKBACK_DAYS": "how far back the first run looks",
+    "TRIAGE_TIMEZONE": "your IANA time zone",
+    "TRIAGE_MIN_SCORE": "invite score threshold",
+    "TRIAGE_TEMPLATE_DIR": "folder of templates overriding the shipped ones",
+    "TRIAGE_CA_FILE": "extra CA certificates (PEM) for TLS",
+    "TRIAGE_LOG_LEVEL": "DEBUG | INFO | WARNING | ERROR",
+}
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Variables from an env file (``KEY=value`` lines, as systemd's EnvironmentFile reads them).
+
+    Raises ``ConfigError`` when the file cannot be read.
+    """
+    try:
+        with path.open(encoding="utf-8") as fh:
+            values = dotenv_values(stream=fh)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            [f"--env-file {path}: cannot be read ({exc.__class__.__name__})"]
+        ) from exc
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def merged_environ(env_file: Path | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """The env file's variables overlaid by the process environment (the environment wins)."""
+    merged = read_env_file(env_file) if env_file is not None else {}
+    merged.update(environ)
+    return merged
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class _Reader:
+    """Reads typed values from the environment, collecting problems instead of raising."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.env = environ
+        self.problems: list[str] = []
+
+    def text(self, name: str, default: str = "", *, required: bool = False) -> str:
+        value = self.env.get(name, "").strip()
+        if not value and required:
+            self.problems.append(f"{name} is not set: {KNOWN[name]}")
+        return value or default
+
+    def parse(self, name: str, default: T, convert: Callable[[str], T], expected: str) -> T:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return convert(raw)
+        except (ValueError, KeyError, ZoneInfoNotFoundError):
+            self.problems.append(f"{name}={raw!r} is not valid: expected {expected}")
+            return default
+
+
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def convert(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError(raw)
+        return value
+
+    return convert
+
+
+def _probability(raw: str) -> float:
+    value = float(raw)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(raw)
+    return value
+
+
+def _log_level(raw: str) -> str:
+    if raw.upper() not in LOG_LEVELS:
+        raise ValueError(raw)
+    return raw.upper()
+
+
+def _address(raw: str) -> Address:
+    header = HeaderRegistry()("From", raw)
+    addresses: tuple[HeaderAddress, ...] = getattr(header, "addresses", ())
+    if len(addresses) != 1 or "@" not in addresses[0].addr_spec or header.defects:
+        raise ValueError(raw)
+    return Address(addresses[0].display_name, addresses[0].addr_spec)
+
+
+def _credential(environ: Mapping[str, str], name: str) -> str | None:
+    """A secret from systemd's credentials directory, if it holds one under ``name``."""
+    directory = environ.get("CREDENTIALS_DIRECTORY")
+    if not directory:
+        return None
+    path = Path(directory, name)
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:  # absent or unreadable: fall back to the environment
+        return None
+
+
+def _server(r: _Reader, proto: str, *, required: bool) -> Server:
+    prefix = f"TRIAGE_{proto.upper()}_"
+    host = r.text(prefix + "HOST", required=required)
+    security = r.parse(prefix + "SECURITY", Security.SSL, Security, "ssl, starttls or none")
+    port = r.parse(
+        prefix + "PORT",
+        DEFAULT_PORTS[proto][security],
+        _bounded_int(1, 65535),
+        "a port number from 1 to 65535",
+    )
+    if security is Security.NONE and host and not is_loopback(host):
+        r.problems.append(
+            f"{prefix}SECURITY=none is refused for {host}: without TLS the password and mail "
+            "cross the network in clear; use ssl or starttls (none is allowed for 127.0.0.1 only)"
+        )
+    user = r.text(prefix + "USER", required=required and proto == "imap")
+    password = _credential(r.env, f"{proto}-password") or r.env.get(prefix + "PASSWORD", "")
+    if required and proto == "imap" and not password:
+        r.problems.append(f"{prefix}PASSWORD is not set (nor an imap-password credential)")
+    if proto == "smtp" and bool(user) != bool(password):
+        r.problems.append(
+            "TRIAGE_SMTP_USER and TRIAGE_SMTP_PASSWORD must both be set (to log in) or both be "
+            "empty (no AUTH)"
+        )
+    return Server(host, port, security, user, Secret(password))
+
+
+def _unknown_names(environ: Mapping[str, str]) -> list[str]:
+    problems = []
+    for name in sorted(environ):
+        if name.startswith("TRIAGE_") and name not in KNOWN:
+            close = difflib.get_close_matches(name, KNOWN, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            problems.append(f"{name} is not a triage setting{hint}")
+    return problems
+
+
+def default_db_path(environ: Mapping[str, str]) -> Path:
+    """``$STATE_DIRECTORY`` under systemd, else the XDG data directory."""
+    if environ.get("STATE_DIRECTORY"):
+        return Path(environ["STATE_DIRECTORY"].split(":")[0]) / "triage.sqlite3"
+    data_home = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "triage" / "triage.sqlite3"
+
+
+def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Settings:
+    """Validate every variable and return the settings.
+
+    ``need`` names what the command will use: ``"imap"`` (server, login, folder) and/or ``"smtp"``
+    (server and the From address). Raises ``ConfigError`` listing every problem found.
+    """
+    r = _Reader(environ)
+    r.problems.extend(_unknown_names(environ))
+    imap = _server(r, "imap", required="imap" in need)
+    smtp = _server(r, "smtp", required="smtp" in need)
+    r.text("TRIAGE_FROM", required="smtp" in need or "imap" in need)
+    from_address = r.parse(
+        "TRIAGE_FROM",
+        None,
+        _address,
+        "a name and address such as 'Jordan Avery <jordan@example.net>'",
+    )
+    template_dir = r.parse("TRIAGE_TEMPLATE_DIR", None, Path, "a folder")
+    if template_dir is not None and not template_dir.is_dir():
+        r.problems.append(f"TRIAGE_TEMPLATE_DIR={str(template_dir)!r} is not a folder")
+    ca_file = r.parse("TRIAGE_CA_FILE", None, Path, "a PEM file")
+    if ca_file is not None and not ca_file.is_file():
+        r.problems.append(f"TRIAGE_CA_FILE={str(ca_file)!r} is not a file")
+    settings = Settings(
+        imap=imap,
+        smtp=smtp,
+        imap_folder=r.text("TRIAGE_IMAP_FOLDER", "INBOX"),
+        sent_folder=r.text("TRIAGE_SENT_FOLDER") or None,
+        from_address=from_address,
+        signature=r.text("TRIAGE_SIGNATURE", from_address.name if from_address else ""),
+        db_path=Path(r.text("TRIAGE_DB_PATH") or default_db_path(environ)).expanduser(),
+        poll_seconds=r.parse(
+            "TRIAGE_POLL_SECONDS",
+            60,
+            _bounded_int(5, 86400),
+            "a whole number of seconds from 5 to 86400",
+        ),
+        lookback_days=r.parse(
+            "TRIAGE_LOOKBACK_DAYS",
+            14,
+            _bounded_int(0, 3650),
+            "a whole number of days from 0 to 3650",
+        ),
+        timezone=r.parse(
+            "TRIAGE_TIMEZONE",
+            ZoneInfo("UTC"),
+            ZoneInfo,
+            "an IANA time zone name such as Europe/Berlin",
+        ),
+        min_score=r.parse("TRIAGE_MIN_SCORE", 0.5, _probability, "a number from 0 to 1"),
+        template_dir=template_dir,
+        ca_file=ca_file,
+        log_level=r.parse(
+            "TRIAGE_LOG_LEVEL", "INFO", _log_level, "one of " + ", ".join(LOG_LEVELS)
+        ),
+    )
+    if r.problems:
+        raise ConfigError(r.problems)
+    return settings
+
+
+def environ_with_file(env_file: Path | None) -> dict[str, str]:
+    """The process environment over the env file: the one place that reads ``os.environ``."""
+    return merged_environ(env_file, os.environ)

@@ -1,0 +1,248 @@
+"""The IMAP adapter. The only module that imports imapclient.
+
+``Mailbox`` is a narrow interface over one logged-in connection: open a folder read-only, list
+the UIDs after a checkpoint, fetch raw messages in batches with ``BODY.PEEK[]`` (never setting
+``\\Seen``), append to a folder, and flag one message ``\\Answered``. Every imapclient, socket or
+TLS error leaves this module as ``MailboxError``; no password ever appears in one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import ssl
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from types import TracebackType
+
+import imapclient
+from imapclient.exceptions import IMAPClientError
+from imapclient.imapclient import SENT
+
+from triage.config import Security, Server
+from triage.errors import MailboxError
+
+log = logging.getLogger(__name__)
+
+FETCH_BATCH = 100  # UIDs per FETCH: one round trip per batch, bounded memory per batch
+MAX_MESSAGE_BYTES = (
+    4 * 1024 * 1024
+)  # bigger messages are read up to here: attachments aren't needed
+TIMEOUT_SECONDS = 60.0
+# Only such Message-IDs are ever put into a SEARCH command.
+_SAFE_MSG_ID = re.compile(r"^<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~@-]{1,250}>$")
+_IMAP_ERRORS = (IMAPClientError, OSError, ssl.SSLError, socket.timeout)
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    uidvalidity: int
+    uidnext: int | None
+    exists: int
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One message as the server holds it."""
+
+    uid: int
+    raw: bytes
+    size: int
+    truncated: bool
+
+
+def tls_context(ca_file: Path | None) -> ssl.SSLContext:
+    """Certificate and host-name verification on, with the system CAs plus ``ca_file``."""
+    context = ssl.create_default_context()
+    if ca_file is not None:
+        context.load_verify_locations(cafile=str(ca_file))
+    return context
+
+
+class Mailbox:
+    """One IMAP connection. Use as a context manager: connects and logs in, then logs out."""
+
+    def __init__(
+        self, server: Server, ca_file: Path | None = None, timeout: float = TIMEOUT_SECONDS
+    ) -> None:
+        self._server = server
+        self._ca_file = ca_file
+        self._timeout = timeout
+        self._client: imapclient.IMAPClient | None = None
+
+    def __repr__(self) -> str:
+        return f"Mailbox({self._server.user}@{self._server.host}:{self._server.port})"
+
+    def _fail(self, doing: str, exc: BaseException) -> MailboxError:
+        where = f"{self._server.host}:{self._server.port}"
+        return MailboxError(f"IMAP {where}: {doing} failed: {exc.__class__.__name__}: {exc}")
+
+    def __enter__(self) -> Mailbox:
+        server = self._server
+        context = tls_context(self._ca_file)
+        try:
+            client = imapclient.IMAPClient(
+                server.host,
+                port=server.port,
+                ssl=server.security is Security.SSL,
+                ssl_context=context,
+                timeout=self._timeout,
+            )
+        except _IMAP_ERRORS as exc:
+            raise self._fail("connecting", exc) from exc
+        try:
+            if server.security is Security.STARTTLS:
+                client.starttls(context)
+            client.login(server.user, server.password.reveal())
+        except _IMAP_ERRORS as exc:
+            _close_quietly(client)
+            raise self._fail("logging in as " + server.user, exc) from exc
+        self._client = client
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            _close_quietly(self._client)
+            self._client = None
+
+    @property
+    def client(self) -> imapclient.IMAPClient:
+        if self._client is None:
+            raise MailboxError("IMAP: not connected")
+        return self._client
+
+    def open_folder(self, folder: str, *, readonly: bool = True) -> FolderStatus:
+        """SELECT (or EXAMINE, when read-only) the folder and return its status."""
+        try:
+            info = self.client.select_folder(folder, readonly=readonly)
+        except _IMAP_ERRORS as exc:
+            raise self._fail(f"opening folder {folder!r}", exc) from exc
+        uidnext = info.get(b"UIDNEXT")
+        return FolderStatus(
+            uidvalidity=int(info[b"UIDVALIDITY"]),
+            uidnext=int(uidnext) if uidnext is not None else None,
+            exists=int(info.get(b"EXISTS", 0)),
+        )
+
+    def uids_after(self, last_uid: int) -> list[int]:
+        """UIDs greater than ``last_uid`` in the open folder, ascending.
+
+        ``UID n:*`` always matches the newest message even when its UID is below n, so the
+        result is filtered.
+        """
+        try:
+            found = self.client.search(["UID", f"{last_uid + 1}:*"])
+        except _IMAP_ERRORS as exc:
+            raise self._fail("searching for new mail", exc) from exc
+        return sorted(uid for uid in found if uid > last_uid)
+
+    def uids_since(self, day: date) -> list[int]:
+        """UIDs of messages that arrived on or after ``day`` (the first run's lookback)."""
+        try:
+            return sorted(self.client.search(["SINCE", day]))
+        except _IMAP_ERRORS as exc:
+            raise self._fail("searching the lookback window", exc) from exc
+
+    def fetch(self, uids: Sequence[int]) -> Iterator[Fetched]:
+        """The raw messages, in UID order, in batches; never sets ``\\Seen``.
+
+        Sizes are asked first, so a huge message is read only up to ``MAX_MESSAGE_BYTES``.
+        """
+        for start in range(0, len(uids), FETCH_BATCH):
+            batch = list(uids[start : start + FETCH_BATCH])
+            try:
+                sizes = {
+                    uid: int(d.get(b"RFC822.SIZE", 0))
+                    for uid, d in self.client.fetch(batch, ["RFC822.SIZE"]).items()
+                }
+                small = [uid for uid in batch if sizes.get(uid, 0) <= MAX_MESSAGE_BYTES]
+                large = [uid for uid in batch if sizes.get(uid, 0) > MAX_MESSAGE_BYTES]
+                bodies = {
+                    uid: d.get(b"BODY[]")
+                    for uid, d in (
+                        self.client.fetch(small, ["BODY.PEEK[]"]) if small else {}
+                    ).items()
+                }
+                if large:
+                    spec = f"BODY.PEEK[]<0.{MAX_MESSAGE_BYTES}>"
+                    for uid, d in self.client.fetch(large, [spec]).items():
+                        bodies[uid] = d.get(b"BODY[]<0>")
+            except _IMAP_ERRORS as exc:
+                raise self._fail(f"fetching {len(batch)} message(s)", exc) from exc
+            for uid in batch:
+                raw = bodies.get(uid)
+                if isinstance(raw, bytes):  # vanished (expunged) messages are simply absent
+                    yield Fetched(uid, raw, sizes.get(uid, len(raw)), uid in large)
+
+    def find_sent_folder(self, configured: str | None) -> str | None:
+        """The configured Sent folder, else the one marked ``\\Sent`` or with a usual name."""
+        if configured:
+            return configured
+        try:
+            found = self.client.find_special_folder(SENT)
+        except _IMAP_ERRORS as exc:
+            raise self._fail("looking for the Sent folder", exc) from exc
+        return str(found) if found else None
+
+    def ensure_folder(self, folder: str) -> None:
+        """Create ``folder`` unless it exists (used to set up the demo mailbox)."""
+        try:
+            if not self.client.folder_exists(folder):
+                self.client.create_folder(folder)
+        except _IMAP_ERRORS as exc:
+            raise self._fail(f"creating folder {folder!r}", exc) from exc
+
+    def append(self, folder: str, raw: bytes, when: datetime, *, seen: bool = False) -> None:
+        """Store a message in ``folder``, flagged ``\\Seen`` when ``seen`` (a copy of our own)."""
+        try:
+            self.client.append(folder, raw, flags=(imapclient.SEEN,) if seen else (), msg_time=when)
+        except _IMAP_ERRORS as exc:
+            raise self._fail(f"saving a copy to {folder!r}", exc) from exc
+
+    def mark_answered(
+        self, folder: str, uidvalidity: int, uid: int, message_id: str | None
+    ) -> bool:
+        """Flag the original ``\\Answered``; found by UID, or by Message-ID if UIDs changed.
+
+        Returns False when the message is no longer there.
+        """
+        status = self.open_folder(folder, readonly=False)
+        try:
+            if status.uidvalidity == uidvalidity:
+                uids = [uid]
+            elif message_id and _SAFE_MSG_ID.match(message_id):
+                uids = self.client.search(["HEADER", "Message-ID", message_id])
+            else:
+                return False
+            if not uids:
+                return False
+            result = self.client.add_flags(uids, [imapclient.ANSWERED])
+        except _IMAP_ERRORS as exc:
+            raise self._fail("flagging the original \\Answered", exc) from exc
+        return bool(result)
+
+    def flags(self, uids: Sequence[int]) -> dict[int, tuple[bytes, ...]]:
+        """The flags of messages in the open folder (for the demo's and the tests' checks)."""
+        try:
+            data = self.client.fetch(list(uids), ["FLAGS"]) if uids else {}
+        except _IMAP_ERRORS as exc:
+            raise self._fail("reading flags", exc) from exc
+        return {uid: tuple(d.get(b"FLAGS", ())) for uid, d in data.items()}
+
+
+def _close_quietly(client: imapclient.IMAPClient) -> None:
+    try:
+        client.logout()
+    except _IMAP_ERRORS:
+        try:
+            client.shutdown()
+        except _IMAP_ERRORS:
+            log.debug("IMAP connection already closed")

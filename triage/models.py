@@ -1,0 +1,161 @@
+"""Typed, immutable values shared by every layer.
+
+Nothing here does I/O. ``Message`` is what parsing produces, ``Verdict`` what classification
+produces, ``Plan`` what the pipeline decides for one message, and ``QueueItem`` what the store
+keeps. Header-derived strings in these values are already sanitised: no CR, LF or NUL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import formataddr
+from enum import StrEnum
+
+
+class Label(StrEnum):
+    """What a message is, from the point of view of the job seeker reading it."""
+
+    INVITE = "invite"
+    RESCHEDULE = "reschedule"
+    CONFIRMATION = "confirmation"
+    ASSESSMENT = "assessment"
+    APPLICATION_ACK = "application_ack"
+    REJECTION = "rejection"
+    OFFER = "offer"
+    OUTREACH = "outreach"
+    ALERT = "alert"
+    OTHER = "other"
+
+
+class State(StrEnum):
+    """Where a queue item is. Only the transitions in ``store.TRANSITIONS`` are allowed."""
+
+    PENDING = "pending"  # a draft waits for the user's approval
+    ACTION = "action"  # an invite with no address a human reads: the user must act (e.g. a link)
+    IGNORED = "ignored"  # looked like an invite but a loop guard applies; ``reason`` says which
+    APPROVED = "approved"
+    SENDING = "sending"  # the SMTP transaction has started; never retried blindly
+    SENT = "sent"
+    FAILED = "failed"  # the send failed; ``reason`` says why
+    REJECTED = "rejected"  # the user declined the draft (or dismissed an action item)
+    QUARANTINED = "quarantined"  # the message could not be handled; ``reason`` says why
+
+
+class Action(StrEnum):
+    """What the pipeline decided to do with one message."""
+
+    DRAFT = "draft"  # queue a reply for approval
+    NOTIFY = "notify"  # queue an item without a draft: nobody reads replies to the sender
+    IGNORE = "ignore"  # an invite behind a loop guard: recorded with the reason, no draft
+    SKIP = "skip"  # not an invitation: nothing to queue
+
+
+@dataclass(frozen=True)
+class Address:
+    """One mailbox: display name (may be empty) and addr-spec."""
+
+    name: str
+    addr: str
+
+    def formatted(self) -> str:
+        """The address as a header value, with the name encoded by the email package if needed."""
+        return formataddr((self.name, self.addr))
+
+    def __str__(self) -> str:
+        return self.formatted()
+
+
+@dataclass(frozen=True)
+class Message:
+    """A parsed email: the parts triage looks at, decoded and sanitised."""
+
+    message_id: str | None
+    subject: str
+    sender: Address | None
+    reply_to: tuple[Address, ...]
+    to: tuple[Address, ...]
+    date: datetime | None
+    references: tuple[str, ...]
+    in_reply_to: tuple[str, ...]
+    text: str  # the newest part: quoted history and signature removed
+    full_text: str  # everything readable, for display
+    links: tuple[str, ...] = ()  # link targets of the HTML part (hidden behind "click here")
+    auto_submitted: str = ""  # lower-cased Auto-Submitted value, "" when absent
+    list_id: str = ""
+    precedence: str = ""
+    is_report: bool = False  # a delivery or read report (multipart/report)
+    defects: tuple[str, ...] = ()  # what the parser had to work around
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What the queue keeps of the original: enough to show it and to find it again."""
+
+    message_id: str | None
+    sender: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The classifier's answer for one message, with the evidence that decided it."""
+
+    label: Label
+    score: float  # confidence that the message invites the reader (0..1)
+    is_invite: bool
+    evidence: tuple[str, ...] = ()  # matched phrases and rules, human readable
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A drafted reply: everything needed to build the outgoing message except the Date."""
+
+    to: str  # header value, possibly several addresses
+    subject: str
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    body: str
+    message_id: str  # fixed when drafted, so a send can be found again in Sent
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The pipeline's decision for one message; only approval turns a plan into an effect."""
+
+    action: Action
+    verdict: Verdict
+    reason: str = ""  # why there is no draft, for NOTIFY and IGNORE
+    reply: Reply | None = None
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a message lives on the server."""
+
+    account: str
+    folder: str
+    uidvalidity: int
+    uid: int
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One row of the queue, as stored."""
+
+    id: int
+    origin: Origin
+    message_id: str | None
+    state: State
+    label: Label
+    score: float
+    sender: str
+    subject: str
+    reason: str
+    reply: Reply | None
+    evidence: tuple[str, ...]
+    links: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    history: tuple[tuple[datetime, str], ...] = field(default=())

@@ -1,0 +1,238 @@
+"""RFC 5322 bytes -> ``Message``. Pure: no I/O, no clock.
+
+Parsing never raises for bad mail: what cannot be decoded is decoded as far as it can be, and what
+was worked around is listed in ``Message.defects``. Header values are sanitised (no CR, LF, NUL or
+other control characters) before they leave this module, so nothing hostile can reach a reply
+header or an IMAP command.
+"""
+
+from __future__ import annotations
+
+import email.errors
+import re
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.header import decode_header, make_header
+from email.headerregistry import Address as HeaderAddress
+from email.message import EmailMessage
+from email.message import Message as StdMessage
+from email.utils import getaddresses, parsedate_to_datetime
+
+from bs4 import BeautifulSoup
+
+from triage.models import Address, Message
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_MSG_ID = re.compile(r"<[^<>\s\x00-\x1f]{1,250}>")
+_WS = re.compile(r"[ \t\u00a0]+")
+_BLANK_RUN = re.compile(r"\n{3,}")
+
+# Where quoted history starts: attributions and forwarded-reply separators of the common clients.
+_ATTRIBUTION = re.compile(
+    r"^\s*(on\b.{0,200}\b(wrote|writes)|le\b.{0,200}a\s+écrit|am\b.{0,200}schrieb|"
+    r"el\b.{0,200}escribió|w\s+dniu\b.{0,200}pisze)\s*:?\s*$",
+    re.IGNORECASE,
+)
+_ORIGINAL = re.compile(
+    r"^\s*-{2,}\s*(original message|ursprüngliche nachricht|message d'origine)", re.IGNORECASE
+)
+_OUTLOOK_FROM = re.compile(r"^\s*\*?(from|von|de|od)\s*:\*?\s+\S", re.IGNORECASE)
+_OUTLOOK_NEXT = re.compile(r"^\s*\*?(sent|date|gesendet|envoyé|wysłano|to)\s*:", re.IGNORECASE)
+_SEPARATOR = re.compile(r"^\s*_{8,}\s*$")
+_SIGNATURE = re.compile(r"^(--|-- |sent from my \w+.*|get outlook for \w+.*)$", re.IGNORECASE)
+
+MAX_TEXT_CHARS = 200_000  # more text than any invitation needs; the rest is not read
+
+
+def clean_header(value: object) -> str:
+    """A header value as one safe line: control characters become spaces, runs are folded."""
+    return _WS.sub(" ", _CONTROL.sub(" ", str(value))).strip()
+
+
+def message_ids(value: str) -> tuple[str, ...]:
+    """The ``<id>`` tokens in a Message-ID, In-Reply-To or References value, in order."""
+    return tuple(dict.fromkeys(_MSG_ID.findall(value)))
+
+
+def _raw_header(msg: StdMessage, name: str) -> str:
+    """A header decoded without the policy's parser: the fallback for values it rejects."""
+    values = [v for k, v in msg.raw_items() if k.lower() == name.lower()]
+    if not values:
+        return ""
+    try:
+        return clean_header(make_header(decode_header(str(values[0]))))
+    except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):
+        return clean_header(values[0])
+
+
+def _header(msg: StdMessage, name: str, defects: list[str]) -> str:
+    try:
+        value = msg.get(name)
+    except Exception as exc:  # noqa: BLE001 - the stdlib header parser fails in many ways
+        defects.append(f"{name}: unreadable header ({exc.__class__.__name__})")
+        return _raw_header(msg, name)
+    return "" if value is None else clean_header(value)
+
+
+def _addresses(msg: StdMessage, name: str, defects: list[str]) -> tuple[Address, ...]:
+    try:
+        header = msg.get(name)
+        parsed: tuple[HeaderAddress, ...] = getattr(header, "addresses", ())
+        pairs = [(a.display_name, a.addr_spec) for a in parsed]
+    except Exception as exc:  # noqa: BLE001
+        defects.append(f"{name}: unreadable addresses ({exc.__class__.__name__})")
+        pairs = getaddresses([_raw_header(msg, name)])
+    found: list[Address] = []
+    for display, raw_addr in pairs:
+        addr = clean_header(raw_addr).replace(" ", "")
+        if "@" in addr and len(addr) <= 254:
+            found.append(Address(clean_header(display), addr))
+    return tuple(found)
+
+
+def _date(value: str, defects: list[str]) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        defects.append("Date: unreadable")
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def _decode_part(part: StdMessage, defects: list[str]) -> str:
+    """A text part's content; unknown charsets and broken transfer encodings are worked around."""
+    try:
+        content = part.get_content() if isinstance(part, EmailMessage) else None
+        if isinstance(content, str):
+            return content
+    except (LookupError, UnicodeError, ValueError, AssertionError) as exc:
+        defects.append(f"text part: {exc.__class__.__name__} while decoding, read as UTF-8")
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return payload.decode("cp1252", errors="replace")
+
+
+def html_to_text(html: str, *, drop_quotes: bool = False) -> tuple[str, tuple[str, ...]]:
+    """Readable text and the link targets of an HTML document (a real parser, not regexes)."""
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "head", "title", "meta", "template"]):
+        tag.decompose()
+    if drop_quotes:
+        for tag in soup.select("blockquote, div.gmail_quote, div.moz-cite-prefix, #divRplyFwdMsg"):
+            tag.decompose()
+    links = tuple(
+        dict.fromkeys(
+            str(a["href"]).strip()
+            for a in soup.find_all("a", href=True)
+            if str(a["href"]).strip().lower().startswith(("http://", "https://"))
+        )
+    )
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    text = soup.get_text("\n")
+    return text, links
+
+
+def _tidy(text: str) -> str:
+    lines = [_WS.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
+    return _BLANK_RUN.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _quote_start(lines: list[str]) -> int | None:
+    """Index of the first line of quoted history, or None when there is none."""
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if _ORIGINAL.match(line) or (_SEPARATOR.match(line) and _OUTLOOK_FROM.match(nxt)):
+            return i
+        if _OUTLOOK_FROM.match(line) and any(_OUTLOOK_NEXT.match(n) for n in lines[i + 1 : i + 4]):
+            return i
+        if _ATTRIBUTION.match(line) or (
+            line.lower().startswith("on ") and _ATTRIBUTION.match(f"{line} {nxt}")
+        ):
+            return i
+    return None
+
+
+def newest_part(text: str) -> str:
+    """The text the sender wrote now: quoted history, ``>`` lines and the signature removed.
+
+    Falls back to the whole text when nothing would remain (a bare forward, say).
+    """
+    lines = text.split("\n")
+    cut = _quote_start(lines)
+    kept = lines[:cut] if cut is not None else lines
+    kept = [line for line in kept if not line.lstrip().startswith(">")]
+    for i, line in enumerate(kept):
+        if _SIGNATURE.match(line.strip()) and i > 0:
+            kept = kept[:i]
+            break
+    newest = _tidy("\n".join(kept))
+    return newest or text
+
+
+def _body(msg: EmailMessage, defects: list[str]) -> tuple[str, tuple[str, ...], str]:
+    """(full text, links, newest text) from the best text part: plain first, else HTML."""
+    try:
+        plain = msg.get_body(preferencelist=("plain",))
+        html = msg.get_body(preferencelist=("html",))
+    except Exception as exc:  # noqa: BLE001 - broken MIME trees fail deep in the stdlib
+        defects.append(f"MIME structure unreadable ({exc.__class__.__name__})")
+        plain = html = None
+    plain_text = _decode_part(plain, defects)[:MAX_TEXT_CHARS] if plain is not None else ""
+    links: tuple[str, ...] = ()
+    if html is not None:
+        html_source = _decode_part(html, defects)[:MAX_TEXT_CHARS]
+        html_full, links = html_to_text(html_source)
+        if len(plain_text.strip()) < 40:  # "view this mail in a browser" stubs
+            newest_html, _ = html_to_text(html_source, drop_quotes=True)
+            full = _tidy(html_full)
+            return full, links, newest_part(_tidy(newest_html))
+    if plain is None and html is None and not msg.is_multipart():
+        plain_text = _decode_part(msg, defects)[:MAX_TEXT_CHARS]
+        defects.append("no text/plain or text/html part: read the body as text")
+    full = _tidy(plain_text)
+    return full, links, newest_part(full)
+
+
+def _auto_submitted(msg: StdMessage, defects: list[str]) -> str:
+    """RFC 3834's Auto-Submitted, with the older X-Autoreply headers read as ``auto-replied``."""
+    value = _header(msg, "Auto-Submitted", defects).lower()
+    legacy = _header(msg, "X-Autoreply", defects) or _header(msg, "X-Autorespond", defects)
+    if not value and legacy:
+        return "auto-replied"
+    return value
+
+
+def parse_message(raw: bytes) -> Message:
+    """Parse one message. Never raises on malformed input; see ``Message.defects``."""
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)  # policy.default always builds EmailMessage
+    defects = [d.__class__.__name__ for d in msg.defects]
+    full, html_links, newest = _body(msg, defects)
+    senders = _addresses(msg, "From", defects)
+    ids = message_ids(_header(msg, "Message-ID", defects))
+    content_type = msg.get_content_type()
+    return Message(
+        message_id=ids[0] if ids else None,
+        subject=_header(msg, "Subject", defects),
+        sender=senders[0] if senders else None,
+        reply_to=_addresses(msg, "Reply-To", defects),
+        to=_addresses(msg, "To", defects),
+        date=_date(_header(msg, "Date", defects), defects),
+        references=message_ids(_header(msg, "References", defects)),
+        in_reply_to=message_ids(_header(msg, "In-Reply-To", defects)),
+        text=newest,
+        full_text=full,
+        links=html_links,
+        auto_submitted=_auto_submitted(msg, defects),
+        list_id=_header(msg, "List-Id", defects),
+        precedence=_header(msg, "Precedence", defects).lower(),
+        is_report=content_type == "multipart/report",
+        defects=tuple(dict.fromkeys(defects)),
+    )

@@ -1,0 +1,221 @@
+"""Use cases that join the pure pipeline to the adapters: poll a folder once, approve, reject
+and edit a queue item. Time comes in as ``now``; connections come in through factories so tests
+can hand in real servers or small fakes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email import policy
+from email.utils import make_msgid
+
+from triage.classify import Classifier
+from triage.compose import build_email
+from triage.config import Settings
+from triage.errors import MailboxError, OutboxError, QueueError
+from triage.mailbox import Fetched, Mailbox
+from triage.models import Action, Envelope, Origin, QueueItem, State
+from triage.outbox import Outbox
+from triage.pipeline import Identity, decide
+from triage.render import Renderer
+from triage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def identity_of(settings: Settings) -> Identity:
+    """The user's own addresses (From and the IMAP login, if it is an address) and name."""
+    addresses = {settings.imap.user.lower()} if "@" in settings.imap.user else set()
+    name = ""
+    if settings.from_address is not None:
+        addresses.add(settings.from_address.addr.lower())
+        name = settings.from_address.name
+    return Identity(frozenset(addresses), name, settings.signature or name)
+
+
+@dataclass
+class PollReport:
+    """What one poll did, by outcome."""
+
+    uidvalidity: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, outcome: str) -> None:
+        self.counts[outcome] = self.counts.get(outcome, 0) + 1
+
+    def __str__(self) -> str:
+        return ", ".join(f"{n} {k}" for k, n in sorted(self.counts.items())) or "no new mail"
+
+
+@dataclass(frozen=True)
+class Poller:
+    """Everything a poll needs, built once at start-up."""
+
+    settings: Settings
+    store: Store
+    classifier: Classifier
+    renderer: Renderer
+
+    def poll(self, mailbox: Mailbox, now: datetime, *, dry_run: bool = False) -> PollReport:
+        """Handle every message that arrived since the checkpoint (or in the lookback window).
+
+        Each message's outcome is committed together with the checkpoint moving past it. A
+        message that can't be handled is quarantined with the reason; the poll goes on.
+        """
+        settings = self.settings
+        folder = settings.imap_folder
+        status = mailbox.open_folder(folder)  # EXAMINE: read-only, so nothing can become \Seen
+        report = PollReport(uidvalidity=status.uidvalidity)
+        checkpoint = self.store.checkpoint(settings.account, folder)
+        if checkpoint is not None and checkpoint[0] == status.uidvalidity:
+            uids = mailbox.uids_after(checkpoint[1])
+        else:
+            if checkpoint is not None:
+                log.warning(
+                    "%s: UIDVALIDITY changed (%s -> %s); rescanning the last %d days, "
+                    "Message-IDs keep drafts from repeating",
+                    folder,
+                    checkpoint[0],
+                    status.uidvalidity,
+                    settings.lookback_days,
+                )
+            uids = mailbox.uids_since((now - timedelta(days=settings.lookback_days)).date())
+            if not uids and status.uidnext and not dry_run:
+                self.store.advance(
+                    Origin(settings.account, folder, status.uidvalidity, status.uidnext - 1), now
+                )
+        identity = identity_of(settings)
+        for fetched in mailbox.fetch(uids):
+            origin = Origin(settings.account, folder, status.uidvalidity, fetched.uid)
+            report.add(self._handle(fetched, origin, identity, now, dry_run))
+        return report
+
+    def _handle(
+        self, fetched: Fetched, origin: Origin, identity: Identity, now: datetime, dry_run: bool
+    ) -> str:
+        domain = identity_domain(identity)
+        try:
+            message, plan = decide(
+                fetched.raw, self.classifier, identity, self.renderer, make_msgid(domain=domain)
+            )
+        except Exception as exc:
+            reason = f"{exc.__class__.__name__}: {exc}"[:500]
+            log.exception("uid=%d could not be handled; quarantined: %s", fetched.uid, reason)
+            if not dry_run:
+                self.store.quarantine(origin, Envelope(None, "", ""), reason, now)
+            return "quarantined"
+        verdict = plan.verdict
+        sender = message.sender.formatted() if message.sender else ""
+        item_id = None
+        if not dry_run:
+            envelope = Envelope(message.message_id, sender, message.subject)
+            item_id = self.store.record(origin, envelope, plan, now)
+        duplicate = plan.action is not Action.SKIP and item_id is None and not dry_run
+        outcome = "duplicate" if duplicate else plan.action.value
+        log.info(
+            "uid=%d label=%s score=%.2f -> %s%s%s%s",
+            fetched.uid,
+            verdict.label.value,
+            verdict.score,
+            outcome,
+            f" item={item_id}" if item_id else "",
+            f" ({plan.reason})" if plan.reason else "",
+            " [truncated]" if fetched.truncated else "",
+        )
+        return outcome
+
+
+def identity_domain(identity: Identity) -> str:
+    """The domain for Message-IDs of drafts: the user's own, so threads stay recognisable."""
+    for address in sorted(identity.addresses):
+        return address.rsplit("@", 1)[1]
+    return "triage.invalid"
+
+
+def approve(  # noqa: PLR0917 - the use case's collaborators, each passed in for tests
+    item_id: int,
+    settings: Settings,
+    store: Store,
+    outbox: Outbox,
+    mailbox: Callable[[], Mailbox],
+    now: datetime,
+    *,
+    retry: bool = False,
+) -> QueueItem:
+    """Send an item's draft now: the only path by which triage ever sends mail.
+
+    The item goes pending -> approved -> sending -> sent (or failed, with the server's answer).
+    ``sending`` is recorded before the SMTP transaction, so a crash can't lead to a blind resend.
+    Then a copy goes to the Sent folder and the original is flagged ``\\Answered``; a failure there
+    is noted in the item's history, as the reply has already gone. Raises ``QueueError`` or
+    ``OutboxError``.
+    """
+    item = store.get(item_id)
+    if item.reply is None:
+        raise QueueError(
+            f"item {item_id} has no draft to send ({item.state.value}"
+            + (f": {item.reason}" if item.reason else "")
+            + ")"
+        )
+    if item.state is State.FAILED and not retry:
+        raise QueueError(
+            f"item {item_id} failed before ({item.reason}); check your Sent folder, "
+            f"then use 'triage queue approve --retry {item_id}' to try again"
+        )
+    if settings.from_address is None:
+        raise QueueError("TRIAGE_FROM is not set: replies need a From address")
+    store.transition(item_id, State.APPROVED, now)
+    store.transition(item_id, State.SENDING, now)
+    email = build_email(item.reply, settings.from_address, now)
+    try:
+        refused = outbox.send(email)
+    except OutboxError as exc:
+        store.transition(item_id, State.FAILED, now, reason=str(exc))
+        raise
+    note = f"refused by the server for {', '.join(refused)}" if refused else ""
+    store.transition(item_id, State.SENT, now, reason="", note=note)
+    _file_copy(item, email.as_bytes(policy=policy.SMTP), settings, store, mailbox=mailbox, now=now)
+    return store.get(item_id)
+
+
+def _file_copy(
+    item: QueueItem,
+    raw: bytes,
+    settings: Settings,
+    store: Store,
+    *,
+    mailbox: Callable[[], Mailbox],
+    now: datetime,
+) -> None:
+    try:
+        with mailbox() as box:
+            sent_folder = box.find_sent_folder(settings.sent_folder)
+            if sent_folder is None:
+                store.note(
+                    item.id, "no Sent folder found (set TRIAGE_SENT_FOLDER); no copy kept", now
+                )
+            else:
+                box.append(sent_folder, raw, now, seen=True)
+            origin = item.origin
+            if not box.mark_answered(
+                origin.folder, origin.uidvalidity, origin.uid, item.message_id
+            ):
+                store.note(item.id, "the original is no longer in its folder; not flagged", now)
+    except MailboxError as exc:
+        log.warning("item %d was sent, but filing it failed: %s", item.id, exc)
+        store.note(item.id, f"sent, but filing the copy failed: {exc}", now)
+
+
+def reject(item_id: int, store: Store, now: datetime) -> QueueItem:
+    """Decline a draft (or dismiss an action item); nothing is sent."""
+    return store.transition(item_id, State.REJECTED, now)
+
+
+def edit(item_id: int, body: str, store: Store, now: datetime) -> QueueItem:
+    """Replace a pending draft's body. Raises ``QueueError`` for an empty body."""
+    if not body.strip():
+        raise QueueError(f"the edited draft of item {item_id} is empty; nothing was changed")
+    return store.set_reply_body(item_id, body.rstrip() + "\n", now)

@@ -1,0 +1,350 @@
+"""The queue and the per-folder checkpoints in SQLite. The only module that imports sqlite3.
+
+A durable, idempotent state machine: an item is unique on its origin (account, folder,
+UIDVALIDITY, UID) and on the original's Message-ID, and moves only along ``TRANSITIONS``, each
+move in one ``BEGIN IMMEDIATE`` transaction together with its history event. A message's outcome
+and the folder checkpoint that moves past it are committed together, so a crash can neither lose
+a message nor handle it twice. The schema evolves through the named migrations in ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from triage.errors import QueueError, StoreError
+from triage.models import Action, Envelope, Label, Origin, Plan, QueueItem, Reply, State, Verdict
+
+TRANSITIONS: dict[State, frozenset[State]] = {
+    State.PENDING: frozenset({State.APPROVED, State.REJECTED}),
+    State.ACTION: frozenset({State.REJECTED}),
+    State.APPROVED: frozenset({State.SENDING}),
+    State.SENDING: frozenset({State.SENT, State.FAILED}),
+    State.FAILED: frozenset({State.APPROVED}),  # an explicit retry by the user
+    State.IGNORED: frozenset(),
+    State.SENT: frozenset(),
+    State.REJECTED: frozenset(),
+    State.QUARANTINED: frozenset(),
+}
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "0001_initial",
+        """
+        CREATE TABLE checkpoints (
+            account TEXT NOT NULL,
+            folder TEXT NOT NULL,
+            uidvalidity INTEGER NOT NULL,
+            last_uid INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (account, folder)
+        );
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,
+            folder TEXT NOT NULL,
+            uidvalidity INTEGER NOT NULL,
+            uid INTEGER NOT NULL,
+            message_id TEXT UNIQUE,
+            state TEXT NOT NULL,
+            label TEXT NOT NULL,
+            score REAL NOT NULL,
+            sender TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            reply TEXT,
+            evidence TEXT NOT NULL DEFAULT '[]',
+            links TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (account, folder, uidvalidity, uid)
+        );
+        CREATE INDEX items_state ON items (state);
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items (id),
+            at TEXT NOT NULL,
+            event TEXT NOT NULL
+        );
+        CREATE INDEX events_item ON events (item_id);
+    """,
+    ),
+)
+
+_PLAN_STATES = {"draft": State.PENDING, "notify": State.ACTION, "ignore": State.IGNORED}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _reply_json(reply: Reply | None) -> str | None:
+    return None if reply is None else json.dumps(asdict(reply), ensure_ascii=False)
+
+
+def _reply_from(text: str | None) -> Reply | None:
+    if text is None:
+        return None
+    data = json.loads(text)
+    data["references"] = tuple(data["references"])
+    return Reply(**data)
+
+
+class Store:
+    """An open queue database. Use ``Store.open(path)``; close it with ``close()`` or ``with``."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating it and its folder if needed) and migrate. Raises ``StoreError``."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, timeout=15.0, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=15000")
+            conn.execute("PRAGMA foreign_keys=ON")
+            store = cls(conn, path)
+            store._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the queue database {path}: {exc}") from exc
+        return store
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction; sqlite3 errors become ``StoreError``."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"queue database {self.path}: {exc}") from exc
+        try:
+            yield self._conn
+        except sqlite3.Error as exc:
+            self._conn.execute("ROLLBACK")
+            raise StoreError(f"queue database {self.path}: {exc}") from exc
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            self._conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS migrations "
+            "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        done = {row[0] for row in self._conn.execute("SELECT name FROM migrations")}
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            with self._transaction() as conn:
+                for statement in filter(str.strip, sql.split(";")):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO migrations VALUES (?, ?)", (name, _iso(datetime.now(UTC)))
+                )
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def checkpoint(self, account: str, folder: str) -> tuple[int, int] | None:
+        """(UIDVALIDITY, last handled UID) for the folder, or None before the first poll."""
+        row = self._conn.execute(
+            "SELECT uidvalidity, last_uid FROM checkpoints WHERE account = ? AND folder = ?",
+            (account, folder),
+        ).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    def _advance(self, conn: sqlite3.Connection, origin: Origin, now: datetime) -> None:
+        conn.execute(
+            """INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (account, folder) DO UPDATE SET
+                 last_uid = CASE WHEN uidvalidity = excluded.uidvalidity
+                                 THEN max(last_uid, excluded.last_uid) ELSE excluded.last_uid END,
+                 uidvalidity = excluded.uidvalidity, updated_at = excluded.updated_at""",
+            (origin.account, origin.folder, origin.uidvalidity, origin.uid, _iso(now)),
+        )
+
+    def advance(self, origin: Origin, now: datetime) -> None:
+        """Move the folder's checkpoint past ``origin.uid`` (a message with nothing to queue)."""
+        with self._transaction() as conn:
+            self._advance(conn, origin, now)
+
+    # -- items ---------------------------------------------------------------------------------
+
+    def record(self, origin: Origin, envelope: Envelope, plan: Plan, now: datetime) -> int | None:
+        """Queue the plan's item and advance the checkpoint, in one transaction.
+
+        Returns the new item's id, or None when the origin or Message-ID is queued already (the
+        checkpoint still advances). A ``skip`` plan only advances the checkpoint.
+        """
+        with self._transaction() as conn:
+            self._advance(conn, origin, now)
+            state = _PLAN_STATES.get(plan.action.value)
+            if state is None:
+                return None
+            return self._insert(conn, origin, envelope, state=state, plan=plan, now=now)
+
+    def quarantine(
+        self, origin: Origin, envelope: Envelope, reason: str, now: datetime
+    ) -> int | None:
+        """Record a message that could not be handled, with the reason, and move past it."""
+        plan = Plan(Action.IGNORE, Verdict(Label.OTHER, 0.0, is_invite=False), reason=reason)
+        with self._transaction() as conn:
+            self._advance(conn, origin, now)
+            return self._insert(conn, origin, envelope, state=State.QUARANTINED, plan=plan, now=now)
+
+    def _insert(
+        self,
+        conn: sqlite3.Connection,
+        origin: Origin,
+        envelope: Envelope,
+        *,
+        state: State,
+        plan: Plan,
+        now: datetime,
+    ) -> int | None:
+        verdict = plan.verdict
+        cursor = conn.execute(
+            """INSERT INTO items (account, folder, uidvalidity, uid, message_id, state, label,
+                   score, sender, subject, reason, reply, evidence, links, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT DO NOTHING""",
+            (
+                origin.account,
+                origin.folder,
+                origin.uidvalidity,
+                origin.uid,
+                envelope.message_id,
+                state.value,
+                verdict.label.value,
+                verdict.score,
+                envelope.sender,
+                envelope.subject,
+                plan.reason,
+                _reply_json(plan.reply),
+                json.dumps(verdict.evidence),
+                json.dumps(plan.links),
+                _iso(now),
+                _iso(now),
+            ),
+        )
+        if cursor.rowcount == 0:
+            return None
+        item_id = int(cursor.lastrowid or 0)
+        detail = f": {plan.reason}" if plan.reason else ""
+        self._event(conn, item_id, now, f"detected as {verdict.label.value}; {state.value}{detail}")
+        return item_id
+
+    @staticmethod
+    def _event(conn: sqlite3.Connection, item_id: int, now: datetime, text: str) -> None:
+        conn.execute(
+            "INSERT INTO events (item_id, at, event) VALUES (?, ?, ?)", (item_id, _iso(now), text)
+        )
+
+    def note(self, item_id: int, text: str, now: datetime) -> None:
+        """Add a line to an item's history without changing its state."""
+        with self._transaction() as conn:
+            self._event(conn, item_id, now, text)
+
+    def get(self, item_id: int) -> QueueItem:
+        """The item with its history. Raises ``QueueError`` for an unknown id."""
+        row = self._conn.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise QueueError(f"there is no queue item {item_id}; see 'triage queue list'")
+        events = self._conn.execute(
+            "SELECT at, event FROM events WHERE item_id = ? ORDER BY id", (item_id,)
+        ).fetchall()
+        history = tuple((datetime.fromisoformat(at), text) for at, text in events)
+        return _item(row, history)
+
+    def items(self, states: Collection[State] = ()) -> list[QueueItem]:
+        """Items, newest first, optionally only those in ``states`` (history not loaded)."""
+        sql = "SELECT * FROM items"
+        args: list[str] = []
+        if states:
+            sql += f" WHERE state IN ({', '.join('?' * len(states))})"
+            args = [s.value for s in states]
+        return [_item(row, ()) for row in self._conn.execute(sql + " ORDER BY id DESC", args)]
+
+    def transition(
+        self,
+        item_id: int,
+        to: State,
+        now: datetime,
+        *,
+        reason: str | None = None,
+        note: str = "",
+    ) -> QueueItem:
+        """Move an item to ``to`` if ``TRANSITIONS`` allows it from its current state.
+
+        Raises ``QueueError`` (unknown id, or a move the state machine forbids).
+        """
+        with self._transaction() as conn:
+            row = conn.execute("SELECT state FROM items WHERE id = ?", (item_id,)).fetchone()
+            if row is None:
+                raise QueueError(f"there is no queue item {item_id}; see 'triage queue list'")
+            current = State(row[0])
+            if to not in TRANSITIONS[current]:
+                raise QueueError(f"item {item_id} is {current.value}; it cannot become {to.value}")
+            conn.execute(
+                "UPDATE items SET state = ?, reason = coalesce(?, reason), updated_at = ? "
+                "WHERE id = ?",
+                (to.value, reason, _iso(now), item_id),
+            )
+            self._event(
+                conn, item_id, now, to.value + (f": {note or reason}" if note or reason else "")
+            )
+        return self.get(item_id)
+
+    def set_reply_body(self, item_id: int, body: str, now: datetime) -> QueueItem:
+        """Replace a pending draft's body (``triage queue edit``). Raises ``QueueError``."""
+        item = self.get(item_id)
+        if item.state is not State.PENDING or item.reply is None:
+            raise QueueError(
+                f"item {item_id} is {item.state.value}: only a pending draft can be edited"
+            )
+        reply = Reply(**{**asdict(item.reply), "body": body, "references": item.reply.references})
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE items SET reply = ?, updated_at = ? WHERE id = ? AND state = ?",
+                (_reply_json(reply), _iso(now), item_id, State.PENDING.value),
+            )
+            self._event(conn, item_id, now, "edited")
+        return self.get(item_id)
+
+
+def _item(row: sqlite3.Row, history: tuple[tuple[datetime, str], ...]) -> QueueItem:
+    return QueueItem(
+        id=row["id"],
+        origin=Origin(row["account"], row["folder"], row["uidvalidity"], row["uid"]),
+        message_id=row["message_id"],
+        state=State(row["state"]),
+        label=Label(row["label"]),
+        score=row["score"],
+        sender=row["sender"],
+        subject=row["subject"],
+        reason=row["reason"],
+        reply=_reply_from(row["reply"]),
+        evidence=tuple(json.loads(row["evidence"])),
+        links=tuple(json.loads(row["links"])),
+        created_at=datetime.fromisoformat(row["created_at"]),
+        updated_at=datetime.fromisoformat(row["updated_at"]),
+        history=history,
+    )
