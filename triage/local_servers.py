@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import socket
+import ssl
 import threading
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -144,11 +145,13 @@ class _SinkHandler:
 class SmtpSink:
     """An aiosmtpd server that keeps every message it receives in ``received``."""
 
-    def __init__(self) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
         self.host = LOOPBACK
         self.port = free_port()
         self._handler = _SinkHandler()
-        self._controller = Controller(self._handler, hostname=self.host, port=self.port)
+        self._controller = Controller(
+            self._handler, hostname=self.host, port=self.port, ssl_context=ssl_context
+        )
 
     @property
     def received(self) -> list[Received]:
