@@ -1,28 +1,38 @@
-"""Interview-invitation detection with spaCy. The only module that imports spaCy.
+"""Interview-invitation detection with spaCy. With ``training.py``, the only module importing spaCy.
 
-``Classifier.classify(message)`` reads the subject and the newest part of the body (quoted history
-and signature already removed by ``parse``), finds the phrase evidence of ``rules.PHRASES`` with a
-``PhraseMatcher`` and a ``Matcher`` over lower-cased tokens of a blank English pipeline, and
-turns the per-label sums
-into a ``Verdict``: the label with the most evidence, an invite score in 0..1, and the phrases that
-decided it. Pure: loading builds the pipeline in memory; classifying does no I/O.
+Two kinds of evidence meet in one spaCy ``Doc``:
+- rules (``rules.RULES``): phrases, and pairs of phrases near each other, matched by one
+  ``PhraseMatcher`` over lower-cased tokens; each rule that fires is appended to the doc as a
+  feature token ``rule_<name>``;
+- a trained ``textcat`` (bag of words and bigrams, shipped in ``triage/model/``) reads the doc,
+  rule tokens included, so it has learnt how far to trust each rule.
+
+The verdict is the most probable label; ``score`` is P(invite) + P(reschedule), and a message is
+an invitation when the score reaches ``min_score`` (default chosen for recall), or when it
+confirms an interview and asks for an answer. Without a trained model (a broken install), the
+rule weights alone decide. Pure: loading reads the model once; classifying does no I/O.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import spacy
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
 
+from triage.errors import TriageError
 from triage.models import Label, Message, Verdict
-from triage.rules import INVITE_LABELS, RULES, Rule
+from triage.rules import ASKS_REPLY, INVITE_LABELS, RULES, Rule
 
-_BIAS = 1.0  # evidence an invitation needs beyond what speaks against it
-_MAX_CHARS = 20_000  # the newest part of any real invitation is far shorter
+MODEL_DIR = Path(__file__).parent / "model"
+MAX_CHARS = 6_000  # the newest part of an invitation says what it is in its first page
+_RULE_BIAS = 1.0  # rules-only: evidence an invitation needs beyond what speaks against it
 
 
 def _logistic(x: float) -> float:
@@ -31,64 +41,131 @@ def _logistic(x: float) -> float:
 
 @dataclass(frozen=True)
 class Classifier:
-    """A compiled pipeline and matchers; build it once with ``load_classifier``."""
+    """A tokenizer, compiled rules and (normally) a trained textcat; see ``load_classifier``."""
 
     nlp: Language
     phrases: PhraseMatcher
-    patterns: Matcher
     rules: dict[str, Rule]
     min_score: float
+    trained: bool
+
+    def featurize(self, subject: str, body: str) -> tuple[Doc, dict[str, str]]:
+        """The doc the textcat reads, and the rules that fired (each with its first wording)."""
+        # Lower-cased: the bag-of-words model keys on exact token text, and real mail comes in
+        # every casing (all-lower notes, ALL-CAPS headings).
+        doc = self.nlp.make_doc(f"{subject}\n\n{body[:MAX_CHARS]}".lower())
+        fired: dict[str, str] = {}
+        spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for match_id, start, end in sorted(self.phrases(doc), key=lambda m: m[1]):
+            key = self.nlp.vocab.strings[match_id]
+            if "#" in key:  # one side of a Near clause: combined below
+                spans[key].append((start, end))
+            else:
+                fired.setdefault(key, doc[start:end].text)
+        for name, rule in self.rules.items():
+            for index, near in enumerate(rule.near):
+                hit = _near(spans[f"{name}#{index}a"], spans[f"{name}#{index}b"], near.window)
+                if hit is not None and name not in fired:
+                    fired[name] = doc[hit[0] : hit[1]].text
+        # The model reads words only (and question marks): numbers, dates, punctuation runs,
+        # addresses and links say more about a mail client's style than about an invitation.
+        words = [t.text for t in doc if t.is_alpha or t.text == "?"]
+        words += [f"rule_{name}" for name in sorted(fired)]
+        doc = Doc(self.nlp.vocab, words=words or ["<empty>"])
+        return doc, fired
 
     def classify(self, message: Message) -> Verdict:
         return self.classify_text(message.subject, message.text)
 
-    def evidence(self, subject: str, body: str) -> dict[str, str]:
-        """The rules that fire on the text, each with the first wording that matched it."""
-        doc = self.nlp.make_doc(f"{subject}\n\n{body[:_MAX_CHARS]}")
-        fired: dict[str, str] = {}
-        for match_id, start, end in sorted(
-            [*self.phrases(doc), *self.patterns(doc)], key=lambda m: m[1]
-        ):
-            fired.setdefault(self.nlp.vocab.strings[match_id], doc[start:end].text.lower())
-        return fired
-
     def classify_text(self, subject: str, body: str) -> Verdict:
-        fired = self.evidence(subject, body)
+        doc, fired = self.featurize(subject, body)
+        cats = self._textcat(doc) if self.trained else self._rule_scores(fired)
+        label = max(cats, key=cats.__getitem__)
+        score = round(cats[Label.INVITE] + cats[Label.RESCHEDULE], 4)
+        is_invite = score >= self.min_score
+        if is_invite and label not in INVITE_LABELS:
+            label = max(INVITE_LABELS, key=cats.__getitem__)
+        elif label is Label.CONFIRMATION and ASKS_REPLY in fired:
+            is_invite = True  # a confirmation that waits for the reader's answer
+        evidence = [
+            f"rule {name} ({self.rules[name].label.value}): {phrase!r}"
+            for name, phrase in fired.items()
+        ]
+        top = sorted(cats.items(), key=lambda kv: -kv[1])[:3]
+        evidence.append("scores " + ", ".join(f"{lbl.value} {p:.2f}" for lbl, p in top))
+        return Verdict(label=label, score=score, is_invite=is_invite, evidence=tuple(evidence))
+
+    def _textcat(self, doc: Doc) -> dict[Label, float]:
+        for _, component in self.nlp.pipeline:  # tok2vec (if any), then textcat
+            doc = component(doc)
+        return {label: float(doc.cats.get(label.value, 0.0)) for label in Label}
+
+    def _rule_scores(self, fired: dict[str, str]) -> dict[Label, float]:
+        """Rules only: the evidence per label turned into pseudo-probabilities."""
         totals: dict[Label, float] = defaultdict(float)
         for name in fired:
             totals[self.rules[name].label] += self.rules[name].weight
         invite = max(totals[lbl] for lbl in INVITE_LABELS)
         against = max((v for lbl, v in totals.items() if lbl not in INVITE_LABELS), default=0.0)
-        score = round(_logistic(invite - against - _BIAS), 4)
-        if score >= self.min_score:
-            label = max(INVITE_LABELS, key=lambda lbl: totals[lbl])
-        elif against > 0:
-            label = max((lbl for lbl in totals if lbl not in INVITE_LABELS), key=totals.__getitem__)
-        else:
-            label = Label.OTHER
-        evidence = tuple(
-            f"{name} ({self.rules[name].label.value} {self.rules[name].weight:+g}): {phrase!r}"
-            for name, phrase in fired.items()
+        p_invite = _logistic(invite - against - _RULE_BIAS)
+        best_invite = max(INVITE_LABELS, key=lambda lbl: totals[lbl])
+        best_other = (
+            max((lbl for lbl in Label if lbl not in INVITE_LABELS), key=lambda lbl: totals[lbl])
+            if against > 0
+            else Label.OTHER
         )
-        return Verdict(
-            label=label, score=score, is_invite=label in INVITE_LABELS, evidence=evidence
-        )
+        cats = dict.fromkeys(Label, 0.0)
+        cats[best_invite] = p_invite
+        cats[best_other] = 1.0 - p_invite
+        return cats
 
 
-def load_classifier(min_score: float = 0.5) -> Classifier:
-    """Build the pipeline and compile the rules (about a tenth of a second)."""
-    nlp = spacy.blank("en")
+def _near(
+    firsts: Sequence[tuple[int, int]], thens: Sequence[tuple[int, int]], window: int
+) -> tuple[int, int] | None:
+    """(start, end) of the first ``then`` span beginning within ``window`` tokens after a
+    ``first`` span ends, or None."""
+    for a_start, a_end in firsts:
+        for b_start, b_end in thens:
+            if a_end <= b_start <= a_end + window:
+                return a_start, b_end
+    return None
+
+
+def _compile(nlp: Language, min_score: float, *, trained: bool) -> Classifier:
     phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
-    patterns = Matcher(nlp.vocab)
     for rule in RULES:
         if rule.phrases:
             phrases.add(rule.name, [nlp.make_doc(text) for text in rule.phrases])
-        if rule.patterns:
-            patterns.add(rule.name, list(rule.patterns))
+        for index, near in enumerate(rule.near):
+            phrases.add(f"{rule.name}#{index}a", [nlp.make_doc(t) for t in near.first])
+            phrases.add(f"{rule.name}#{index}b", [nlp.make_doc(t) for t in near.then])
     return Classifier(
         nlp=nlp,
         phrases=phrases,
-        patterns=patterns,
         rules={rule.name: rule for rule in RULES},
         min_score=min_score,
+        trained=trained,
     )
+
+
+def rules_only(min_score: float = 0.3) -> Classifier:
+    """A classifier from the rules alone (used to build training docs, and as the fallback)."""
+    return _compile(spacy.blank("en"), min_score, trained=False)
+
+
+def load_classifier(min_score: float = 0.3, model_dir: Path = MODEL_DIR) -> Classifier:
+    """Load the shipped pipeline (about half a second) and compile the rules.
+
+    Raises ``TriageError`` when the model folder exists but cannot be loaded.
+    """
+    if not (model_dir / "config.cfg").is_file():
+        return rules_only(min_score)
+    try:
+        nlp = spacy.load(model_dir)
+    except (OSError, ValueError) as exc:
+        raise TriageError(
+            f"the detector model in {model_dir} cannot be loaded ({exc}); "
+            "reinstall triage or rebuild it with 'triage train'"
+        ) from exc
+    return _compile(nlp, min_score, trained=True)

@@ -17,9 +17,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from triage import __version__, app, service
+from triage import __version__, app, corpus, service
 from triage.config import Settings, environ_with_file, load_settings
 from triage.errors import QueueError, TriageError
+from triage.evaluate import report
 from triage.models import State
 from triage.parse import parse_message
 from triage.present import item_detail, item_json, item_table, verdict_json
@@ -81,6 +82,40 @@ def _parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="send an item that failed before (check Sent first)",
             )
+
+    train = commands.add_parser("train", help="rebuild the detector from the project's corpus")
+    train.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="labelled mail to train on (default: the checkout's corpus/)",
+    )
+    train.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where to write the model (default: the shipped triage/model/)",
+    )
+    train.add_argument("--seed", type=int, default=0)
+
+    evaluate = commands.add_parser("eval", help="measure the detector on labelled mail")
+    evaluate.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        metavar="PATH",
+        help="a JSONL file, a folder of JSONL files or of labelled .eml files "
+        "(default: the project corpus's dev split)",
+    )
+    evaluate.add_argument(
+        "--errors",
+        type=int,
+        default=50,
+        metavar="N",
+        help="list at most N misclassified messages (default 50)",
+    )
 
     classify = commands.add_parser("classify", help="classify .eml files offline")
     classify.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -211,13 +246,49 @@ def _classify(args: argparse.Namespace) -> int:
     return status
 
 
+def _train(args: argparse.Namespace) -> int:
+    from triage import training  # noqa: PLC0415 - spaCy's training machinery loads only here
+
+    path = args.corpus or corpus.project_corpus()
+    if not path.exists():
+        raise TriageError(
+            f"no training corpus at {path}: run 'triage train' in a checkout of "
+            "the repository, or name one with --corpus"
+        )
+    train_set, dev_set = corpus.split(corpus.load(path))
+    output = training.train(
+        train_set, dev_set, seed=args.seed, **({"output": args.output} if args.output else {})
+    )
+    print(f"Trained on {len(train_set)} messages (dev {len(dev_set)}); model written to {output}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    classifier = app.classifier_for(settings)
+    if args.path is None:
+        examples = corpus.split(corpus.load(corpus.project_corpus()))[1]
+    else:
+        examples = corpus.load(args.path)
+    pairs = [(e, classifier.classify(e.message)) for e in examples]
+    print(report(pairs, show_errors=args.errors))
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from triage.demo import run_demo  # noqa: PLC0415 - pymap and aiosmtpd load only for the demo
 
     return run_demo(sys.stdout)
 
 
-COMMANDS = {"run": _run, "queue": _queue, "classify": _classify, "demo": _demo}
+COMMANDS = {
+    "run": _run,
+    "queue": _queue,
+    "classify": _classify,
+    "demo": _demo,
+    "train": _train,
+    "eval": _eval,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -131,6 +131,8 @@ KNOWN = {
 }
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Chosen for recall: a missed invitation is the worst error, a false alarm costs one review.
+DEFAULT_MIN_SCORE = 0.3
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -325,7 +327,9 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
             ZoneInfo,
             "an IANA time zone name such as Europe/Berlin",
         ),
-        min_score=r.parse("TRIAGE_MIN_SCORE", 0.5, _probability, "a number from 0 to 1"),
+        min_score=r.parse(
+            "TRIAGE_MIN_SCORE", DEFAULT_MIN_SCORE, _probability, "a number from 0 to 1"
+        ),
         template_dir=template_dir,
         ca_file=ca_file,
         log_level=r.parse(

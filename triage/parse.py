@@ -34,7 +34,9 @@ _ATTRIBUTION = re.compile(
     re.IGNORECASE,
 )
 _ORIGINAL = re.compile(
-    r"^\s*-{2,}\s*(original message|ursprüngliche nachricht|message d'origine)", re.IGNORECASE
+    r"^\s*((-\s*){2,}\s*(original message|ursprüngliche nachricht|message d'origine|"
+    r"forwarded by\b|forwarded message)|begin forwarded message)",
+    re.IGNORECASE,
 )
 _OUTLOOK_FROM = re.compile(r"^\s*\*?(from|von|de|od)\s*:\*?\s+\S", re.IGNORECASE)
 _OUTLOOK_NEXT = re.compile(r"^\s*\*?(sent|date|gesendet|envoyé|wysłano|to)\s*:", re.IGNORECASE)

@@ -1,31 +1,24 @@
-"""Rule evidence for the classifier: named features, each a set of phrases and token patterns.
+"""Rule evidence for the classifier: named features, each a set of phrases, or of phrases near
+each other.
 
-Data only (no spaCy here): ``classify.py`` compiles ``RULES`` into a spaCy ``PhraseMatcher`` and
-``Matcher`` over lower-cased tokens. A rule counts once however often it matches; its weight
-(log-odds style, positive for its label) is added to its label's total. Perspective matters: an
-invitation addresses the reader as the candidate, so the wording of someone arranging interviews
-of *other* people ("the candidate", "scorecard") counts against an invitation.
+Data only (no spaCy here): ``classify.py`` compiles ``RULES`` into one spaCy ``PhraseMatcher``
+over lower-cased tokens. A rule counts once however often it matches. Its weight is used only
+when no trained model is installed; normally each hit becomes a feature token the trained model
+weighs for itself. Perspective matters: an invitation addresses the reader as the candidate, so
+the wording of someone arranging interviews of *other* people ("the candidate", "scorecard")
+points away from an invitation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from triage.models import Label
 
-Pattern = list[dict[str, Any]]
+ASKS_REPLY = "asks_reply"  # the rule whose hit makes a confirmation need an answer
+INVITE_LABELS = frozenset({Label.INVITE, Label.RESCHEDULE})
 
-
-def _any(*words: str) -> dict[str, Any]:
-    return {"LOWER": {"IN": list(words)}}
-
-
-def _gap(n: int) -> dict[str, Any]:
-    return {"OP": f"{{0,{n}}}"}
-
-
-_MEETING = _any(
+_MEETING = (
     "interview",
     "interviews",
     "call",
@@ -40,7 +33,21 @@ _MEETING = _any(
     "video",
     "onsite",
     "on-site",
+    "visit",
 )
+
+
+def _pairs(firsts: tuple[str, ...], seconds: tuple[str, ...], sep: str = " ") -> tuple[str, ...]:
+    return tuple(f"{a}{sep}{b}" for a in firsts for b in seconds)
+
+
+@dataclass(frozen=True)
+class Near:
+    """Fires when a ``first`` phrase is followed by a ``then`` phrase within ``window`` tokens."""
+
+    first: tuple[str, ...]
+    then: tuple[str, ...]
+    window: int
 
 
 @dataclass(frozen=True)
@@ -49,355 +56,139 @@ class Rule:
     label: Label
     weight: float
     phrases: tuple[str, ...] = ()
-    patterns: tuple[Pattern, ...] = ()
+    near: tuple[Near, ...] = ()
 
 
+# fmt: off
 RULES: tuple[Rule, ...] = (
     # -- an invitation addressed to the reader ------------------------------------------------
-    Rule(
-        "invites_you",
-        Label.INVITE,
-        3.0,
-        patterns=(
-            [
-                _any("invite", "invited", "inviting"),
-                {"LOWER": "you"},
-                _any("to", "for"),
-                _gap(6),
-                _MEETING,
-            ],
-            [
-                _any("like", "love", "want", "pleased", "happy", "delighted"),
-                {"LOWER": "to"},
-                _any("invite", "schedule", "arrange", "set", "book", "organise", "organize"),
-                _gap(6),
-                _MEETING,
-            ],
-            [
-                {"LOWER": "move"},
-                {"LOWER": "you"},
-                _any("forward", "ahead", "on", "along"),
-                _any("to", "in", "into", "with"),
-                _gap(5),
-                _MEETING,
-            ],
-        ),
-    ),
-    Rule(
-        "asks_availability",
-        Label.INVITE,
-        3.0,
-        phrases=(
-            "your availability",
-            "when are you available",
-            "when would you be available",
-            "are you available",
-            "would you be available",
-            "would you be free",
-            "are you free",
-            "what times work",
-            "times that work",
-            "windows that work",
-            "a time that works",
-            "when works for you",
-            "what works for you",
-            "which times work",
-            "send me a few times",
-            "send a few times",
-            "let me know when you are free",
-            "let me know when you're free",
-            "free for a",
-            "time to chat",
-            "time for a call",
-            "suggest another time",
-            "suggest a time",
-            "propose a time",
-            "slots that work",
-            "suits you best",
-            "works best for you",
-            "a few slots",
-            "confirm a slot",
-            "let me know which",
-            "reply with the option",
-            "reply with your preferred",
-        ),
-        patterns=(
-            [
-                _any("does", "would", "will", "do", "could"),
-                _gap(16),
-                _any("work", "suit"),
-                {"LOWER": "for", "OP": "?"},
-                {"LOWER": "you"},
-            ],
-            [
-                _any("which", "what"),
-                _any("time", "times", "slot", "slots", "day", "days", "option"),
-                _gap(3),
-                _any("work", "works", "suit", "suits", "best"),
-            ],
-        ),
-    ),
-    Rule(
-        "scheduling_link",
-        Label.INVITE,
-        2.5,
-        phrases=(
-            "select a time",
-            "pick a time",
-            "book a time",
-            "choose a time",
-            "grab a time",
-            "find a time",
-            "book a slot",
-            "choose a slot",
-            "self-schedule",
-            "schedule your interview",
-            "scheduling link",
-            "schedule a time",
-            "book your interview",
-            "schedule your call",
-            "book a call",
-            "sign up for a time",
-        ),
-    ),
-    Rule(
-        "next_stage",
-        Label.INVITE,
-        1.5,
-        phrases=(
-            "next round",
-            "next stage",
-            "first round",
-            "final round",
-            "second round",
-            "next step in our process",
-            "next steps in our process",
-            "moving you forward",
-            "move you forward",
-            "like to move forward with you",
-            "progress your application",
-        ),
-    ),
-    Rule(
-        "interview_format",
-        Label.INVITE,
-        1.0,
-        phrases=(
-            "phone screen",
-            "phone interview",
-            "video interview",
-            "technical interview",
-            "onsite interview",
-            "on-site interview",
-            "panel interview",
-            "video call",
-            "zoom",
-            "google meet",
-            "microsoft teams",
-            "calendly",
-            "hiring manager",
-        ),
-    ),
-    Rule(
-        "meet_you",
-        Label.INVITE,
-        1.0,
-        phrases=(
-            "speak with you",
-            "chat with you",
-            "meet with you",
-            "talk with you",
-            "meet you",
-            "speaking with you",
-            "talking to you",
-            "interview with us",
-            "come in for",
-        ),
-    ),
+    Rule("invites_you", Label.INVITE, 3.0, near=(
+        Near(_pairs(("invite", "invited", "inviting"), ("you to", "you for")), _MEETING, 7),
+        Near(_pairs(("like", "love", "want", "pleased", "happy", "delighted"),
+                    ("invite", "schedule", "arrange", "set", "book", "organise", "organize"),
+                    " to "), _MEETING, 7),
+        Near(_pairs(("move", "moving"), ("you forward", "you ahead", "you on", "you along")),
+             _MEETING, 7),
+    )),
+    Rule("asks_availability", Label.INVITE, 3.0, phrases=(
+        "your availability", "when are you available", "when would you be available",
+        "are you available", "would you be available", "would you be free", "are you free",
+        "what times work", "times that work", "windows that work", "a time that works",
+        "when works for you", "what works for you", "which times work",
+        "send me a few times", "send a few times", "let me know when you are free",
+        "let me know when you're free", "free for a", "time to chat", "time for a call",
+        "suggest another time", "suggest a time", "propose a time", "slots that work",
+        "suits you best", "works best for you", "a few slots", "confirm a slot",
+        "let me know which", "reply with the option", "reply with your preferred",
+        "how about", "can you do", "best number to reach you", "give me a call", "call me at",
+        "let me know what works", "days that work", "time slots", "what time works",
+        "convenient time", "at your convenience", "times and dates", "a good time",
+    ), near=(
+        Near(("does", "would", "will", "do", "could"),
+             ("work for you", "works for you", "suit you", "suits you"), 16),
+        Near(_pairs(("which", "what"), ("time", "times", "slot", "slots", "day", "days", "option")),
+             ("work", "works", "suit", "suits", "best"), 4),
+    )),
+    Rule("you_are_interviewed", Label.INVITE, 2.5, near=(
+        Near(("schedule you", "interview you", "get you in", "bring you in", "have you come",
+              "have you in", "set you up", "line you up", "book you", "fly you", "invite you",
+              "meet you", "speak with you", "talk to you", "see you"),
+             (*_MEETING, "team", "office", "us", "group", "manager"), 6),
+    )),
+    Rule("scheduling_link", Label.INVITE, 2.5, phrases=(
+        "select a time", "pick a time", "book a time", "choose a time", "grab a time",
+        "find a time", "book a slot", "choose a slot", "self-schedule", "schedule your interview",
+        "scheduling link", "schedule a time", "book your interview", "schedule your call",
+        "book a call", "sign up for a time",
+    )),
+    Rule("next_stage", Label.INVITE, 1.5, phrases=(
+        "next round", "next stage", "first round", "final round", "second round",
+        "next step in our process", "next steps in our process", "moving you forward",
+        "move you forward", "like to move forward with you", "progress your application",
+    )),
+    Rule("interview_format", Label.INVITE, 1.0, phrases=(
+        "phone screen", "phone interview", "video interview", "technical interview",
+        "onsite interview", "on-site interview", "panel interview", "video call",
+        "zoom", "google meet", "microsoft teams", "calendly", "hiring manager",
+    )),
+    Rule("meet_you", Label.INVITE, 1.0, phrases=(
+        "speak with you", "chat with you", "meet with you", "talk with you", "meet you",
+        "speaking with you", "talking to you", "interview with us", "come in for",
+    )),
     Rule("interview_word", Label.INVITE, 0.5, phrases=("interview", "interviews", "entretien")),
     # -- moves or confirms an interview already arranged -------------------------------------
-    Rule(
-        "reschedule",
-        Label.RESCHEDULE,
-        3.5,
-        phrases=(
-            "need to reschedule",
-            "have to reschedule",
-            "reschedule your interview",
-            "reschedule our",
-            "move your interview",
-            "push our call",
-            "move our call",
-            "new time for your interview",
-            "postpone your interview",
-            "postpone our",
-        ),
-    ),
-    Rule(
-        "confirmation",
-        Label.CONFIRMATION,
-        2.5,
-        phrases=(
-            "confirm your interview",
-            "this confirms",
-            "this is to confirm",
-            "confirming your",
-            "is confirmed",
-            "looking forward to seeing you",
-            "see you tomorrow",
-        ),
-    ),
+    Rule("reschedule", Label.RESCHEDULE, 3.5, phrases=(
+        "need to reschedule", "have to reschedule", "reschedule your interview",
+        "reschedule our", "move your interview", "push our call", "move our call",
+        "new time for your interview", "postpone your interview", "postpone our",
+    )),
+    Rule("confirmation", Label.CONFIRMATION, 2.5, phrases=(
+        "confirm your interview", "this confirms", "this is to confirm", "confirming your",
+        "is confirmed", "looking forward to seeing you", "see you tomorrow",
+    )),
+    Rule(ASKS_REPLY, Label.CONFIRMATION, 1.0, phrases=(
+        "reply to confirm", "please confirm", "confirm that you", "confirm you can",
+        "confirm your attendance", "let us know if you can make", "rsvp",
+    )),
     # -- not an invitation -----------------------------------------------------------------------
-    Rule(
-        "rejection",
-        Label.REJECTION,
-        5.0,
-        phrases=(
-            "regret to inform",
-            "not to move forward",
-            "not be moving forward",
-            "won't be moving forward",
-            "will not be moving forward",
-            "decided not to proceed",
-            "move forward with other",
-            "moving forward with other",
-            "move forward with another",
-            "moving forward with another",
-            "pursue other candidates",
-            "other candidates whose",
-            "not been selected",
-            "were not selected",
-            "position has been filled",
-            "decided to go with another",
-            "not able to offer you",
-            "not progressing",
-            "not to progress",
-            "unable to offer you",
-        ),
-    ),
+    Rule("rejection", Label.REJECTION, 5.0, phrases=(
+        "regret to inform", "not to move forward", "not be moving forward",
+        "won't be moving forward", "will not be moving forward", "decided not to proceed",
+        "move forward with other", "moving forward with other", "move forward with another",
+        "moving forward with another", "pursue other candidates", "other candidates whose",
+        "not been selected", "were not selected", "position has been filled",
+        "decided to go with another", "not able to offer you", "not progressing",
+        "not to progress", "unable to offer you",
+    )),
     Rule("unfortunately", Label.REJECTION, 2.0, phrases=("unfortunately",)),
-    Rule(
-        "acknowledged",
-        Label.APPLICATION_ACK,
-        3.5,
-        phrases=(
-            "received your application",
-            "application has been received",
-            "application has been submitted",
-            "application was sent",
-            "application was submitted",
-            "if selected",
-            "if you are selected",
-            "if your qualifications",
-            "if your skills",
-            "if your experience",
-            "under review",
-            "reviewing your application",
-            "will be in touch if",
-            "we will contact you if",
-            "should your profile",
-        ),
-    ),
-    Rule(
-        "thanks_for_applying",
-        Label.APPLICATION_ACK,
-        1.0,
-        phrases=(
-            "thank you for applying",
-            "thanks for applying",
-            "thank you for your application",
-            "thank you for your interest",
-        ),
-    ),
-    Rule(
-        "assessment",
-        Label.ASSESSMENT,
-        3.0,
-        phrases=(
-            "coding challenge",
-            "take-home",
-            "take home assignment",
-            "online assessment",
-            "complete the assessment",
-            "complete the test",
-            "hackerrank",
-            "codility",
-            "coding test",
-            "online test",
-        ),
-    ),
-    Rule(
-        "offer",
-        Label.OFFER,
-        4.5,
-        phrases=(
-            "pleased to offer",
-            "offer letter",
-            "extend an offer",
-            "offer of employment",
-            "verbal offer",
-        ),
-    ),
-    Rule(
-        "outreach",
-        Label.OUTREACH,
-        2.0,
-        phrases=(
-            "open to new opportunities",
-            "interested in hearing more",
-            "came across your profile",
-            "exciting opportunity",
-            "updated cv",
-            "updated resume",
-        ),
-    ),
-    Rule(
-        "newsletter",
-        Label.ALERT,
-        3.5,
-        phrases=(
-            "unsubscribe",
-            "job alert",
-            "new jobs",
-            "jobs matching",
-            "recommended jobs",
-            "manage your alerts",
-            "email preferences",
-            "view in browser",
-            "tips to",
-            "questions you'll be asked",
-            "how to ace",
-            "how to prepare for",
-        ),
-    ),
-    Rule(
-        "other_candidate",
-        Label.OTHER,
-        5.0,
-        phrases=(
-            "the candidate",
-            "candidate's",
-            "scorecard",
-            "interview panel for",
-            "debrief",
-            "interview feedback",
-            "submit your feedback",
-            "on the panel",
-            "sit on the",
-            "join the panel",
-        ),
-    ),
-    Rule(
-        "not_job",
-        Label.OTHER,
-        4.0,
-        phrases=(
-            "webinar",
-            "out of office",
-            "automatic reply",
-            "out of the office",
-        ),
-    ),
+    Rule("acknowledged", Label.APPLICATION_ACK, 3.5, phrases=(
+        "received your application", "application has been received",
+        "application has been submitted", "application was sent", "application was submitted",
+        "if selected", "if you are selected", "if your qualifications", "if your skills",
+        "if your experience", "under review", "reviewing your application", "will be in touch if",
+        "we will contact you if", "should your profile",
+    )),
+    Rule("thanks_for_applying", Label.APPLICATION_ACK, 1.0, phrases=(
+        "thank you for applying", "thanks for applying", "thank you for your application",
+        "thank you for your interest",
+    )),
+    Rule("assessment", Label.ASSESSMENT, 3.0, phrases=(
+        "coding challenge", "take-home", "take home assignment", "online assessment",
+        "complete the assessment", "complete the test", "hackerrank", "codility",
+        "coding test", "online test",
+    )),
+    Rule("offer", Label.OFFER, 4.5, phrases=(
+        "pleased to offer", "offer letter", "extend an offer", "offer of employment",
+        "verbal offer",
+    )),
+    Rule("outreach", Label.OUTREACH, 2.0, phrases=(
+        "open to new opportunities", "interested in hearing more", "came across your profile",
+        "exciting opportunity", "updated cv", "updated resume",
+    )),
+    Rule("newsletter", Label.ALERT, 3.5, phrases=(
+        "unsubscribe", "job alert", "new jobs", "jobs matching", "recommended jobs",
+        "manage your alerts", "email preferences", "view in browser", "tips to",
+        "questions you'll be asked", "how to ace", "how to prepare for",
+    )),
+    Rule("other_candidate", Label.OTHER, 5.0, phrases=(
+        "the candidate", "candidate's", "scorecard", "interview panel for", "debrief",
+        "interview feedback", "submit your feedback", "on the panel", "sit on the",
+        "join the panel",
+    )),
+    Rule("someone_else", Label.OTHER, 3.0, phrases=(
+        "interview him", "interview her", "interview them", "interviewed him", "interviewed her",
+        "his resume", "her resume", "his cv", "her cv", "meet him", "meet her", "with him",
+        "with her", "the candidates", "candidates for", "he is available", "she is available",
+        "he would like", "she would like", "his availability", "her availability",
+        "their availability", "for the interviews", "interview schedule",
+    )),
+    Rule("written_by_candidate", Label.OTHER, 3.0, phrases=(
+        "my resume", "my cv", "i applied", "i have applied", "my application", "i interviewed",
+        "thank you for the interview", "thank you for interviewing me", "attached is my",
+        "i would welcome the opportunity", "i am writing to", "position i applied",
+    )),
+    Rule("not_job", Label.OTHER, 4.0, phrases=(
+        "webinar", "out of office", "automatic reply", "out of the office",
+    )),
 )
-
-INVITE_LABELS = frozenset({Label.INVITE, Label.RESCHEDULE})
+# fmt: on

@@ -1,0 +1,79 @@
+"""Classification speed and start-up cost. Prints figures; asserts nothing.
+
+    python bench/classify.py [--messages N]
+
+- start-up: a fresh interpreter importing triage.classify and loading the shipped model
+  (median of 5 runs);
+- throughput: ``Classifier.classify`` on one core over messages of about 200 words built from the
+  project's corpus (parse excluded: classification alone), and the same with parse included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from triage.classify import load_classifier  # noqa: E402
+from triage.corpus import load, message_from_fields, project_corpus  # noqa: E402
+
+
+def startup_seconds(runs: int = 5) -> float:
+    code = "from triage.classify import load_classifier; load_classifier()"
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def messages_of(words: int, count: int) -> list[tuple[str, str]]:
+    """(subject, body) pairs of about ``words`` words, cycling through the corpus."""
+    examples = load(project_corpus())
+    out = []
+    for i in range(count):
+        example = examples[i % len(examples)]
+        text = example.message.text.split()
+        while len(text) < words:
+            text += examples[(i * 7 + len(text)) % len(examples)].message.text.split()
+        out.append((example.message.subject, " ".join(text[:words])))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--words", type=int, default=200)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+    print(f"start-up (import + model load, median of 5): {startup_seconds():.2f} s")
+    classifier = load_classifier()
+    batch = messages_of(args.words, args.messages)
+    for subject, body in batch[:50]:  # warm up
+        classifier.classify_text(subject, body)
+    start = time.perf_counter()
+    for subject, body in batch:
+        classifier.classify_text(subject, body)
+    elapsed = time.perf_counter() - start
+    words = sum(len(b.split()) for _, b in batch)
+    print(f"classification: {len(batch) / elapsed:,.0f} messages/s on one core "
+          f"({words / elapsed:,.0f} words/s; {len(batch)} messages of ~{args.words} words)")
+    raw = [message_from_fields(s, b) for s, b in batch[:1000]]
+    start = time.perf_counter()
+    for message in raw:
+        classifier.classify(message)
+    classify_only = time.perf_counter() - start
+    print(f"classification of parsed messages: {len(raw) / classify_only:,.0f} messages/s")
+
+
+if __name__ == "__main__":
+    main()

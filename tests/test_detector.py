@@ -1,0 +1,111 @@
+"""The shipped detector: it loads, it explains itself, and training is reproducible."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import MAIL
+
+from triage.classify import MODEL_DIR, load_classifier, rules_only
+from triage.cli import main
+from triage.corpus import Example, in_dev, load, message_from_fields, project_corpus, split
+from triage.models import Label
+from triage.parse import parse_message
+from triage.training import train
+
+# The project's own test mail: what each file is (see tests/data/mail/INDEX.md).
+INVITES = sorted(p.name for p in MAIL.glob("invite_*.eml"))
+NOT_INVITES = sorted(p.name for p in MAIL.glob("*.eml") if not p.name.startswith("invite_"))
+
+
+@pytest.fixture(scope="module")
+def classifier():  # type: ignore[no-untyped-def]
+    return load_classifier()
+
+
+def test_the_trained_model_ships_in_the_package(classifier) -> None:  # type: ignore[no-untyped-def]
+    assert (MODEL_DIR / "config.cfg").is_file()
+    assert classifier.trained
+    size = sum(f.stat().st_size for f in MODEL_DIR.rglob("*") if f.is_file())
+    assert size < 8 * 1024 * 1024, f"the model is {size / 1e6:.1f} MB"
+
+
+@pytest.mark.parametrize("name", INVITES)
+def test_invitations_are_detected(classifier, name: str) -> None:  # type: ignore[no-untyped-def]
+    verdict = classifier.classify(parse_message((MAIL / name).read_bytes()))
+    assert verdict.is_invite, verdict
+
+
+@pytest.mark.parametrize("name", NOT_INVITES)
+def test_look_alikes_are_not(classifier, name: str) -> None:  # type: ignore[no-untyped-def]
+    verdict = classifier.classify(parse_message((MAIL / name).read_bytes()))
+    assert not verdict.is_invite, verdict
+
+
+def test_verdicts_carry_their_evidence(classifier) -> None:  # type: ignore[no-untyped-def]
+    verdict = classifier.classify(parse_message((MAIL / "invite_plain.eml").read_bytes()))
+    assert any(e.startswith("rule ") for e in verdict.evidence)
+    assert verdict.evidence[-1].startswith("scores invite")
+
+
+def test_the_newest_part_decides(classifier) -> None:  # type: ignore[no-untyped-def]
+    invite = ("Hi Sam,\nWe'd like to invite you to a video interview next week. Would Tuesday "
+              "at 2pm or Thursday at 10am work for you?\nBest, Dana")
+    quoted = "\n".join("> " + line for line in invite.splitlines())
+    rejection = ("Hi Sam,\nThank you for your time. Unfortunately we have decided to move "
+                 "forward with other candidates.\nBest, Dana\n\nOn Mon, 2 Nov 2026, Dana "
+                 f"<dana@x.io> wrote:\n{quoted}")
+    assert classifier.classify(message_from_fields("Interview", invite)).is_invite
+    assert not classifier.classify(message_from_fields("Re: Interview", rejection)).is_invite
+
+
+def test_rules_only_classifier_still_works() -> None:
+    verdict = rules_only().classify(parse_message((MAIL / "invite_plain.eml").read_bytes()))
+    assert verdict.is_invite and not rules_only().trained
+
+
+def test_split_is_stable_and_disjoint() -> None:
+    examples = load(project_corpus())
+    train_set, dev_set = split(examples)
+    assert len(dev_set) > 0.1 * len(examples) and len(train_set) > 0.6 * len(examples)
+    assert {e.id for e in train_set}.isdisjoint({e.id for e in dev_set})
+    assert in_dev("invites-0001") == in_dev("invites-0001")
+    assert {e.label for e in examples} == set(Label)
+
+
+def _tiny(examples: list[Example], per_label: int) -> list[Example]:
+    seen: dict[Label, int] = {}
+    out = []
+    for example in examples:
+        if seen.get(example.label, 0) < per_label:
+            seen[example.label] = seen.get(example.label, 0) + 1
+            out.append(example)
+    return out
+
+
+def test_training_is_reproducible(tmp_path: Path) -> None:
+    train_set, dev_set = split(load(project_corpus()))
+    small_train, small_dev = _tiny(train_set, 6), _tiny(dev_set, 2)
+    first = train(small_train, small_dev, output=tmp_path / "a", epochs=2)
+    second = train(small_train, small_dev, output=tmp_path / "b", epochs=2)
+    assert (first / "textcat" / "model").read_bytes() == (second / "textcat" / "model").read_bytes()
+    trained = load_classifier(model_dir=first)
+    assert trained.trained
+    assert 0.0 <= trained.classify(small_dev[0].message).score <= 1.0
+
+
+def test_eval_reports_per_label_figures_and_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "labelled.jsonl"
+    data.write_text(
+        '{"id": "a", "label": "invite", "subject": "Interview", "body": "We would like to '
+        'invite you to an interview. Are you available on Tuesday at 3pm?"}\n'
+        '{"id": "b", "label": "internal_interview", "subject": "Panel", "body": "Can you sit '
+        'on the interview panel for the candidate on Tuesday? Please send your scorecard."}\n'
+    )
+    assert main(["eval", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "invite detection: recall 1.000  precision 1.000" in out
+    assert "gold \\ predicted" in out and "invite" in out

@@ -1,0 +1,104 @@
+"""``triage eval``: how well the detector does on labelled mail. Pure: values in, report out.
+
+Two views. Per label: precision, recall and F1, and the confusion matrix. Invite detection, the
+figure that matters: positives are ``invite`` and ``reschedule``, ``confirmation`` counts neither
+way, everything else is negative; a miss is the worst error, a false alarm the second worst.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from triage.corpus import NEUTRAL, POSITIVE, Example
+from triage.models import Label, Verdict
+
+
+@dataclass(frozen=True)
+class Detection:
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+    true_negatives: int
+
+    @property
+    def recall(self) -> float:
+        found = self.true_positives + self.false_negatives
+        return self.true_positives / found if found else 1.0
+
+    @property
+    def precision(self) -> float:
+        flagged = self.true_positives + self.false_positives
+        return self.true_positives / flagged if flagged else 1.0
+
+    @property
+    def false_alarm_rate(self) -> float:
+        negatives = self.false_positives + self.true_negatives
+        return self.false_positives / negatives if negatives else 0.0
+
+
+def detection(pairs: Sequence[tuple[Example, Verdict]]) -> Detection:
+    counts: Counter[str] = Counter()
+    for example, verdict in pairs:
+        if example.label in NEUTRAL:
+            continue
+        positive = example.label in POSITIVE
+        counts[
+            ("t" if positive == verdict.is_invite else "f") + ("p" if verdict.is_invite else "n")
+        ] += 1
+    return Detection(counts["tp"], counts["fp"], counts["fn"], counts["tn"])
+
+
+def _per_label(pairs: Sequence[tuple[Example, Verdict]]) -> list[str]:
+    rows = [f"{'label':<16} {'prec':>6} {'recall':>6} {'f1':>6} {'n':>5}"]
+    for label in Label:
+        tp = sum(e.label is label and v.label is label for e, v in pairs)
+        predicted = sum(v.label is label for _, v in pairs)
+        actual = sum(e.label is label for e, _ in pairs)
+        if not actual and not predicted:
+            continue
+        p = tp / predicted if predicted else 0.0
+        r = tp / actual if actual else 0.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        rows.append(f"{label.value:<16} {p:>6.3f} {r:>6.3f} {f1:>6.3f} {actual:>5}")
+    return rows
+
+
+def _confusion(pairs: Sequence[tuple[Example, Verdict]]) -> list[str]:
+    labels = [lbl for lbl in Label if any(e.label is lbl or v.label is lbl for e, v in pairs)]
+    short = {lbl: lbl.value[:6] for lbl in labels}
+    rows = ["gold \\ predicted " + " ".join(f"{short[lbl]:>6}" for lbl in labels)]
+    counts = Counter((e.label, v.label) for e, v in pairs)
+    for gold in labels:
+        cells = " ".join(f"{counts[(gold, pred)] or '.':>6}" for pred in labels)
+        rows.append(f"{gold.value:<17}{cells}")
+    return rows
+
+
+def report(pairs: Sequence[tuple[Example, Verdict]], *, show_errors: int = 50) -> str:
+    """The full text report: detection figures, per-label table, confusion matrix, errors."""
+    d = detection(pairs)
+    lines = [
+        f"messages: {len(pairs)}",
+        f"invite detection: recall {d.recall:.3f}  precision {d.precision:.3f}  "
+        f"false alarms {d.false_alarm_rate:.2%}  (tp {d.true_positives}, fp {d.false_positives}, "
+        f"fn {d.false_negatives}, tn {d.true_negatives}; confirmations not counted)",
+        "",
+        *_per_label(pairs),
+        "",
+        *_confusion(pairs),
+    ]
+    errors = [
+        (e, v) for e, v in pairs if e.label not in NEUTRAL and (e.label in POSITIVE) != v.is_invite
+    ]
+    if errors:
+        lines += ["", f"invite-detection errors ({len(errors)}; first {show_errors}):"]
+        for example, verdict in errors[:show_errors]:
+            kind = "MISSED" if example.label in POSITIVE else "FALSE ALARM"
+            lines.append(
+                f"  {kind:<11} {example.id:<28} gold {example.label.value:<15} "
+                f"got {verdict.label.value} ({verdict.score:.2f}) "
+                f"{example.message.subject[:60]!r}"
+            )
+    return "\n".join(lines)
