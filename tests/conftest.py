@@ -63,6 +63,14 @@ class ImapAccount:
             client.logout()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--regen-golden",
+        action="store_true",
+        help="rewrite tests/data/golden from the current code (review the diff!)",
+    )
+
+
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[DovecotServer]:
     if dovecot_binary() is None:

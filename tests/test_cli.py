@@ -79,7 +79,9 @@ def test_queue_json_shape(imap: ImapAccount, capsys: pytest.CaptureFixture[str])
 
 @pytest.mark.usefixtures("triage_env")
 def test_secrets_never_reach_the_logs(
-    imap: ImapAccount, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
+    imap: ImapAccount,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     imap.append((MAIL / "invite_plain.eml").read_bytes())
@@ -98,8 +100,11 @@ def test_secrets_never_reach_the_logs(
 
 @pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
 def test_edit_uses_the_editor(
-    triage_env: dict[str, str], imap: ImapAccount, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    triage_env: dict[str, str],
+    imap: ImapAccount,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     imap.append((MAIL / "invite_plain.eml").read_bytes())
     assert main(["run", "--once"]) == 0
@@ -119,8 +124,10 @@ def test_edit_uses_the_editor(
 def test_daemon_stops_cleanly_on_sigterm(triage_env: dict[str, str], imap: ImapAccount) -> None:
     imap.append((MAIL / "invite_plain.eml").read_bytes())
     proc = subprocess.Popen(
-        [sys.executable, "-m", "triage", "run"], env={**os.environ, **triage_env},
-        stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "triage", "run"],
+        env={**os.environ, **triage_env},
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

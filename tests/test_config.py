@@ -39,9 +39,17 @@ def test_every_problem_is_reported_at_once_naming_the_variable() -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(env, need=("imap", "smtp"))
     text = str(info.value)
-    for name in ("TRIAGE_IMAP_HOST", "TRIAGE_IMAP_USER", "TRIAGE_IMAP_PASSWORD",
-                 "TRIAGE_IMAP_PORT", "TRIAGE_POLL_SECONDS", "TRIAGE_TIMEZONE",
-                 "TRIAGE_SMTP_SECURITY", "TRIAGE_FROM", "TRIAGE_SMTP_HOST"):
+    for name in (
+        "TRIAGE_IMAP_HOST",
+        "TRIAGE_IMAP_USER",
+        "TRIAGE_IMAP_PASSWORD",
+        "TRIAGE_IMAP_PORT",
+        "TRIAGE_POLL_SECONDS",
+        "TRIAGE_TIMEZONE",
+        "TRIAGE_SMTP_SECURITY",
+        "TRIAGE_FROM",
+        "TRIAGE_SMTP_HOST",
+    ):
         assert name in text, name
     assert "TRIAGE_IMAP_PASWORD is not a triage setting; did you mean TRIAGE_IMAP_PASSWORD?" in text
     assert len(info.value.problems) >= 9

@@ -50,12 +50,16 @@ def test_verdicts_carry_their_evidence(classifier) -> None:  # type: ignore[no-u
 
 
 def test_the_newest_part_decides(classifier) -> None:  # type: ignore[no-untyped-def]
-    invite = ("Hi Sam,\nWe'd like to invite you to a video interview next week. Would Tuesday "
-              "at 2pm or Thursday at 10am work for you?\nBest, Dana")
+    invite = (
+        "Hi Sam,\nWe'd like to invite you to a video interview next week. Would Tuesday "
+        "at 2pm or Thursday at 10am work for you?\nBest, Dana"
+    )
     quoted = "\n".join("> " + line for line in invite.splitlines())
-    rejection = ("Hi Sam,\nThank you for your time. Unfortunately we have decided to move "
-                 "forward with other candidates.\nBest, Dana\n\nOn Mon, 2 Nov 2026, Dana "
-                 f"<dana@x.io> wrote:\n{quoted}")
+    rejection = (
+        "Hi Sam,\nThank you for your time. Unfortunately we have decided to move "
+        "forward with other candidates.\nBest, Dana\n\nOn Mon, 2 Nov 2026, Dana "
+        f"<dana@x.io> wrote:\n{quoted}"
+    )
     assert classifier.classify(message_from_fields("Interview", invite)).is_invite
     assert not classifier.classify(message_from_fields("Re: Interview", rejection)).is_invite
 

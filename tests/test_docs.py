@@ -32,7 +32,10 @@ def test_every_command_in_the_readme_exists(capsys: pytest.CaptureFixture[str]) 
 
 def test_demo_runs_end_to_end_and_cleans_up() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "triage", "demo"], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "triage", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
         check=False,
     )
     assert result.returncode == 0, result.stderr

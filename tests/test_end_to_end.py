@@ -6,12 +6,16 @@ Runs once against pymap and once against Dovecot (the reference server).
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from email.utils import parseaddr
+from email.utils import format_datetime, parseaddr
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import MAIL, ImapAccount
+from icalendar import Calendar as ICalendar
 
 from triage.cli import main
 from triage.local_servers import SmtpSink, free_port
@@ -135,7 +139,9 @@ def test_approve_sends_threaded_reply_files_it_and_flags_original(
 
 @pytest.mark.usefixtures("triage_env")
 def test_failed_send_is_recorded_and_never_resent_silently(
-    imap: ImapAccount, smtp: SmtpSink, capsys: pytest.CaptureFixture[str],
+    imap: ImapAccount,
+    smtp: SmtpSink,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     imap.append((MAIL / "invite_plain.eml").read_bytes())
@@ -169,3 +175,40 @@ def test_reject_sends_nothing_and_action_items_can_be_dismissed(
     assert main(["queue", "reject", str(items["action"]["id"])]) == 0
     assert {i["state"] for i in _queue(capsys)} == {"rejected"}
     assert smtp.received == []
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+@pytest.mark.usefixtures("triage_env")
+def test_two_invites_offering_the_same_time_are_not_both_accepted(
+    imap: ImapAccount,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("TRIAGE_TIMEZONE", "America/New_York")
+    today = datetime.now(UTC)
+    day = (today + timedelta(days=(2 - today.weekday()) % 7 + 7)).astimezone(
+        ZoneInfo("America/New_York")
+    )
+    offered = f"{day:%A} {day.day} {day:%B} {day.year} at 2:00 pm ET"  # a Wednesday ahead
+    for n in (1, 2):
+        imap.append(
+            f"From: Recruiter {n} <r{n}@firm{n}.example>\r\nTo: jordan@example.net\r\n"
+            "Subject: Interview for the Analyst role\r\n"
+            f"Message-ID: <same-slot-{n}@firm.example>\r\n"
+            f"Date: {format_datetime(today)}\r\n\r\nHi Jordan,\r\n\r\nWe'd like to invite you "
+            f"to a video interview for the Analyst role. Would {offered} "
+            "work for you?\r\n\r\nBest,\r\nDana\r\n".encode()
+        )
+    assert main(["run", "--once"]) == 0
+    items = sorted(_queue(capsys), key=lambda i: i["id"])
+    assert [i["chosen_slot"] is not None for i in items] == [True, False]
+    assert items[1]["proposed_windows"]  # the second gets other times instead
+    assert "Unfortunately the time you suggested" in items[1]["reply"]["body"]  # type: ignore[index]
+    ics = tmp_path / "interview.ics"
+    assert main(["queue", "show", str(items[0]["id"]), "--ics", str(ics)]) == 0
+    event = ICalendar.from_ical(ics.read_bytes()).walk("VEVENT")[0]
+    start = datetime(day.year, day.month, day.day, 14, tzinfo=ZoneInfo("America/New_York"))
+    assert event.decoded("dtstart") == start
+    assert "Analyst" in str(event["summary"])
+    assert main(["queue", "show", str(items[1]["id"]), "--ics", str(ics)]) == 1

@@ -45,9 +45,11 @@ def test_missing_message_id_and_threading_headers() -> None:
 
 
 def test_hostile_headers_are_sanitised() -> None:
-    raw = (b"From: =?utf-8?q?Eve=0D=0ABcc:_x@evil.test?= <eve@x.io>\r\n"
-           b"Subject: =?utf-8?q?hi=0D=0AX-Injected:_1?=\r\n"
-           b"Message-ID: <a\x00b@x.io>\r\n\r\nbody\r\n")
+    raw = (
+        b"From: =?utf-8?q?Eve=0D=0ABcc:_x@evil.test?= <eve@x.io>\r\n"
+        b"Subject: =?utf-8?q?hi=0D=0AX-Injected:_1?=\r\n"
+        b"Message-ID: <a\x00b@x.io>\r\n\r\nbody\r\n"
+    )
     m = parse_message(raw)
     assert "\r" not in m.subject and "\n" not in m.subject
     assert m.sender is not None and "\n" not in m.sender.name and "\r" not in m.sender.name
@@ -63,11 +65,25 @@ def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from([
-    b"Content-Type: multipart/mixed; boundary=x\r\n", b"--x\r\n", b"--x--\r\n",
-    b"Content-Transfer-Encoding: base64\r\n", b"Content-Type: text/plain; charset=klingon\r\n",
-    b"Subject: =?utf-8?b?!!!?=\r\n", b"\r\n", b"@@@===\r\n", b"From: <<<>>>\r\n",
-    b"Content-Type: text/html\r\n", b"<p>interview</p>\r\n",
-]), max_size=40))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                b"Content-Type: multipart/mixed; boundary=x\r\n",
+                b"--x\r\n",
+                b"--x--\r\n",
+                b"Content-Transfer-Encoding: base64\r\n",
+                b"Content-Type: text/plain; charset=klingon\r\n",
+                b"Subject: =?utf-8?b?!!!?=\r\n",
+                b"\r\n",
+                b"@@@===\r\n",
+                b"From: <<<>>>\r\n",
+                b"Content-Type: text/html\r\n",
+                b"<p>interview</p>\r\n",
+            ]
+        ),
+        max_size=40,
+    )
+)
 def test_broken_mime_never_raises(parts: list[bytes]) -> None:
     assert isinstance(parse_message(b"".join(parts)).full_text, str)

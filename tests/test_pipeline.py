@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import MAIL
 
+from triage.availability import Availability, parse_availability
 from triage.classify import load_classifier
 from triage.models import Action
-from triage.pipeline import Identity, decide
+from triage.pipeline import Calendar, Identity, decide
 from triage.render import Renderer
 
 ME = Identity(frozenset({"jordan@example.net"}), "Jordan Avery", "Jordan Avery")
-INVITE_TEXT = ("Hi Jordan,\n\nWe'd like to invite you to a video interview for the Data Analyst "
-               "role. Would Tuesday at 3pm or Wednesday at 11am work for you?\n\nBest,\nDana")
+INVITE_TEXT = (
+    "Hi Jordan,\n\nWe'd like to invite you to a video interview for the Data Analyst "
+    "role. Would Tuesday at 3pm or Wednesday at 11am work for you?\n\nBest,\nDana"
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +40,31 @@ def _mail(**headers: str) -> bytes:
     return msg.as_bytes()
 
 
+CALENDAR = Calendar(
+    now=datetime(2026, 11, 16, 12, 0, tzinfo=UTC),
+    availability=Availability(
+        parse_availability("Mon-Fri 09:00-17:30"), ZoneInfo("America/New_York")
+    ),
+)
+
+
 def _plan(classifier, raw: bytes):  # type: ignore[no-untyped-def]
-    return decide(raw, classifier, ME, Renderer(), "<reply-1@example.net>")[1]
+    return decide(
+        raw, classifier, ME, Renderer(), reply_message_id="<reply-1@example.net>", calendar=CALENDAR
+    )[1]
 
 
-@pytest.mark.parametrize(("headers", "reason"), [
-    ({"Auto_Submitted": "auto-replied"}, "automatic reply"),
-    ({"X_Autoreply": "yes"}, "automatic reply"),
-    ({"List_Id": "Jobs <jobs.lists.example.org>"}, "mailing-list"),
-    ({"Precedence": "bulk"}, "bulk mail"),
-    ({"From": "Jordan Avery <jordan@example.net>"}, "your own message"),
-    ({"From": "MAILER-DAEMON@mx.example.org"}, "delivery report"),
-])
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({"Auto_Submitted": "auto-replied"}, "automatic reply"),
+        ({"X_Autoreply": "yes"}, "automatic reply"),
+        ({"List_Id": "Jobs <jobs.lists.example.org>"}, "mailing-list"),
+        ({"Precedence": "bulk"}, "bulk mail"),
+        ({"From": "Jordan Avery <jordan@example.net>"}, "your own message"),
+        ({"From": "MAILER-DAEMON@mx.example.org"}, "delivery report"),
+    ],
+)
 def test_loop_guards_ignore_invites_with_the_reason(classifier, headers, reason) -> None:  # type: ignore[no-untyped-def]
     plan = _plan(classifier, _mail(**headers))
     assert plan.verdict.is_invite
@@ -54,9 +72,14 @@ def test_loop_guards_ignore_invites_with_the_reason(classifier, headers, reason)
 
 
 def test_ats_invite_from_no_reply_with_human_reply_to_gets_a_draft_to_the_human(classifier) -> None:  # type: ignore[no-untyped-def]
-    plan = _plan(classifier, _mail(From="Acme Careers <no-reply@ats.example>",
-                                   Auto_Submitted="auto-generated",
-                                   Reply_To="Dana Reyes <dana@acme.example>"))
+    plan = _plan(
+        classifier,
+        _mail(
+            From="Acme Careers <no-reply@ats.example>",
+            Auto_Submitted="auto-generated",
+            Reply_To="Dana Reyes <dana@acme.example>",
+        ),
+    )
     assert plan.action is Action.DRAFT and plan.reply is not None
     assert parseaddr(plan.reply.to)[1] == "dana@acme.example"
     assert plan.reply.body.startswith("Hi Dana,")
@@ -82,13 +105,15 @@ def test_email_content_reaches_the_template_only_as_text(classifier) -> None:  #
     plan = _plan(classifier, (MAIL / "invite_jinja_in_fields.eml").read_bytes())
     assert plan.reply is not None
     assert "49" not in plan.reply.body
-    assert "{{" not in plan.reply.body  # the greeting falls back to "Hello," for a non-name
-    assert plan.reply.body.startswith("Hello,")
+    assert "{{" not in plan.reply.body  # "{{ 7*7 }} Recruiter" is no name: the signature's is used
+    assert plan.reply.body.startswith("Hi Hannah,")
 
 
 def test_reply_reads_like_a_person_wrote_it(classifier) -> None:  # type: ignore[no-untyped-def]
     body = _plan(classifier, _mail()).reply.body  # type: ignore[union-attr]
-    assert body.startswith("Hi Dana,\n\nThank you for the invitation")
+    assert body.startswith(
+        "Hi Dana,\n\nThank you for the invitation to interview for the Data Analyst role"
+    )
     assert body.rstrip().endswith("Best regards,\nJordan Avery")
     assert "  " not in body and "\n\n\n" not in body and "None" not in body
 

@@ -11,42 +11,61 @@ from triage.errors import RenderError
 from triage.models import Address, Reply
 from triage.render import Renderer
 
-CONTEXT = {"greeting_name": "Zoë", "company": "", "scheduling_link": "", "user_name": "Jordan",
-           "signature": "Jordan Avery"}
+CONTEXT = {
+    "greeting_name": "Zoë",
+    "company": "",
+    "role": "",
+    "user_name": "Jordan",
+    "signature": "Jordan Avery",
+}
 
 
 def test_missing_variable_is_an_error_not_an_empty_greeting() -> None:
-    with pytest.raises(RenderError, match=r"invite\.txt\.j2"):
-        Renderer().render("invite.txt.j2", {"company": ""})
+    with pytest.raises(RenderError, match=r"invite_link\.txt\.j2"):
+        Renderer().render("invite_link.txt.j2", {"company": ""})
 
 
 def test_user_templates_override_and_run_in_the_sandbox(tmp_path: Path) -> None:
-    (tmp_path / "invite.txt.j2").write_text("Yo {{ greeting_name }}")
-    assert Renderer(tmp_path).render("invite.txt.j2", CONTEXT) == "Yo Zoë\n"
-    (tmp_path / "invite.txt.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
+    (tmp_path / "invite_link.txt.j2").write_text("Yo {{ greeting_name }}")
+    assert Renderer(tmp_path).render("invite_link.txt.j2", CONTEXT) == "Yo Zoë\n"
+    (tmp_path / "invite_link.txt.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
     with pytest.raises(RenderError):
-        Renderer(tmp_path).render("invite.txt.j2", CONTEXT)
+        Renderer(tmp_path).render("invite_link.txt.j2", CONTEXT)
 
 
 def test_template_syntax_in_values_is_printed_literally() -> None:
-    body = Renderer().render("invite.txt.j2", {**CONTEXT, "greeting_name": "{{ 7*7 }}"})
+    body = Renderer().render("invite_link.txt.j2", {**CONTEXT, "greeting_name": "{{ 7*7 }}"})
     assert body.startswith("Hi {{ 7*7 }},")
 
 
-@pytest.mark.parametrize(("subject", "expected"), [
-    ("Interview", "Re: Interview"), ("Re: Interview", "Re: Interview"),
-    ("RE: re:Interview", "Re: Interview"), ("AW: Termin", "Re: Termin"), ("", "Re: your message"),
-])
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Interview", "Re: Interview"),
+        ("Re: Interview", "Re: Interview"),
+        ("RE: re:Interview", "Re: Interview"),
+        ("AW: Termin", "Re: Termin"),
+        ("", "Re: your message"),
+    ],
+)
 def test_reply_subject_does_not_stack(subject: str, expected: str) -> None:
     assert reply_subject(subject) == expected
 
 
 def test_built_email_encodes_names_and_keeps_headers_single_line() -> None:
-    reply = Reply(to="Zoë Ångström <zoe@verrine.example>", subject="Re: Entretien — Développeur",
-                  in_reply_to="<a@b>", references=("<r@x>", "<a@b>"), body="Merci beaucoup.\n",
-                  message_id="<m1@example.net>")
-    msg = build_email(reply, Address("Jordan Avery", "jordan@example.net"),
-                      datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
+    reply = Reply(
+        to="Zoë Ångström <zoe@verrine.example>",
+        subject="Re: Entretien — Développeur",
+        in_reply_to="<a@b>",
+        references=("<r@x>", "<a@b>"),
+        body="Merci beaucoup.\n",
+        message_id="<m1@example.net>",
+    )
+    msg = build_email(
+        reply,
+        Address("Jordan Avery", "jordan@example.net"),
+        datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
+    )
     raw = msg.as_bytes(policy=policy.SMTP)
     assert raw.isascii() or b"=?utf-8?" in raw
     back = message_from_bytes(raw, policy=policy.default)

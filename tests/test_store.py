@@ -17,8 +17,12 @@ REPLY = Reply("Dana <dana@x.io>", "Re: Interview", "<m1@x.io>", ("<m1@x.io>",), 
 
 def _draft(store: Store, uid: int, message_id: str | None = "<m1@x.io>") -> int | None:
     origin = Origin("me@host", "INBOX", 7, uid)
-    return store.record(origin, Envelope(message_id, "Dana <dana@x.io>", "Interview"),
-                        Plan(Action.DRAFT, VERDICT, reply=REPLY), NOW)
+    return store.record(
+        origin,
+        Envelope(message_id, "Dana <dana@x.io>", "Interview"),
+        Plan(Action.DRAFT, VERDICT, reply=REPLY),
+        NOW,
+    )
 
 
 def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:

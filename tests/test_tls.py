@@ -25,10 +25,26 @@ ME = Address("Jordan Avery", "jordan@example.net")
 def tls_smtp(tmp_path: Path) -> Iterator[tuple[SmtpSink, Path]]:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
     )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
@@ -37,8 +53,14 @@ def tls_smtp(tmp_path: Path) -> Iterator[tuple[SmtpSink, Path]]:
 
 
 def _outbox(sink: SmtpSink, **extra: str) -> Outbox:
-    settings = load_settings({"TRIAGE_SMTP_HOST": sink.host, "TRIAGE_SMTP_PORT": str(sink.port),
-                              "TRIAGE_SMTP_SECURITY": "ssl", **extra})
+    settings = load_settings(
+        {
+            "TRIAGE_SMTP_HOST": sink.host,
+            "TRIAGE_SMTP_PORT": str(sink.port),
+            "TRIAGE_SMTP_SECURITY": "ssl",
+            **extra,
+        }
+    )
     return Outbox(settings.smtp, settings.ca_file, timeout=10)
 
 

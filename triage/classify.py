@@ -1,4 +1,4 @@
-"""Interview-invitation detection with spaCy. With ``training.py``, the only module importing spaCy.
+"""Interview-invitation detection with spaCy (imported only here, in training and in when).
 
 Two kinds of evidence meet in one spaCy ``Doc``:
 - rules (``rules.RULES``): phrases, and pairs of phrases near each other, matched by one

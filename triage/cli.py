@@ -21,9 +21,9 @@ from triage import __version__, app, corpus, service
 from triage.config import Settings, environ_with_file, load_settings
 from triage.errors import QueueError, TriageError
 from triage.evaluate import report
-from triage.models import State
+from triage.models import QueueItem, State
 from triage.parse import parse_message
-from triage.present import item_detail, item_json, item_table, verdict_json
+from triage.present import ics, item_detail, item_json, item_table, verdict_json
 
 log = logging.getLogger("triage")
 
@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("id", type=int)
         if name == "show":
             sub.add_argument("--json", action="store_true", help="print JSON")
+            sub.add_argument(
+                "--ics",
+                type=Path,
+                metavar="FILE",
+                help="also write the accepted interview time as an .ics file",
+            )
         if name == "approve":
             sub.add_argument(
                 "--retry",
@@ -166,6 +172,17 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_ics(item: QueueItem, settings: Settings, path: Path) -> None:
+    organizer = settings.from_address.addr if settings.from_address else ""
+    try:
+        path.write_bytes(ics(item, organizer))
+    except ValueError as exc:
+        raise QueueError(f"{exc}: there is no calendar event to write") from exc
+    except OSError as exc:
+        raise QueueError(f"cannot write {path}: {exc.strerror}") from exc
+    print(f"Wrote {path}.", file=sys.stderr)
+
+
 def _edit_text(text: str) -> str:
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     with tempfile.TemporaryDirectory() as tmp:
@@ -197,6 +214,8 @@ def _queue(args: argparse.Namespace) -> int:
                 if args.json
                 else item_detail(item)
             )
+            if args.ics:
+                _write_ics(item, settings, args.ics)
         elif action == "approve":
             item = service.approve(
                 args.id,

@@ -17,6 +17,7 @@ import ipaddress
 import os
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from email.headerregistry import Address as HeaderAddress
 from email.headerregistry import HeaderRegistry
 from enum import StrEnum
@@ -26,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from triage.availability import Availability, parse_availability, parse_blackout
 from triage.errors import ConfigError
 from triage.models import Address
 
@@ -97,6 +99,8 @@ class Settings:
     template_dir: Path | None
     ca_file: Path | None
     log_level: str
+    availability: Availability
+    buffer: timedelta
 
     @property
     def account(self) -> str:
@@ -128,9 +132,13 @@ KNOWN = {
     "TRIAGE_TEMPLATE_DIR": "folder of templates overriding the shipped ones",
     "TRIAGE_CA_FILE": "extra CA certificates (PEM) for TLS",
     "TRIAGE_LOG_LEVEL": "DEBUG | INFO | WARNING | ERROR",
+    "TRIAGE_AVAILABILITY": "when you can interview, e.g. Mon-Fri 09:00-17:30",
+    "TRIAGE_BLACKOUT_DATES": "days you cannot interview",
+    "TRIAGE_BUFFER_MINUTES": "gap kept around each interview",
 }
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_AVAILABILITY = "Mon-Fri 09:00-17:30"
 # Chosen for recall: a missed invitation is the worst error, a false alarm costs one review.
 DEFAULT_MIN_SCORE = 0.3
 
@@ -301,6 +309,9 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
     ca_file = r.parse("TRIAGE_CA_FILE", None, Path, "a PEM file")
     if ca_file is not None and not ca_file.is_file():
         r.problems.append(f"TRIAGE_CA_FILE={str(ca_file)!r} is not a file")
+    zone = r.parse(
+        "TRIAGE_TIMEZONE", ZoneInfo("UTC"), ZoneInfo, "an IANA time zone name such as Europe/Berlin"
+    )
     settings = Settings(
         imap=imap,
         smtp=smtp,
@@ -321,12 +332,7 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
             _bounded_int(0, 3650),
             "a whole number of days from 0 to 3650",
         ),
-        timezone=r.parse(
-            "TRIAGE_TIMEZONE",
-            ZoneInfo("UTC"),
-            ZoneInfo,
-            "an IANA time zone name such as Europe/Berlin",
-        ),
+        timezone=zone,
         min_score=r.parse(
             "TRIAGE_MIN_SCORE", DEFAULT_MIN_SCORE, _probability, "a number from 0 to 1"
         ),
@@ -335,10 +341,36 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
         log_level=r.parse(
             "TRIAGE_LOG_LEVEL", "INFO", _log_level, "one of " + ", ".join(LOG_LEVELS)
         ),
+        availability=_availability(r, zone),
+        buffer=timedelta(
+            minutes=r.parse(
+                "TRIAGE_BUFFER_MINUTES",
+                30,
+                _bounded_int(0, 480),
+                "a whole number of minutes from 0 to 480",
+            )
+        ),
     )
     if r.problems:
         raise ConfigError(r.problems)
     return settings
+
+
+def _availability(r: _Reader, zone: ZoneInfo) -> Availability:
+    weekly = r.parse(
+        "TRIAGE_AVAILABILITY",
+        parse_availability(DEFAULT_AVAILABILITY),
+        parse_availability,
+        "days and hours such as 'Mon-Fri 09:00-17:30' (several separated by ';')",
+    )
+    nothing: frozenset[date] = frozenset()
+    blackout = r.parse(
+        "TRIAGE_BLACKOUT_DATES",
+        nothing,
+        parse_blackout,
+        "dates or ranges such as '2026-12-24,2026-12-28..2027-01-01'",
+    )
+    return Availability(weekly, zone, blackout)
 
 
 def environ_with_file(env_file: Path | None) -> dict[str, str]:

@@ -9,6 +9,7 @@ as ``triage queue approve``, shows what the SMTP server received, and stops both
 from __future__ import annotations
 
 import tempfile
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from importlib.resources import files
 from pathlib import Path
@@ -22,6 +23,8 @@ from triage.models import State
 from triage.present import item_detail, item_table
 
 DEMO_FROM = "Jordan Avery <jordan@example.net>"
+# The demo's clock: the afternoon the sample mail arrived, so the times it offers lie ahead.
+DEMO_NOW = datetime(2026, 11, 17, 20, 0, tzinfo=UTC)
 
 
 def demo_messages() -> list[tuple[str, bytes]]:
@@ -50,11 +53,12 @@ def run_demo(out: TextIO) -> int:
                 "TRIAGE_SMTP_PORT": str(smtp.port),
                 "TRIAGE_SMTP_SECURITY": "none",
                 "TRIAGE_FROM": DEMO_FROM,
+                "TRIAGE_TIMEZONE": "America/New_York",
                 "TRIAGE_DB_PATH": str(Path(tmp, "triage.sqlite3")),
             },
             need=("imap", "smtp"),
         )
-        now = app.utc_now()
+        now = DEMO_NOW
         messages = demo_messages()
         with Mailbox(settings.imap) as box:
             box.ensure_folder("Sent")
@@ -66,7 +70,7 @@ def run_demo(out: TextIO) -> int:
         )
         say("== 2. One poll, as 'triage run --once' does it (one log line per message):")
         with app.open_store(settings) as store:
-            report = app.daemon_for(settings, store).poll_once()
+            report = app.daemon_for(settings, store, clock=lambda: DEMO_NOW).poll_once()
             say(f"   {report}")
             say("\n== 3. The queue ('triage queue list'):")
             say(item_table(store.items()))
@@ -84,7 +88,7 @@ def run_demo(out: TextIO) -> int:
                 store,
                 app.outbox_for(settings),
                 app.mailbox_factory(settings),
-                app.utc_now(),
+                DEMO_NOW,
             )
             say(f"   state: {sent.state.value}")
             say("\n== 6. What the SMTP server received:")

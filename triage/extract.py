@@ -1,6 +1,11 @@
-"""What a reply needs from an invitation: who to greet, where to answer, which links matter. Pure.
+"""What a reply needs from an invitation: who, what, when and where. Pure.
 
-Issue-sized scope: names and links. Slots, company and role extraction build on this module.
+- Who: the first name to greet (the reply target's display name, else the name signing the mail;
+  never "noreply" or "Careers"), the company (the sender's domain unless it is an
+  applicant-tracking system's, confirmed or corrected by the body), the role.
+- What: the interview format and duration.
+- When: proposed slots and a reply-by deadline (``when.py``).
+- Where: meeting and scheduling links, phone numbers, a street address.
 """
 
 from __future__ import annotations
@@ -8,7 +13,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from triage.models import Address, Message
+from triage.models import Address, Extraction, Message, SlotTime
+from triage.when import find_when
 
 _NO_REPLY = re.compile(
     r"(^|[-_.+])(no-?reply|do-?not-?reply|donotreply|noreply|mailer-daemon|postmaster|bounces?|"
@@ -46,6 +52,11 @@ SCHEDULING_HOSTS = (
     "chilipiper.com",
     "hubspot.com",
 )
+_BOOKING_WORDS = ("schedul", "calendar", "booking", "/book", "book.", "slot", "cal.",
+                  "availability", "self-schedule", "interview")  # fmt: skip
+# Words in a link's address that mark a video meeting room.
+_MEETING_WORDS = ("meet", "video", "vid", "zoom", "teams", "webex", "whereby", "konferenz",
+                  "conference", "huddle", "/j/", "/join", "/call/", "/room")  # fmt: skip
 MEETING_HOSTS = ("zoom.us", "teams.microsoft.com", "meet.google.com", "webex.com", "whereby.com")
 
 
@@ -95,8 +106,262 @@ def _host_matches(url: str, hosts: tuple[str, ...]) -> bool:
     return any(host == h or host.endswith("." + h) for h in hosts)
 
 
+def is_scheduling_link(url: str) -> bool:
+    """A page that books an interview: a known service, or a link that says so in its address."""
+    parts = urlsplit(url)
+    where = f"{parts.hostname or ''}{parts.path}".lower()
+    return _host_matches(url, SCHEDULING_HOSTS) or any(w in where for w in _BOOKING_WORDS)
+
+
+def is_meeting_link(url: str) -> bool:
+    """A video meeting room: a known service, or a link whose address says so."""
+    parts = urlsplit(url)
+    where = f"{parts.hostname or ''}{parts.path}".lower()
+    return _host_matches(url, MEETING_HOSTS) or any(w in where for w in _MEETING_WORDS)
+
+
 def scheduling_links(links: tuple[str, ...]) -> tuple[str, ...]:
     """The links that book or join an interview: scheduling pages first, then meeting rooms."""
-    booking = [u for u in links if _host_matches(u, SCHEDULING_HOSTS)]
-    meeting = [u for u in links if _host_matches(u, MEETING_HOSTS)]
+    booking = [u for u in links if is_scheduling_link(u)]
+    meeting = [u for u in links if is_meeting_link(u)]
     return tuple(dict.fromkeys([*booking, *meeting]))
+
+
+# Domains of applicant-tracking systems and job boards: never the employer's name.
+_ATS_WORDS = (
+    "greenhouse",
+    "lever",
+    "workday",
+    "myworkdayjobs",
+    "smartrecruiters",
+    "ashbyhq",
+    "icims",
+    "jobvite",
+    "taleo",
+    "successfactors",
+    "bamboohr",
+    "workable",
+    "recruitee",
+    "teamtailor",
+    "hirevue",
+    "goodtime",
+    "calendly",
+    "linkedin",
+    "indeed",
+    "glassdoor",
+    "ziprecruiter",
+    "breezy",
+    "jazzhr",
+    "personio",
+    "gmail",
+    "outlook",
+    "hotmail",
+    "yahoo",
+    "icloud",
+    "proton",
+    "example",
+)
+_ATS_HINT = re.compile(r"(ats|recruit|talent|hiring|hire|jobs|careers|mailer|notify)", re.I)
+_PHONE = re.compile(r"(?<![\w/])(\+?\d[\d ().-]{7,}\d)(?![\w/])")
+_ROLE = re.compile(
+    r"(?:for|as|about|into|to)\s+(?:the|a|an|our)\s+((?:[A-Z][\w/&+.-]*|of|and|\(|\))"
+    r"(?:[ ,]+(?:[A-Z][\w/&+.()-]*|of|and|\([^)]{1,40}\)))*)\s+(?:role|position|opening|"
+    r"vacancy|job|opportunity)",
+)
+_ADDRESS = re.compile(
+    r"^.{0,40}\d+[A-Za-z]?\s+[A-Z][\w .'-]{2,40}\s(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|"
+    r"Lane|Ln|Way|Drive|Dr|Square|Place|Pl|Court|Ct)\b.*$",
+    re.MULTILINE,
+)
+_CLOSINGS = re.compile(
+    r"^(best|regards|kind regards|best regards|warm regards|thanks|thank you|"
+    r"many thanks|cheers|sincerely|all the best|talk soon|speak soon|bien à vous|"
+    r"cordialement|looking forward to it)[,.!]?$",
+    re.IGNORECASE,
+)
+_FORMATS = (
+    ("panel", ("panel interview", "panel")),
+    (
+        "technical",
+        (
+            "technical interview",
+            "coding interview",
+            "live coding",
+            "pair programming",
+            "system design",
+            "technical",
+        ),
+    ),
+    ("onsite", ("onsite", "on-site", "in person", "in-person", "at our office", "our office")),
+    ("video", ("video", "zoom", "google meet", "teams", "webex")),
+    ("phone", ("phone", "call you", "telephone")),
+)
+_EMPLOYER = re.compile(
+    r"\b(?:team at|role at|position at|opening at|join|joining|with us at|"
+    r"interview with|on behalf of)\s+([A-Z][\w&'-]+(?:\s+[A-Z][\w&'-]+){0,2})"
+)
+_CAPITALISED = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:&\s+)?[A-Z][\w'-]*){0,3}")
+_CLIENT = re.compile(
+    r"\b(?:our client|my client|client,|on behalf of)\s+([A-Z][\w&'-]+"
+    r"(?:\s+(?:&\s+)?[A-Z][\w&'-]+){0,3})"
+)
+_NOT_EMPLOYER = {
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "the",
+    "our",
+    "us",
+    "me",
+    "a",
+    "an",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+}
+_DURATION = re.compile(r"(\d{1,3})\s*-?\s*(minutes?|mins?|hours?|hrs?)\b", re.IGNORECASE)
+
+
+def _registrable(domain: str) -> str:
+    """The name part of a domain: mail.brightloop.io -> brightloop, acme.co.uk -> acme."""
+    labels = [p for p in domain.lower().split(".") if p]
+    if len(labels) >= 3 and labels[-2] in {"co", "com", "org", "ac", "gov", "net"}:
+        return labels[-3]
+    return labels[-2] if len(labels) >= 2 else (labels[0] if labels else "")
+
+
+def _is_ats(name: str) -> bool:
+    return any(w in name for w in _ATS_WORDS) or bool(_ATS_HINT.search(name))
+
+
+def _phrases(text: str) -> list[str]:
+    """Capitalised phrases of one to four words ("Pennant & Rowe", "Ironwood Logistics")."""
+    return [m.group(0) for m in _CAPITALISED.finditer(text)]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def company_of(message: Message, target: tuple[Address, ...]) -> str:
+    """The employer: a client named by an agency, else the body's spelling of the sender's (or
+    reply target's) domain name, else an employer named in the body. Applicant-tracking systems'
+    and no-reply senders' domains never count."""
+    text = f"{message.subject}\n{message.full_text}"
+    client = _CLIENT.search(message.text)
+    if client:
+        return client.group(1)
+    senders = [
+        a for a in (*target, *([message.sender] if message.sender else [])) if not is_no_reply(a)
+    ]
+    phrases = _phrases(text)
+    for address in senders:
+        name = _registrable(address.addr.rsplit("@", 1)[-1])
+        if not name or _is_ats(name):
+            continue
+        squashed = _squash(name)
+        matches = [
+            p
+            for p in phrases
+            if len(_squash(p)) >= 4
+            and (squashed.startswith(_squash(p)) or _squash(p).startswith(squashed))
+        ]
+        if matches:
+            return min(matches, key=lambda p: abs(len(_squash(p)) - len(squashed)))
+        return name.replace("-", " ").title()
+    for found in _EMPLOYER.finditer(message.text):
+        name = found.group(1)
+        if name.split()[0].lower() not in _NOT_EMPLOYER:
+            return name
+    return ""
+
+
+def role_of(message: Message) -> str:
+    """The role as written ("the Backend Engineer (Payments) role"), or ""."""
+    for text in (message.text, message.subject):
+        found = _ROLE.search(text.replace("\n", " "))
+        if found:
+            return " ".join(found.group(1).split()).strip(" ,")
+    return ""
+
+
+def signature_name(text: str) -> str:
+    """The first name signing the mail: the line after a closing such as "Best," or "Thanks"."""
+    lines = [line.strip() for line in text.splitlines()]
+    for i, line in enumerate(lines):
+        if _CLOSINGS.match(line) and i + 1 < len(lines):
+            candidate = lines[i + 1].split(",")[0].split("|")[0].strip()
+            words = candidate.split()
+            if 1 <= len(words) <= 3 and all(w[:1].isupper() for w in words):
+                return greeting_name(Address(candidate, "x@x"))
+    return ""
+
+
+def interview_format(text: str) -> str:
+    lowered = text.lower()
+    for name, cues in _FORMATS:
+        if any(cue in lowered for cue in cues):
+            return name
+    return ""
+
+
+def duration_minutes(text: str, slots: tuple[SlotTime, ...]) -> int | None:
+    """From "a 45-minute call" or "1 hour", else from the first slot with an end."""
+    found = _DURATION.search(text)
+    if found:
+        value = int(found.group(1))
+        minutes = value * 60 if found.group(2).lower().startswith("h") else value
+        if 10 <= minutes <= 480:
+            return minutes
+    for slot in slots:
+        if slot.end is not None:
+            return int((slot.end - slot.start).total_seconds() // 60)
+    return None
+
+
+def phones_in(text: str) -> tuple[str, ...]:
+    found = []
+    for match in _PHONE.finditer(text):
+        candidate = match.group(1).strip()
+        digits = sum(ch.isdigit() for ch in candidate)
+        if 9 <= digits <= 15 and not re.match(r"^\d{4}-\d{2}-\d{2}", candidate):
+            found.append(candidate)
+    return tuple(dict.fromkeys(found))
+
+
+def extract(message: Message) -> Extraction:
+    """Everything a reply needs from one invitation."""
+    target = reply_target(message)
+    greet = greeting_name(target[0] if target else message.sender)
+    if not greet:
+        greet = signature_name(message.text) or signature_name(message.full_text)
+    when = find_when(message.text, message.date)
+    slots = tuple(SlotTime(s.start, s.end, s.text) for s in when.slots)
+    links = find_links(message)
+    address = _ADDRESS.search(message.text)
+    return Extraction(
+        greeting_name=greet,
+        company=company_of(message, target),
+        role=role_of(message),
+        format=interview_format(message.text),
+        duration_minutes=duration_minutes(message.text, slots),
+        slots=slots,
+        deadline=when.deadline,
+        scheduling_links=tuple(u for u in links if is_scheduling_link(u)),
+        meeting_links=tuple(u for u in links if is_meeting_link(u) and not is_scheduling_link(u)),
+        phones=phones_in(message.text),
+        address=address.group(0).strip() if address else "",
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import formataddr
+from email.headerregistry import Address as HeaderAddress
 from enum import StrEnum
 
 
@@ -59,8 +59,14 @@ class Address:
     addr: str
 
     def formatted(self) -> str:
-        """The address as a header value, with the name encoded by the email package if needed."""
-        return formataddr((self.name, self.addr))
+        """The address as a readable header value: the name in Unicode, quoted where needed.
+
+        The email package encodes it (RFC 2047) when a message is serialised.
+        """
+        if not self.name:
+            return self.addr
+        local, _, domain = self.addr.rpartition("@")
+        return str(HeaderAddress(display_name=self.name, username=local, domain=domain))
 
     def __str__(self) -> str:
         return self.formatted()
@@ -108,6 +114,32 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class SlotTime:
+    """A proposed interview time: timezone-aware start, end when stated, and the words used."""
+
+    start: datetime
+    end: datetime | None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What an invitation says: who, what, when, where. Empty strings and tuples when absent."""
+
+    greeting_name: str = ""
+    company: str = ""
+    role: str = ""
+    format: str = ""  # phone | video | onsite | panel | technical | ""
+    duration_minutes: int | None = None
+    slots: tuple[SlotTime, ...] = ()
+    deadline: datetime | None = None
+    scheduling_links: tuple[str, ...] = ()
+    meeting_links: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    address: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     """A drafted reply: everything needed to build the outgoing message except the Date."""
 
@@ -128,6 +160,9 @@ class Plan:
     reason: str = ""  # why there is no draft, for NOTIFY and IGNORE
     reply: Reply | None = None
     links: tuple[str, ...] = ()
+    extraction: Extraction | None = None
+    chosen: SlotTime | None = None  # the offered slot the draft accepts
+    windows: tuple[tuple[datetime, datetime], ...] = ()  # the windows the draft proposes
 
 
 @dataclass(frozen=True)
@@ -159,3 +194,6 @@ class QueueItem:
     created_at: datetime
     updated_at: datetime
     history: tuple[tuple[datetime, str], ...] = field(default=())
+    extraction: Extraction | None = None
+    chosen: SlotTime | None = None
+    windows: tuple[tuple[datetime, datetime], ...] = ()

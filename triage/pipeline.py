@@ -13,17 +13,29 @@ without a draft (``notify``), with its links, so the user still sees it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from triage.availability import Availability, Interval, first_fitting, propose_windows
 from triage.classify import Classifier
 from triage.compose import reply_references, reply_subject
-from triage.extract import find_links, greeting_name, is_no_reply, reply_target, scheduling_links
-from triage.models import Action, Label, Message, Plan, Reply, Verdict
+from triage.extract import extract, find_links, is_no_reply, reply_target, scheduling_links
+from triage.models import Action, Extraction, Label, Message, Plan, Reply, SlotTime, Verdict
 from triage.parse import parse_message
 from triage.render import Renderer
 
-TEMPLATES = {Label.INVITE: "invite.txt.j2", Label.RESCHEDULE: "reschedule.txt.j2"}
 _AUTO_REPLY = ("auto-replied", "auto-notified")
 _BULK = ("bulk", "list", "junk")
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """What choosing a time needs: the moment, the user's availability, the busy intervals."""
+
+    now: datetime
+    availability: Availability
+    busy: tuple[Interval, ...] = ()
+    buffer: timedelta = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -51,14 +63,70 @@ def guard(message: Message, identity: Identity) -> str | None:
     return None
 
 
-def _context(message: Message, identity: Identity, links: tuple[str, ...]) -> dict[str, object]:
-    """The whole of what a template sees: plain strings, nothing callable."""
-    target = reply_target(message)
-    booking = scheduling_links(links)
+def _clock(moment: datetime) -> str:
+    """24-hour clock where that is the custom (zones at or east of UTC-1), else "2:30 pm"."""
+    offset = moment.utcoffset() or timedelta(0)
+    if offset >= timedelta(hours=-1):
+        return moment.strftime("%H:%M")
+    return moment.strftime("%I:%M %p").lstrip("0").lower()
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B}"
+
+
+def slot_text(start: datetime) -> str:
+    """ "Tuesday 24 November at 2:00 pm EST", in the slot's own zone."""
+    return f"{_day(start)} at {_clock(start)} {start.tzname() or ''}".strip()
+
+
+def local_text(start: datetime, zone: ZoneInfo) -> str:
+    """The same moment in the user's zone, or "" when that reads the same."""
+    local = start.astimezone(zone)
+    if local.utcoffset() == start.utcoffset():
+        return ""
+    day = "" if local.date() == start.date() else f"{_day(local)}, "
+    return f"{day}{_clock(local)} {local.tzname() or ''}".strip()
+
+
+def window_text(window: Interval) -> str:
+    start, end = window
+    return f"{_day(start)}, {_clock(start)}–{_clock(end)} {start.tzname() or ''}".strip()
+
+
+def _situation(
+    label: Label, found: Extraction, calendar: Calendar
+) -> tuple[str, SlotTime | None, tuple[Interval, ...]]:
+    """(template, accepted slot, proposed windows) for what the message asks."""
+    a, busy, buffer, now = calendar.availability, calendar.busy, calendar.buffer, calendar.now
+    chosen = first_fitting(found.slots, a, busy, buffer, now) if found.slots else None
+    if label is Label.CONFIRMATION:
+        return "confirmation.txt.j2", found.slots[0] if found.slots else None, ()
+    kind = "reschedule" if label is Label.RESCHEDULE else "invite"
+    if chosen is not None:
+        return f"{kind}_slot.txt.j2", chosen, ()
+    if kind == "invite" and found.scheduling_links and not found.slots:
+        return "invite_link.txt.j2", None, ()
+    return f"{kind}_windows.txt.j2", None, propose_windows(a, busy, buffer, now)
+
+
+def _context(
+    found: Extraction,
+    identity: Identity,
+    chosen: SlotTime | None,
+    windows: tuple[Interval, ...],
+    zone: ZoneInfo,
+) -> dict[str, object]:
+    """The whole of what a template sees: plain strings and a list of strings."""
     return {
-        "greeting_name": greeting_name(target[0] if target else message.sender),
-        "company": "",
-        "scheduling_link": booking[0] if booking else "",
+        "greeting_name": found.greeting_name,
+        "company": found.company,
+        "role": found.role,
+        "slot": slot_text(chosen.start) if chosen else "",
+        "slot_local": local_text(chosen.start, zone) if chosen else "",
+        "windows": [window_text(w) for w in windows],
+        "offered_count": len(found.slots),
+        "scheduling_link": found.scheduling_links[0] if found.scheduling_links else "",
         "user_name": identity.name,
         "signature": identity.signature or identity.name,
     }
@@ -69,16 +137,20 @@ def plan_message(
     verdict: Verdict,
     identity: Identity,
     renderer: Renderer,
+    *,
     reply_message_id: str,
+    calendar: Calendar,
 ) -> Plan:
     """Decide what to do with one classified message. Raises ``RenderError`` on a bad template."""
     if not verdict.is_invite:
         return Plan(Action.SKIP, verdict)
+    found = extract(message)
     links = find_links(message)
-    shown = scheduling_links(links) or links[:5]
+    booking = scheduling_links(links)
+    shown = booking or links[:5]
     reason = guard(message, identity)
     if reason is not None:
-        return Plan(Action.IGNORE, verdict, reason=reason, links=shown)
+        return Plan(Action.IGNORE, verdict, reason=reason, links=shown, extraction=found)
     target = tuple(a for a in reply_target(message) if a.addr.lower() not in identity.addresses)
     if not target:
         sender = message.sender.addr if message.sender else "no sender"
@@ -87,10 +159,12 @@ def plan_message(
             Action.NOTIFY,
             verdict,
             links=shown,
+            extraction=found,
             reason=f"no address a person reads ({why}: {sender}); act on the links",
         )
-    template = TEMPLATES.get(verdict.label, TEMPLATES[Label.INVITE])
-    body = renderer.render(template, _context(message, identity, links))
+    template, chosen, windows = _situation(verdict.label, found, calendar)
+    zone = calendar.availability.zone
+    body = renderer.render(template, _context(found, identity, chosen, windows, zone))
     reply = Reply(
         to=", ".join(a.formatted() for a in target),
         subject=reply_subject(message.subject),
@@ -99,7 +173,15 @@ def plan_message(
         body=body,
         message_id=reply_message_id,
     )
-    return Plan(Action.DRAFT, verdict, reply=reply, links=shown)
+    return Plan(
+        Action.DRAFT,
+        verdict,
+        reply=reply,
+        links=booking,
+        extraction=found,
+        chosen=chosen,
+        windows=windows,
+    )
 
 
 def decide(
@@ -107,10 +189,13 @@ def decide(
     classifier: Classifier,
     identity: Identity,
     renderer: Renderer,
+    *,
     reply_message_id: str,
+    calendar: Calendar,
 ) -> tuple[Message, Plan]:
     """Parse, classify and plan one raw message."""
     message = parse_message(raw)
+    verdict = classifier.classify(message)
     return message, plan_message(
-        message, classifier.classify(message), identity, renderer, reply_message_id
+        message, verdict, identity, renderer, reply_message_id=reply_message_id, calendar=calendar
     )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from triage.models import QueueItem, Verdict
+from icalendar import Calendar, Event
+
+from triage.availability import DEFAULT_DURATION
+from triage.models import Extraction, QueueItem, Verdict
+from triage.store import extraction_json
 
 
 def item_json(item: QueueItem) -> dict[str, Any]:
@@ -37,6 +41,14 @@ def item_json(item: QueueItem) -> dict[str, Any]:
         "created_at": item.created_at.isoformat(),
         "updated_at": item.updated_at.isoformat(),
         "history": [{"at": at.isoformat(), "event": text} for at, text in item.history],
+        "extraction": None if item.extraction is None else extraction_json(item.extraction),
+        "chosen_slot": None
+        if item.chosen is None
+        else {
+            "start": item.chosen.start.isoformat(),
+            "end": item.chosen.end.isoformat() if item.chosen.end else None,
+        },
+        "proposed_windows": [[a.isoformat(), b.isoformat()] for a, b in item.windows],
     }
 
 
@@ -70,7 +82,75 @@ def item_table(items: list[QueueItem]) -> str:
 
 
 def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M %Z")
+    return moment.strftime("%a %Y-%m-%d %H:%M %Z").strip()
+
+
+def _extraction_lines(item: QueueItem) -> list[str]:
+    found = item.extraction
+    if found is None:
+        return []
+    what = ", ".join(
+        filter(
+            None, [found.format, f"{found.duration_minutes} min" if found.duration_minutes else ""]
+        )
+    )
+    lines = [
+        f"  {label:<9} {value}"
+        for label, value in (
+            ("Company:", found.company),
+            ("Role:", found.role),
+            ("Format:", what),
+            (
+                "Reply by:",
+                found.deadline.strftime("%a %d %b %Y %H:%M %Z") if found.deadline else "",
+            ),
+            ("Phone:", ", ".join(found.phones)),
+            ("Address:", found.address),
+        )
+        if value
+    ]
+    lines += [
+        f"  Offered:  {_when(s.start)}"
+        + (" (accepted in the draft)" if item.chosen and s.start == item.chosen.start else "")
+        for s in found.slots
+    ]
+    lines += [f"  Proposed: {_when(a)} to {b:%H:%M}" for a, b in item.windows]
+    lines += [f"  Meeting:  {link}" for link in found.meeting_links]
+    return lines
+
+
+def ics(item: QueueItem, organizer: str) -> bytes:
+    """An iCalendar event for the accepted slot. Raises ``ValueError`` when there is none."""
+    if item.chosen is None:
+        raise ValueError(f"item {item.id} has no accepted time")
+    found = item.extraction or Extraction()
+    event = Event()
+    event.add("uid", f"triage-{item.id}-{item.message_id or item.origin.uid}")
+    event.add("dtstamp", item.updated_at)
+    # In UTC ("...Z"): every calendar reads it, unlike a fixed-offset TZID without a VTIMEZONE.
+    end = item.chosen.end or item.chosen.start + DEFAULT_DURATION
+    event.add("dtstart", item.chosen.start.astimezone(UTC))
+    event.add("dtend", end.astimezone(UTC))
+    title = " ".join(
+        filter(
+            None,
+            [
+                "Interview",
+                found.role and f"for {found.role}",
+                found.company and f"at {found.company}",
+            ],
+        )
+    )
+    event.add("summary", title)
+    where = (found.meeting_links or (found.address,))[0]
+    if where:
+        event.add("location", where)
+    event.add("description", f"{item.subject}\nFrom: {item.sender}\nOrganizer: {organizer}")
+    calendar = Calendar()
+    calendar.add("prodid", "-//triage//interview//EN")
+    calendar.add("version", "2.0")
+    calendar.add_component(event)
+    return bytes(calendar.to_ical())
 
 
 def item_detail(item: QueueItem) -> str:
@@ -85,6 +165,7 @@ def item_detail(item: QueueItem) -> str:
         lines.append(f"  Why:      {item.reason}")
     lines += [f"  Evidence: {e}" for e in item.evidence[:8]]
     lines += [f"  Link:     {link}" for link in item.links]
+    lines += _extraction_lines(item)
     if item.reply is not None:
         reply = item.reply
         lines += [

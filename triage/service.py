@@ -19,7 +19,7 @@ from triage.errors import MailboxError, OutboxError, QueueError
 from triage.mailbox import Fetched, Mailbox
 from triage.models import Action, Envelope, Origin, QueueItem, State
 from triage.outbox import Outbox
-from triage.pipeline import Identity, decide
+from triage.pipeline import Calendar, Identity, decide
 from triage.render import Renderer
 from triage.store import Store
 
@@ -98,8 +98,16 @@ class Poller:
     ) -> str:
         domain = identity_domain(identity)
         try:
+            calendar = Calendar(
+                now, self.settings.availability, self.store.busy(), self.settings.buffer
+            )
             message, plan = decide(
-                fetched.raw, self.classifier, identity, self.renderer, make_msgid(domain=domain)
+                fetched.raw,
+                self.classifier,
+                identity,
+                self.renderer,
+                reply_message_id=make_msgid(domain=domain),
+                calendar=calendar,
             )
         except Exception as exc:
             reason = f"{exc.__class__.__name__}: {exc}"[:500]

@@ -17,8 +17,21 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from triage.availability import DEFAULT_DURATION
 from triage.errors import QueueError, StoreError
-from triage.models import Action, Envelope, Label, Origin, Plan, QueueItem, Reply, State, Verdict
+from triage.models import (
+    Action,
+    Envelope,
+    Extraction,
+    Label,
+    Origin,
+    Plan,
+    QueueItem,
+    Reply,
+    SlotTime,
+    State,
+    Verdict,
+)
 
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.PENDING: frozenset({State.APPROVED, State.REJECTED}),
@@ -74,7 +87,17 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX events_item ON events (item_id);
     """,
     ),
+    (
+        "0002_extraction_and_schedule",
+        """
+        ALTER TABLE items ADD COLUMN extraction TEXT;
+        ALTER TABLE items ADD COLUMN schedule TEXT
+    """,
+    ),
 )
+
+# States whose accepted slot or proposed windows keep the user's calendar busy.
+ACTIVE = (State.PENDING, State.APPROVED, State.SENDING, State.SENT)
 
 _PLAN_STATES = {"draft": State.PENDING, "notify": State.ACTION, "ignore": State.IGNORED}
 
@@ -85,6 +108,65 @@ def _iso(moment: datetime) -> str:
 
 def _reply_json(reply: Reply | None) -> str | None:
     return None if reply is None else json.dumps(asdict(reply), ensure_ascii=False)
+
+
+def _when(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _slot_json(slot: SlotTime) -> dict[str, str | None]:
+    return {"start": slot.start.isoformat(), "end": _when(slot.end), "text": slot.text}
+
+
+def _slot_from(data: dict[str, str]) -> SlotTime:
+    return SlotTime(
+        datetime.fromisoformat(data["start"]), _moment(data.get("end")), data.get("text", "")
+    )
+
+
+def extraction_json(found: Extraction) -> dict[str, object]:
+    """The extraction as JSON-ready values (datetimes as ISO 8601 with their offsets)."""
+    data = asdict(found)
+    data["slots"] = [_slot_json(slot) for slot in found.slots]
+    data["deadline"] = _when(found.deadline)
+    return data
+
+
+def _extraction_from(text: str | None) -> Extraction | None:
+    if text is None:
+        return None
+    data = json.loads(text)
+    data["slots"] = tuple(_slot_from(slot) for slot in data["slots"])
+    data["deadline"] = _moment(data["deadline"])
+    for key in ("scheduling_links", "meeting_links", "phones"):
+        data[key] = tuple(data[key])
+    return Extraction(**data)
+
+
+def _schedule_json(plan: Plan) -> str:
+    return json.dumps(
+        {
+            "chosen": _slot_json(plan.chosen) if plan.chosen else None,
+            "windows": [[start.isoformat(), end.isoformat()] for start, end in plan.windows],
+        }
+    )
+
+
+def _schedule_from(
+    text: str | None,
+) -> tuple[SlotTime | None, tuple[tuple[datetime, datetime], ...]]:
+    if text is None:
+        return None, ()
+    data = json.loads(text)
+    chosen = _slot_from(data["chosen"]) if data.get("chosen") else None
+    windows = tuple(
+        (datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in data.get("windows", [])
+    )
+    return chosen, windows
 
 
 def _reply_from(text: str | None) -> Reply | None:
@@ -223,8 +305,9 @@ class Store:
         verdict = plan.verdict
         cursor = conn.execute(
             """INSERT INTO items (account, folder, uidvalidity, uid, message_id, state, label,
-                   score, sender, subject, reason, reply, evidence, links, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   score, sender, subject, reason, reply, evidence, links, created_at, updated_at,
+                   extraction, schedule)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT DO NOTHING""",
             (
                 origin.account,
@@ -243,6 +326,8 @@ class Store:
                 json.dumps(plan.links),
                 _iso(now),
                 _iso(now),
+                None if plan.extraction is None else json.dumps(extraction_json(plan.extraction)),
+                _schedule_json(plan),
             ),
         )
         if cursor.rowcount == 0:
@@ -282,6 +367,21 @@ class Store:
             sql += f" WHERE state IN ({', '.join('?' * len(states))})"
             args = [s.value for s in states]
         return [_item(row, ()) for row in self._conn.execute(sql + " ORDER BY id DESC", args)]
+
+    def busy(self) -> tuple[tuple[datetime, datetime], ...]:
+        """Times already spoken for: accepted slots and proposed windows of active items."""
+        marks = ", ".join("?" * len(ACTIVE))
+        rows = self._conn.execute(
+            f"SELECT schedule FROM items WHERE state IN ({marks}) AND schedule IS NOT NULL",  # noqa: S608 - placeholders only
+            [s.value for s in ACTIVE],
+        )
+        intervals: list[tuple[datetime, datetime]] = []
+        for (text,) in rows:
+            chosen, windows = _schedule_from(text)
+            if chosen is not None:
+                intervals.append((chosen.start, chosen.end or chosen.start + DEFAULT_DURATION))
+            intervals.extend(windows)
+        return tuple(sorted(intervals))
 
     def transition(
         self,
@@ -331,6 +431,7 @@ class Store:
 
 
 def _item(row: sqlite3.Row, history: tuple[tuple[datetime, str], ...]) -> QueueItem:
+    chosen, windows = _schedule_from(row["schedule"])
     return QueueItem(
         id=row["id"],
         origin=Origin(row["account"], row["folder"], row["uidvalidity"], row["uid"]),
@@ -347,4 +448,7 @@ def _item(row: sqlite3.Row, history: tuple[tuple[datetime, str], ...]) -> QueueI
         created_at=datetime.fromisoformat(row["created_at"]),
         updated_at=datetime.fromisoformat(row["updated_at"]),
         history=history,
+        extraction=_extraction_from(row["extraction"]),
+        chosen=chosen,
+        windows=windows,
     )

@@ -1,0 +1,110 @@
+"""Choosing times: slots and deadlines read from text, availability, busy times, .ics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from triage.availability import (
+    Availability,
+    first_fitting,
+    fits,
+    parse_availability,
+    parse_blackout,
+    propose_windows,
+)
+from triage.models import SlotTime
+from triage.when import find_when, zone_named
+
+NY = ZoneInfo("America/New_York")
+SENT = datetime(2026, 11, 17, 9, 14, tzinfo=timezone(timedelta(hours=-5)))  # a Tuesday
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Thursday, 19 November, 2:00-2:30 pm ET",
+            [("2026-11-19T14:00:00-05:00", "2026-11-19T14:30:00-05:00")],
+        ),
+        (
+            "Tuesday 24 November, 16:00–16:45 CET (10:00 am ET)",
+            [("2026-11-24T16:00:00+01:00", "2026-11-24T16:45:00+01:00")],
+        ),
+        (
+            "Does Monday 23 November at 1:00 pm PT or Tuesday 24 November at 3:30 pm PT work?",
+            [("2026-11-23T13:00:00-08:00", None), ("2026-11-24T15:30:00-08:00", None)],
+        ),
+        ("how about next tuesday at 3pm ?", [("2026-11-24T15:00:00-05:00", None)]),
+        ("Could you do tomorrow at 10 am?", [("2026-11-18T10:00:00-05:00", None)]),
+        ("Are you free at 3pm on Thursday?", [("2026-11-19T15:00:00-05:00", None)]),
+        ("11/24 at 10:30am GMT+1 works for us", [("2026-11-24T10:30:00+01:00", None)]),
+        ("We're free Monday 23 through Wednesday 25 November? I'm around 9:00 am to 4:00 pm.", []),
+    ],
+)
+def test_slots_are_read_with_their_time_zone(
+    text: str, expected: list[tuple[str, str | None]]
+) -> None:
+    slots = find_when(text, SENT).slots
+    assert [(s.start.isoformat(), s.end.isoformat() if s.end else None) for s in slots] == expected
+
+
+def test_deadline_is_not_a_slot() -> None:
+    when = find_when(
+        "Please reply by Friday 20 November. The call is Monday 23 November at 2pm ET.", SENT
+    )
+    assert when.deadline == datetime(2026, 11, 20, 23, 59, tzinfo=when.deadline.tzinfo)  # type: ignore[union-attr]
+    assert [s.start.day for s in when.slots] == [23]
+
+
+def test_zone_names() -> None:
+    assert zone_named("ET") == NY and zone_named("(CET)") == ZoneInfo("Europe/Paris")
+    assert zone_named("GMT+5:30").utcoffset(None) == timedelta(hours=5, minutes=30)  # type: ignore[union-attr]
+    assert zone_named("Tuesday") is None
+
+
+AVAIL = Availability(parse_availability("Mon-Fri 09:00-17:30"), NY, parse_blackout("2026-11-26"))
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # Friday
+
+
+def _slot(day: int, hour: int, minutes: int = 45) -> SlotTime:
+    start = datetime(2026, 11, day, hour, tzinfo=NY)
+    return SlotTime(start, start + timedelta(minutes=minutes))
+
+
+def test_availability_grammar_and_errors() -> None:
+    assert parse_availability("Mon,Wed 10:00-12:00; Fri 13:00-16:00")[0][0] == 0
+    for bad in ("weekdays 9-5", "Mon-Fri 17:00-09:00", ""):
+        with pytest.raises(ValueError):
+            parse_availability(bad)
+    assert len(parse_blackout("2026-12-24,2026-12-28..2027-01-01")) == 6
+
+
+def test_a_slot_fits_only_inside_availability_and_clear_of_busy_times() -> None:
+    buffer = timedelta(minutes=30)
+    assert fits(_slot(23, 10), AVAIL, (), buffer, NOW)
+    assert not fits(_slot(23, 8), AVAIL, (), buffer, NOW)  # before hours
+    assert not fits(_slot(22, 10), AVAIL, (), buffer, NOW)  # Sunday
+    assert not fits(_slot(26, 10), AVAIL, (), buffer, NOW)  # blackout
+    assert not fits(_slot(19, 10), AVAIL, (), buffer, NOW)  # in the past
+    busy = ((datetime(2026, 11, 23, 11, tzinfo=NY), datetime(2026, 11, 23, 12, tzinfo=NY)),)
+    assert not fits(_slot(23, 10), AVAIL, busy, buffer, NOW)  # 10:45 + 30 min buffer > 11:00
+    assert fits(_slot(23, 10), AVAIL, busy, timedelta(0), NOW)
+    assert first_fitting(
+        [_slot(24, 8), _slot(25, 9), _slot(24, 15)], AVAIL, busy, buffer, NOW
+    ) == _slot(24, 15)
+
+
+def test_windows_skip_weekends_blackouts_and_promised_times() -> None:
+    busy = ((datetime(2026, 11, 23, 9, tzinfo=NY), datetime(2026, 11, 23, 10, tzinfo=NY)),)
+    windows = propose_windows(AVAIL, busy, timedelta(minutes=30), NOW)
+    assert [(w[0].day, w[0].hour, w[0].minute) for w in windows] == [
+        (23, 10, 30),
+        (24, 9, 0),
+        (25, 9, 0),
+    ]
+    assert all(w[1] - w[0] == timedelta(hours=3) for w in windows)
+    again = propose_windows(AVAIL, busy + windows, timedelta(minutes=30), NOW)
+    assert not set(again) & set(windows)

@@ -1,0 +1,147 @@
+"""The user's availability, and choosing interview times from it. Pure: ``now`` is a parameter.
+
+``TRIAGE_AVAILABILITY`` reads like "Mon-Fri 09:00-17:30" or "Mon,Wed 10:00-12:00; Fri 13:00-16:00"
+in ``TRIAGE_TIMEZONE``; ``TRIAGE_BLACKOUT_DATES`` lists days off
+("2026-12-24,2026-12-28..2027-01-01").
+Busy intervals are the interviews already accepted or pending in the queue and the windows
+already offered to other employers; ``TRIAGE_BUFFER_MINUTES`` keeps a gap around each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from triage.models import SlotTime
+
+Interval = tuple[datetime, datetime]
+_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DEFAULT_DURATION = timedelta(minutes=45)
+WINDOW = timedelta(hours=3)  # the longest window proposed for one day
+MIN_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Availability:
+    weekly: tuple[tuple[int, time, time], ...]  # (weekday 0=Monday, start, end), local times
+    zone: ZoneInfo
+    blackout: frozenset[date] = frozenset()
+
+
+def _days(spec: str) -> list[int]:
+    days: list[int] = []
+    for part in spec.lower().split(","):
+        ends = [p.strip()[:3] for p in part.split("-")]
+        if any(e not in _DAYS for e in ends) or len(ends) > 2:
+            raise ValueError(spec)
+        first, last = _DAYS.index(ends[0]), _DAYS.index(ends[-1])
+        days += range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
+    return days
+
+
+def parse_availability(spec: str) -> tuple[tuple[int, time, time], ...]:
+    """ "Mon-Fri 09:00-17:30; Sat 10:00-12:00" -> weekly windows. Raises ``ValueError``."""
+    weekly: list[tuple[int, time, time]] = []
+    for chunk in filter(None, (c.strip() for c in spec.split(";"))):
+        day_spec, _, hours = chunk.partition(" ")
+        start_text, _, end_text = hours.strip().partition("-")
+        start, end = time.fromisoformat(start_text.strip()), time.fromisoformat(end_text.strip())
+        if end <= start:
+            raise ValueError(chunk)
+        weekly += [(day, start, end) for day in _days(day_spec)]
+    if not weekly:
+        raise ValueError(spec)
+    return tuple(sorted(weekly))
+
+
+def parse_blackout(spec: str) -> frozenset[date]:
+    """ "2026-12-24,2026-12-28..2027-01-01" -> the days. Raises ``ValueError``."""
+    days: set[date] = set()
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        first_text, _, last_text = part.partition("..")
+        first = date.fromisoformat(first_text.strip())
+        last = date.fromisoformat(last_text.strip()) if last_text else first
+        if last < first or (last - first).days > 366:
+            raise ValueError(part)
+        days.update(first + timedelta(days=n) for n in range((last - first).days + 1))
+    return frozenset(days)
+
+
+def _day_windows(availability: Availability, day: date) -> list[Interval]:
+    if day in availability.blackout:
+        return []
+    zone = availability.zone
+    return [
+        (datetime.combine(day, start, zone), datetime.combine(day, end, zone))
+        for weekday, start, end in availability.weekly
+        if weekday == day.weekday()
+    ]
+
+
+def _clashes(start: datetime, end: datetime, busy: Iterable[Interval], buffer: timedelta) -> bool:
+    return any(start < b_end + buffer and b_start - buffer < end for b_start, b_end in busy)
+
+
+def fits(
+    slot: SlotTime,
+    availability: Availability,
+    busy: Sequence[Interval],
+    buffer: timedelta,
+    now: datetime,
+) -> bool:
+    """The slot is in the future, inside one availability window, and clear of busy times."""
+    end = slot.end or slot.start + DEFAULT_DURATION
+    if slot.start <= now:
+        return False
+    local = slot.start.astimezone(availability.zone)
+    inside = any(
+        w_start <= slot.start and end <= w_end
+        for w_start, w_end in _day_windows(availability, local.date())
+    )
+    return inside and not _clashes(slot.start, end, busy, buffer)
+
+
+def first_fitting(
+    slots: Sequence[SlotTime],
+    availability: Availability,
+    busy: Sequence[Interval],
+    buffer: timedelta,
+    now: datetime,
+) -> SlotTime | None:
+    """The earliest offered slot that fits, or None."""
+    for slot in sorted(slots, key=lambda s: s.start):
+        if fits(slot, availability, busy, buffer, now):
+            return slot
+    return None
+
+
+def propose_windows(
+    availability: Availability,
+    busy: Sequence[Interval],
+    buffer: timedelta,
+    now: datetime,
+    count: int = 3,
+) -> tuple[Interval, ...]:
+    """Up to ``count`` windows, one per day from tomorrow on, each the first free stretch of at
+    least an hour (at most three) in the day's availability, clear of busy times."""
+    found: list[Interval] = []
+    day = now.astimezone(availability.zone).date() + timedelta(days=1)
+    for _ in range(28):
+        for w_start, w_end in _day_windows(availability, day):
+            start = w_start
+            for b_start, b_end in sorted(busy):
+                if _clashes(start, min(start + MIN_WINDOW, w_end), [(b_start, b_end)], buffer):
+                    start = max(start, b_end + buffer)
+            end = min(w_end, start + WINDOW)
+            for b_start, _ in sorted(busy):
+                if start < b_start - buffer < end:
+                    end = b_start - buffer
+            if end - start >= MIN_WINDOW and not _clashes(start, end, busy, buffer):
+                found.append((start, end))
+                break
+        if len(found) == count:
+            break
+        day += timedelta(days=1)
+    return tuple(found)

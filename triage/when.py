@@ -1,0 +1,304 @@
+"""When: proposed interview slots and reply-by deadlines in an invitation's text. Pure.
+
+spaCy's ``Matcher`` finds the date expressions ("Thursday, 19 November", "11/24", "next Tuesday",
+"tomorrow") and the times ("2:00-2:30 pm", "16:00–16:45", "10:30am") token by token; each time is
+paired with the date before it on the same line (or the one right after: "at 3pm on Tuesday"),
+and the pair is read by ``dateparser`` relative to the message's Date header. Time zones come
+from the abbreviation or name after the time (ET, PT, CET, GMT+1, "Pacific"), else from a zone
+named elsewhere in the message, else from the Date header's offset. A time in brackets right
+after a slot ("16:00 CET (10:00 am ET)") is the same slot converted, not another one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dateparser
+import spacy
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+
+ZONES: dict[str, str] = {
+    "et": "America/New_York",
+    "est": "America/New_York",
+    "edt": "America/New_York",
+    "eastern": "America/New_York",
+    "ct": "America/Chicago",
+    "cst": "America/Chicago",
+    "cdt": "America/Chicago",
+    "central": "America/Chicago",
+    "mt": "America/Denver",
+    "mst": "America/Denver",
+    "mdt": "America/Denver",
+    "mountain": "America/Denver",
+    "pt": "America/Los_Angeles",
+    "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles",
+    "pacific": "America/Los_Angeles",
+    "gmt": "UTC",
+    "utc": "UTC",
+    "bst": "Europe/London",
+    "uk": "Europe/London",
+    "london": "Europe/London",
+    "cet": "Europe/Paris",
+    "cest": "Europe/Paris",
+    "eet": "Europe/Athens",
+    "eest": "Europe/Athens",
+    "ist": "Asia/Kolkata",
+    "sgt": "Asia/Singapore",
+    "jst": "Asia/Tokyo",
+    "aest": "Australia/Sydney",
+    "aedt": "Australia/Sydney",
+}
+_OFFSET_ZONE = re.compile(r"^(?:gmt|utc)([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+_TIME_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"
+_TIME_RANGE_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm)?[-–—]\d{1,2}([:.]\d{2})?(am|pm)?$"
+_DEADLINE_WORDS = {"by", "before", "until", "expires", "expire", "deadline", "later"}
+_WEEKDAYS = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "weds",
+    "thu",
+    "thur",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
+]
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A proposed interview time: timezone-aware start, end when stated, and the words used."""
+
+    start: datetime
+    end: datetime | None
+    text: str
+
+
+@dataclass(frozen=True)
+class When:
+    slots: tuple[Slot, ...]
+    deadline: datetime | None
+
+
+def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
+    weekday = {"LOWER": {"IN": _WEEKDAYS}}
+    month = {"LOWER": {"IN": _MONTHS}}
+    day = {"TEXT": {"REGEX": r"^\d{1,2}(st|nd|rd|th)?$"}}
+    year = {"TEXT": {"REGEX": r"^(19|20)\d\d$"}, "OP": "?"}
+    comma = {"TEXT": {"IN": [",", "the"]}, "OP": "*"}
+    of = {"LOWER": "of", "OP": "?"}
+    time = {"TEXT": {"REGEX": _TIME_SHAPE}, "LOWER": {"NOT_IN": _MONTHS}}
+    ampm = {"LOWER": {"IN": ["am", "pm", "a.m.", "p.m."]}, "OP": "?"}
+    dash = {"LOWER": {"IN": ["-", "–", "—", "to", "until", "till"]}}
+    return {
+        "DATE": [
+            [weekday, comma, day, of, month, comma, year],
+            [weekday, comma, month, day, comma, year],
+            [day, of, month, comma, year],
+            [month, day, comma, year],
+            [{"TEXT": {"REGEX": r"^\d{1,2}/\d{1,2}(/\d{2,4})?$"}}],
+            [{"LOWER": {"IN": ["next", "this"]}}, weekday],
+            [{"LOWER": {"IN": ["tomorrow", "today"]}}],
+            [weekday],
+        ],
+        "TIME": [
+            [time, ampm, dash, time, ampm],
+            [{"TEXT": {"REGEX": _TIME_RANGE_SHAPE}}, ampm],
+            [time, {"LOWER": {"IN": ["am", "pm", "a.m.", "p.m."]}}],
+            [{"TEXT": {"REGEX": r"^\d{1,2}[:.]\d{2}(am|pm)?$"}}],
+            [{"TEXT": {"REGEX": r"^\d{1,2}(am|pm)$"}}],
+            [{"LOWER": {"IN": ["noon", "midday"]}}],
+        ],
+    }
+
+
+@lru_cache(maxsize=1)
+def _matcher() -> tuple[Language, Matcher]:
+    nlp = spacy.blank("en")
+    matcher = Matcher(nlp.vocab)
+    for key, patterns in _patterns().items():
+        matcher.add(key, patterns, greedy="LONGEST")
+    return nlp, matcher
+
+
+def zone_named(word: str) -> tzinfo | None:
+    """The time zone an abbreviation or name stands for ("ET", "CET", "GMT+1"), or None."""
+    key = word.strip("()").lower()
+    if key == "gmt":  # GMT as written: UTC+0 all year, unlike London's summer time
+        return timezone(timedelta(0), "GMT")
+    if key in ZONES:
+        return ZoneInfo(ZONES[key])
+    offset = _OFFSET_ZONE.match(key)
+    if offset:
+        sign = -1 if offset.group(1) == "-" else 1
+        delta = timedelta(hours=int(offset.group(2)), minutes=int(offset.group(3) or 0))
+        return timezone(sign * delta)
+    return None
+
+
+def _zone_after(doc: Doc, index: int) -> tzinfo | None:
+    for token in doc[index : index + 3]:
+        if token.is_space or token.text in {"(", ")"}:
+            continue
+        found = zone_named(token.text)
+        if found is not None:
+            return found
+        if token.lower_ not in {"time", "standard", "daylight"}:
+            return None
+    return None
+
+
+def _clock(text: str, meridiem: str) -> str:
+    """A time as dateparser reads it best: '2:30 pm'; a bare hour 1-7 is read as afternoon."""
+    text = text.lower().replace(".", ":") if re.match(r"^\d{1,2}\.\d{2}", text) else text.lower()
+    match = re.match(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|a:m:|p:m:|a\.m\.|p\.m\.)?$", text)
+    if not match:
+        return "12:00 pm" if text in {"noon", "midday"} else text
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    suffix = (match.group(3) or meridiem).replace(".", "").replace(":", "")
+    if not suffix and 1 <= hour <= 7:
+        suffix = "pm"
+    return f"{hour}:{minute:02d} {suffix}".strip()
+
+
+def _split_time(span: Span) -> tuple[str, str | None]:
+    """(start, end) clock texts of a time match, the meridiem of the end applying to both."""
+    words = [t.text for t in span if not t.is_space]
+    meridiem = words[-1].lower() if words[-1].lower() in {"am", "pm", "a.m.", "p.m."} else ""
+    joined = " ".join(w for w in words if w.lower() not in {"am", "pm", "a.m.", "p.m."})
+    parts = re.split(r"\s*(?:[-–—]|\bto\b|\buntil\b|\btill\b)\s*", joined)
+    start_text = parts[0]
+    end_text = parts[1] if len(parts) > 1 and parts[1] else None
+    start_suffix = re.search(r"(am|pm)$", start_text.lower())
+    end_suffix = re.search(r"(am|pm)$", end_text.lower()) if end_text else None
+    end_meridiem = end_suffix.group(1) if end_suffix else meridiem
+    start_meridiem = start_suffix.group(1) if start_suffix else end_meridiem
+    start = _clock(start_text, start_meridiem)
+    end = _clock(end_text, end_meridiem) if end_text else None
+    return start, end
+
+
+def _parse(
+    date_text: str, clock: str, base: datetime, zone: tzinfo, day_first: bool
+) -> datetime | None:
+    settings = {
+        "RELATIVE_BASE": base.replace(tzinfo=None),
+        "PREFER_DATES_FROM": "future",
+        "DATE_ORDER": "DMY" if day_first else "MDY",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    parsed = dateparser.parse(f"{date_text} {clock}", languages=["en"], settings=settings)
+    return None if parsed is None else parsed.replace(tzinfo=zone)
+
+
+def find_when(text: str, sent: datetime | None) -> When:
+    """Every proposed slot (in order, once each) and the reply-by deadline in ``text``.
+
+    ``sent`` is the message's Date (relative dates count from it; its offset is the fallback
+    zone); without one, relative dates count from the Unix epoch's Monday and zones default to UTC.
+    """
+    base = sent or datetime(1970, 1, 5, tzinfo=UTC)
+    nlp, matcher = _matcher()
+    doc = nlp.make_doc(text[:20_000])
+    matches = sorted(((nlp.vocab.strings[k], s, e) for k, s, e in matcher(doc)), key=lambda m: m[1])
+    named = [z for t in doc if (z := zone_named(t.text)) is not None]
+    default_zone: tzinfo = named[0] if named else (base.tzinfo or UTC)
+    day_first = base.utcoffset() is not None and base.utcoffset() >= timedelta(hours=-1)  # type: ignore[operator]
+    dates = [(s, e) for k, s, e in matches if k == "DATE"]
+    times = [(s, e) for k, s, e in matches if k == "TIME"]
+    slots: list[Slot] = []
+    deadline: datetime | None = None
+    for d_start, d_end in dates:
+        before = {t.lower_ for t in doc[max(0, d_start - 4) : d_start]}
+        if before & _DEADLINE_WORDS and deadline is None:
+            parsed = _parse(doc[d_start:d_end].text, "11:59 pm", base, default_zone, day_first)
+            deadline = parsed
+    last_end = -10
+    for t_start, t_end in times:
+        span = doc[t_start:t_end]
+        if t_start > 0 and doc[t_start - 1].text == "(" and t_start - last_end <= 4:
+            continue  # "16:00 CET (10:00 am ET)": the same slot in another zone
+        date = _date_for(doc, dates, t_start, t_end)
+        if date is None:
+            continue
+        date_text = doc[date[0] : date[1]].text
+        if {t.lower_ for t in doc[max(0, date[0] - 4) : date[0]]} & _DEADLINE_WORDS:
+            continue
+        zone = _zone_after(doc, t_end) or default_zone
+        start_clock, end_clock = _split_time(span)
+        start = _parse(date_text, start_clock, base, zone, day_first)
+        if start is None:
+            continue
+        end = _parse(date_text, end_clock, base, zone, day_first) if end_clock else None
+        if end is not None and end <= start:
+            end = None
+        words = doc[min(date[0], t_start) : max(date[1], t_end)].text
+        if all(s.start != start for s in slots):
+            slots.append(Slot(start, end, " ".join(words.split())))
+        last_end = t_end
+    return When(tuple(slots), deadline)
+
+
+def _date_for(
+    doc: Doc, dates: list[tuple[int, int]], t_start: int, t_end: int
+) -> tuple[int, int] | None:
+    """The date a time belongs to: the last one before it on its line, else one right after."""
+    for d_start, d_end in reversed(dates):
+        if d_end <= t_start:
+            between = doc[d_end:t_start]
+            if len(between) > 12 or any(
+                "\n" in t.text
+                or t.is_sent_end
+                or t.text in {"?", "!"}
+                or (t.text == "." and t.i > d_end)
+                for t in between
+            ):
+                break
+            return d_start, d_end
+    for d_start, d_end in dates:
+        if t_end <= d_start <= t_end + 3 and not any("\n" in t.text for t in doc[t_end:d_start]):
+            return d_start, d_end
+    return None
