@@ -14,7 +14,7 @@ import re
 from urllib.parse import urlsplit
 
 from triage.models import Address, Extraction, Message, SlotTime
-from triage.when import find_when
+from triage.when import MONTHS, WEEKDAYS, find_when
 
 _NO_REPLY = re.compile(
     r"(^|[-_.+])(no-?reply|do-?not-?reply|donotreply|noreply|mailer-daemon|postmaster|bounces?|"
@@ -205,33 +205,7 @@ _CLIENT = re.compile(
     r"\b(?:our client|my client|client,|on behalf of)\s+([A-Z][\w&'-]+"
     r"(?:\s+(?:&\s+)?[A-Z][\w&'-]+){0,3})"
 )
-_NOT_EMPLOYER = {
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "the",
-    "our",
-    "us",
-    "me",
-    "a",
-    "an",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-}
+_NOT_EMPLOYER = {"the", "our", "us", "me", "a", "an", *WEEKDAYS, *MONTHS}
 _DURATION = re.compile(r"(\d{1,3})\s*-?\s*(minutes?|mins?|hours?|hrs?)\b", re.IGNORECASE)
 
 

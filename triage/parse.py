@@ -29,12 +29,15 @@ _BLANK_RUN = re.compile(r"\n{3,}")
 
 # Where quoted history starts: attributions and forwarded-reply separators of the common clients.
 _ATTRIBUTION = re.compile(
-    r"^\s*(on\b.{0,200}\b(wrote|writes)|le\b.{0,200}a\s+écrit|am\b.{0,200}schrieb|"
-    r"el\b.{0,200}escribió|w\s+dniu\b.{0,200}pisze)\s*:?\s*$",
+    # "On <date>, <name> wrote:" and its translations; some clients put the name after the verb.
+    r"^\s*(on\b.{0,200}\b(wrote|writes)|le\b.{0,200}a\s+écrit|am\b.{0,200}schrieb\b.{0,120}|"
+    r"el\b.{0,200}escribió|w\s+dniu\b.{0,200}(pisze|napisał\(?a?\)?)|"
+    r"op\b.{0,200}schreef|il\b.{0,200}ha\s+scritto)\s*:?\s*$",
     re.IGNORECASE,
 )
 _ORIGINAL = re.compile(
     r"^\s*((-\s*){2,}\s*(original message|ursprüngliche nachricht|message d'origine|"
+    r"mensaje original|messaggio originale|wiadomość oryginalna|oorspronkelijk bericht|"
     r"forwarded by\b|forwarded message)|begin forwarded message)",
     re.IGNORECASE,
 )

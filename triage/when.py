@@ -60,52 +60,14 @@ _OFFSET_ZONE = re.compile(r"^(?:gmt|utc)([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNO
 _TIME_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"
 _TIME_RANGE_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm)?[-–—]\d{1,2}([:.]\d{2})?(am|pm)?$"
 _DEADLINE_WORDS = {"by", "before", "until", "expires", "expire", "deadline", "later"}
-_WEEKDAYS = [
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "mon",
-    "tue",
-    "tues",
-    "wed",
-    "weds",
-    "thu",
-    "thur",
-    "thurs",
-    "fri",
-    "sat",
-    "sun",
-]
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-]
+WEEKDAYS = tuple(
+    "monday tuesday wednesday thursday friday saturday sunday "
+    "mon tue tues wed weds thu thur thurs fri sat sun".split()
+)
+MONTHS = tuple(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
 
 
 @dataclass(frozen=True)
@@ -124,13 +86,13 @@ class When:
 
 
 def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
-    weekday = {"LOWER": {"IN": _WEEKDAYS}}
-    month = {"LOWER": {"IN": _MONTHS}}
+    weekday = {"LOWER": {"IN": list(WEEKDAYS)}}
+    month = {"LOWER": {"IN": list(MONTHS)}}
     day = {"TEXT": {"REGEX": r"^\d{1,2}(st|nd|rd|th)?$"}}
     year = {"TEXT": {"REGEX": r"^(19|20)\d\d$"}, "OP": "?"}
     comma = {"TEXT": {"IN": [",", "the"]}, "OP": "*"}
     of = {"LOWER": "of", "OP": "?"}
-    time = {"TEXT": {"REGEX": _TIME_SHAPE}, "LOWER": {"NOT_IN": _MONTHS}}
+    time = {"TEXT": {"REGEX": _TIME_SHAPE}, "LOWER": {"NOT_IN": list(MONTHS)}}
     ampm = {"LOWER": {"IN": ["am", "pm", "a.m.", "p.m."]}, "OP": "?"}
     dash = {"LOWER": {"IN": ["-", "–", "—", "to", "until", "till"]}}
     return {
