@@ -212,3 +212,26 @@ def test_two_invites_offering_the_same_time_are_not_both_accepted(
     assert event.decoded("dtstart") == start
     assert "Analyst" in str(event["summary"])
     assert main(["queue", "show", str(items[1]["id"]), "--ics", str(ics)]) == 1
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+@pytest.mark.usefixtures("triage_env")
+def test_a_message_that_cannot_be_handled_is_quarantined_and_the_poll_goes_on(
+    imap: ImapAccount,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    broken = tmp_path / "templates"
+    broken.mkdir()
+    (broken / "invite_slot.txt.j2").write_text("Hi {{ no_such_variable }}")
+    (broken / "invite_windows.txt.j2").write_text("Hi {{ no_such_variable }}")
+    monkeypatch.setenv("TRIAGE_TEMPLATE_DIR", str(broken))
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    imap.append((MAIL / "invite_ats_noreply_link.eml").read_bytes())  # needs no template
+    assert main(["run", "--once"]) == 0
+    items = {i["state"]: i for i in _queue(capsys)}
+    assert set(items) == {"quarantined", "action"}
+    assert "no_such_variable" in str(items["quarantined"]["reason"])
+    assert main(["run", "--once"]) == 0  # the checkpoint moved past it: not retried forever
+    assert len(_queue(capsys)) == 2
