@@ -98,10 +98,10 @@ def _situation(
     label: Label, found: Extraction, calendar: Calendar
 ) -> tuple[str, SlotTime | None, tuple[Interval, ...]]:
     """(template, accepted slot, proposed windows) for what the message asks."""
-    a, busy, buffer, now = calendar.availability, calendar.busy, calendar.buffer, calendar.now
-    chosen = first_fitting(found.slots, a, busy, buffer, now) if found.slots else None
     if label is Label.CONFIRMATION:
         return "confirmation.txt.j2", found.slots[0] if found.slots else None, ()
+    a, busy, buffer, now = calendar.availability, calendar.busy, calendar.buffer, calendar.now
+    chosen = first_fitting(found.slots, a, busy, buffer, now) if found.slots else None
     kind = "reschedule" if label is Label.RESCHEDULE else "invite"
     if chosen is not None:
         return f"{kind}_slot.txt.j2", chosen, ()

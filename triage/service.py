@@ -88,19 +88,31 @@ class Poller:
                     Origin(settings.account, folder, status.uidvalidity, status.uidnext - 1), now
                 )
         identity = identity_of(settings)
+        calendar = self._calendar(now)
         for fetched in mailbox.fetch(uids):
             origin = Origin(settings.account, folder, status.uidvalidity, fetched.uid)
-            report.add(self._handle(fetched, origin, identity, now, dry_run))
+            outcome = self._handle(fetched, origin, identity, calendar, dry_run)
+            report.add(outcome)
+            if outcome == Action.DRAFT.value:  # only a new draft can take up more time
+                calendar = self._calendar(now)
         return report
 
+    def _calendar(self, now: datetime) -> Calendar:
+        """The user's availability and the times the queue already holds, as of ``now``."""
+        settings = self.settings
+        return Calendar(now, settings.availability, self.store.busy(), settings.buffer)
+
     def _handle(
-        self, fetched: Fetched, origin: Origin, identity: Identity, now: datetime, dry_run: bool
+        self,
+        fetched: Fetched,
+        origin: Origin,
+        identity: Identity,
+        calendar: Calendar,
+        dry_run: bool,
     ) -> str:
         domain = identity_domain(identity)
+        now = calendar.now
         try:
-            calendar = Calendar(
-                now, self.settings.availability, self.store.busy(), self.settings.buffer
-            )
             message, plan = decide(
                 fetched.raw,
                 self.classifier,
