@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -120,6 +121,15 @@ def test_edit_uses_the_editor(
     assert any(h["event"] == "edited" for h in item["history"])
 
 
+def _queued(db: Path) -> bool:
+    """True once the daemon has committed a queue item (its first poll is done)."""
+    try:
+        with sqlite3.connect(db, timeout=1) as conn:
+            return bool(conn.execute("SELECT count(*) FROM items").fetchone()[0])
+    except sqlite3.Error:
+        return False  # not created or not migrated yet
+
+
 @pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
 def test_daemon_stops_cleanly_on_sigterm(triage_env: dict[str, str], imap: ImapAccount) -> None:
     imap.append((MAIL / "invite_plain.eml").read_bytes())
@@ -132,9 +142,8 @@ def test_daemon_stops_cleanly_on_sigterm(triage_env: dict[str, str], imap: ImapA
     try:
         deadline = time.monotonic() + 30
         db = Path(triage_env["TRIAGE_DB_PATH"])
-        while time.monotonic() < deadline and not db.exists():
+        while time.monotonic() < deadline and not _queued(db):
             time.sleep(0.1)
-        time.sleep(1.5)
         proc.terminate()
         _, err = proc.communicate(timeout=15)
     finally:
