@@ -31,9 +31,12 @@ default_login_user = nobody
 default_internal_user = root
 default_internal_group = root
 first_valid_uid = 1
+# Any user name logs in with the one password: tests make a fresh mailbox per test by picking a
+# new user name. (A passwd-file is re-read only when its mtime moves to a new second, so a user
+# added in the same second as the previous one could be refused.)
 passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {d}/users
+  driver = static
+  args = password={password}
 }}
 userdb {{
   driver = static
@@ -83,8 +86,9 @@ class DovecotServer:
         d = self.dir
         for sub in ("run", "state", "mail", "home"):
             (d / sub).mkdir(parents=True, exist_ok=True)
-        (d / "users").write_text(f"{self.user}:{{PLAIN}}{self.password}\n")
-        (d / "dovecot.conf").write_text(CONFIG.format(d=d, host=self.host, port=self.port))
+        (d / "dovecot.conf").write_text(
+            CONFIG.format(d=d, host=self.host, port=self.port, password=self.password)
+        )
         for sub in ("mail", "home"):
             os.chown(d / sub, 65534, 65534)
         subprocess.run([binary, "-c", str(d / "dovecot.conf")], check=True, timeout=30)
