@@ -12,6 +12,7 @@ import logging
 import re
 import socket
 import ssl
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,10 +21,12 @@ from types import TracebackType
 
 import imapclient
 from imapclient.exceptions import IMAPClientError
-from imapclient.imapclient import SENT
+from imapclient.imapclient import DRAFTS, SENT
 
-from triage.config import Security, Server
-from triage.errors import MailboxError
+from triage.config import Auth, Secret, Security, Server
+from triage.errors import MailboxError, OAuth2Error
+from triage.models import Location
+from triage.oauth import TokenSource
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,8 @@ TIMEOUT_SECONDS = 60.0
 # Only such Message-IDs are ever put into a SEARCH command.
 _SAFE_MSG_ID = re.compile(r"^<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~@-]{1,250}>$")
 _IMAP_ERRORS = (IMAPClientError, OSError, ssl.SSLError, socket.timeout)
+_APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]")
+DRAFT = imapclient.DRAFT
 
 
 @dataclass(frozen=True)
@@ -66,15 +71,29 @@ class Mailbox:
     """One IMAP connection. Use as a context manager: connects and logs in, then logs out."""
 
     def __init__(
-        self, server: Server, ca_file: Path | None = None, timeout: float = TIMEOUT_SECONDS
+        self,
+        server: Server,
+        ca_file: Path | None = None,
+        timeout: float = TIMEOUT_SECONDS,
+        tokens: TokenSource | None = None,
     ) -> None:
         self._server = server
         self._ca_file = ca_file
         self._timeout = timeout
+        self._tokens = tokens  # access tokens, when the server's auth is oauth2 (XOAUTH2)
         self._client: imapclient.IMAPClient | None = None
 
     def __repr__(self) -> str:
         return f"Mailbox({self._server.user}@{self._server.host}:{self._server.port})"
+
+    def _access_token(self) -> Secret:
+        where = f"IMAP {self._server.host}:{self._server.port}"
+        if self._tokens is None:
+            raise MailboxError(f"{where}: TRIAGE_IMAP_AUTH=oauth2 but no OAuth2 token source")
+        try:
+            return self._tokens.access_token()
+        except OAuth2Error as exc:
+            raise MailboxError(f"{where}: no access token for {self._server.user}: {exc}") from exc
 
     def _fail(self, doing: str, exc: BaseException) -> MailboxError:
         where = f"{self._server.host}:{self._server.port}"
@@ -82,6 +101,7 @@ class Mailbox:
 
     def __enter__(self) -> Mailbox:
         server = self._server
+        token = self._access_token() if server.auth is Auth.OAUTH2 else None
         context = tls_context(self._ca_file)
         try:
             client = imapclient.IMAPClient(
@@ -96,9 +116,14 @@ class Mailbox:
         try:
             if server.security is Security.STARTTLS:
                 client.starttls(context)
-            client.login(server.user, server.password.reveal())
+            if token is None:
+                client.login(server.user, server.password.reveal())
+            else:
+                client.oauth2_login(server.user, token.reveal())
         except _IMAP_ERRORS as exc:
             _close_quietly(client)
+            if token is not None and self._tokens is not None:
+                self._tokens.forget()  # perhaps revoked: the next attempt asks for a new one
             raise self._fail("logging in as " + server.user, exc) from exc
         self._client = client
         return self
@@ -236,6 +261,163 @@ class Mailbox:
         except _IMAP_ERRORS as exc:
             raise self._fail("reading flags", exc) from exc
         return {uid: tuple(d.get(b"FLAGS", ())) for uid, d in data.items()}
+
+    # -- capabilities and IDLE -------------------------------------------------------------------
+
+    def has_capability(self, name: str) -> bool:
+        try:
+            return bool(self.client.has_capability(name))
+        except _IMAP_ERRORS as exc:
+            raise self._fail("reading the server's capabilities", exc) from exc
+
+    def noop(self) -> None:
+        """A round trip, to prove the connection still works."""
+        try:
+            self.client.noop()
+        except _IMAP_ERRORS as exc:
+            raise self._fail("checking the connection (NOOP)", exc) from exc
+
+    def idle_start(self) -> None:
+        """Enter IDLE on the open folder: the server will announce new mail."""
+        try:
+            self.client.idle()
+        except _IMAP_ERRORS as exc:
+            raise self._fail("starting IDLE", exc) from exc
+
+    def idle_wait(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the server to announce a change; True if it did.
+
+        imapclient returns an empty list both on a timeout and when the connection was closed;
+        a read of EOF is seen as readable-then-empty, so an empty answer that comes early is
+        checked (``idle_end`` then fails on a dead connection).
+        """
+        started = time.monotonic()
+        try:
+            responses = self.client.idle_check(timeout=seconds)
+        except _IMAP_ERRORS as exc:
+            raise self._fail("waiting in IDLE", exc) from exc
+        if responses:
+            return any(
+                len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH")
+                for r in responses
+                if isinstance(r, tuple)
+            )
+        if time.monotonic() - started < seconds * 0.5:
+            # Early and empty: the server may have hung up. Ending IDLE will tell.
+            self.idle_end()
+            self.noop()
+            self.idle_start()
+        return False
+
+    def idle_end(self) -> None:
+        """Leave IDLE. On a silently dropped connection this fails after the socket timeout."""
+        try:
+            self.client.idle_done()
+        except _IMAP_ERRORS as exc:
+            raise self._fail("ending IDLE", exc) from exc
+
+    # -- the Drafts folder and our own messages -------------------------------------------------
+
+    def find_drafts_folder(self, configured: str | None) -> str | None:
+        """The configured Drafts folder, else the one marked ``\\Drafts`` or with a usual name."""
+        if configured:
+            return configured
+        try:
+            found = self.client.find_special_folder(DRAFTS)
+        except _IMAP_ERRORS as exc:
+            raise self._fail("looking for the Drafts folder", exc) from exc
+        return str(found) if found else None
+
+    def save_draft(self, folder: str, raw: bytes, when: datetime, message_id: str) -> Location:
+        """APPEND a draft flagged ``\\Draft`` (and ``\\Seen``, as clients save their own drafts);
+        return where it is (APPENDUID with UIDPLUS, else found again by its Message-ID)."""
+        try:
+            answer = self.client.append(folder, raw, flags=(DRAFT, imapclient.SEEN), msg_time=when)
+        except _IMAP_ERRORS as exc:
+            raise self._fail(f"saving a draft to {folder!r}", exc) from exc
+        found = _APPENDUID.search(answer if isinstance(answer, bytes) else b"")
+        if found:
+            return Location(folder, int(found.group(1)), int(found.group(2)))
+        status = self.open_folder(folder)
+        uids = self.search_header(folder, "Message-ID", message_id, reopen=False)
+        if not uids:
+            raise MailboxError(f"IMAP: the draft saved to {folder!r} cannot be found again")
+        return Location(folder, status.uidvalidity, max(uids))
+
+    def search_header(
+        self, folder: str, header: str, message_id: str, *, reopen: bool = True
+    ) -> list[int]:
+        """UIDs in ``folder`` whose ``header`` contains ``message_id``.
+
+        Only a Message-ID of safe characters is ever put into the SEARCH command (imapclient
+        sends criteria as they are); anything else finds nothing.
+        """
+        if not _SAFE_MSG_ID.match(message_id):
+            return []
+        if reopen:
+            self.open_folder(folder)
+        try:
+            return sorted(self.client.search(["HEADER", header, message_id]))
+        except _IMAP_ERRORS as exc:
+            raise self._fail(f"searching {folder!r}", exc) from exc
+
+    def present(self, where: Location) -> bool | None:
+        """Whether the message is still in its folder and not marked ``\\Deleted``.
+
+        None when the folder is gone or its UIDVALIDITY changed, so UIDs say nothing.
+        """
+        try:
+            if not self.client.folder_exists(where.folder):
+                return None
+        except _IMAP_ERRORS as exc:
+            raise self._fail(f"looking for folder {where.folder!r}", exc) from exc
+        if self.open_folder(where.folder).uidvalidity != where.uidvalidity:
+            return None
+        flags = self.flags([where.uid]).get(where.uid)
+        return flags is not None and imapclient.DELETED not in flags
+
+    def delete_own(self, where: Location) -> bool:
+        """Remove a message triage itself saved (a draft): ``\\Deleted``, then UID EXPUNGE of that
+        one UID when the server has UIDPLUS (never a plain EXPUNGE, which would remove others)."""
+        status = self.open_folder(where.folder, readonly=False)
+        if status.uidvalidity != where.uidvalidity:
+            return False
+        try:
+            self.client.add_flags([where.uid], [imapclient.DELETED], silent=True)
+            if self.client.has_capability("UIDPLUS"):
+                self.client.uid_expunge([where.uid])
+        except _IMAP_ERRORS as exc:
+            raise self._fail(f"removing our draft from {where.folder!r}", exc) from exc
+        return True
+
+    def is_answered(self, where: Location) -> bool:
+        """Whether the message carries ``\\Answered`` (a reply went out from some client)."""
+        status = self.open_folder(where.folder)
+        if status.uidvalidity != where.uidvalidity:
+            return False
+        return imapclient.ANSWERED in self.flags([where.uid]).get(where.uid, ())
+
+    def add_flags(self, where: Location, flags: Sequence[str]) -> tuple[str, ...]:
+        """Set system flags and keywords on one message; keywords only where the folder's
+        PERMANENTFLAGS allow new ones (``\\*``). Returns the flags set."""
+        try:
+            info = self.client.select_folder(where.folder)
+        except _IMAP_ERRORS as exc:
+            raise self._fail(f"opening folder {where.folder!r}", exc) from exc
+        if int(info[b"UIDVALIDITY"]) != where.uidvalidity:
+            return ()
+        permanent = {bytes(f).lower() for f in info.get(b"PERMANENTFLAGS", ())}
+        allowed = tuple(
+            f
+            for f in flags
+            if f.encode().lower() in permanent or (not f.startswith("\\") and b"\\*" in permanent)
+        )
+        if allowed:
+            try:
+                self.client.add_flags([where.uid], list(allowed), silent=True)
+            except _IMAP_ERRORS as exc:
+                raise self._fail("flagging the invitation", exc) from exc
+        return allowed
 
 
 def _close_quietly(client: imapclient.IMAPClient) -> None:

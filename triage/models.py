@@ -39,6 +39,8 @@ class State(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # the send failed; ``reason`` says why
     REJECTED = "rejected"  # the user declined the draft (or dismissed an action item)
+    SENT_BY_USER = "sent_by_user"  # the user sent the reply from their own mail client
+    DISMISSED = "dismissed"  # the user deleted the draft from their Drafts folder
     QUARANTINED = "quarantined"  # the message could not be handled; ``reason`` says why
 
 
@@ -197,3 +199,26 @@ class QueueItem:
     extraction: Extraction | None = None
     chosen: SlotTime | None = None
     windows: tuple[tuple[datetime, datetime], ...] = ()
+    draft: Location | None = None  # the copy of the draft in the Drafts folder, if any
+    reminded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    """One message on the server, by folder, UIDVALIDITY and UID."""
+
+    folder: str
+    uidvalidity: int
+    uid: int
+
+
+@dataclass(frozen=True)
+class DaemonStatus:
+    """What the daemon last reported about itself (``triage status`` reads it)."""
+
+    pid: int | None
+    started_at: datetime | None
+    heartbeat_at: datetime | None
+    last_poll_at: datetime | None
+    last_poll: str  # what the last poll did, or why it failed
+    healthy: bool  # False while an outage lasts

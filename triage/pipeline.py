@@ -63,6 +63,12 @@ def guard(message: Message, identity: Identity) -> str | None:
     return None
 
 
+def _own_automatic(message: Message, identity: Identity) -> bool:
+    """Mail the user's own software wrote to them, such as triage's reminder digest."""
+    own = message.sender is not None and message.sender.addr.lower() in identity.addresses
+    return own and message.auto_submitted not in ("", "no")
+
+
 def _clock(moment: datetime) -> str:
     """24-hour clock where that is the custom (zones at or east of UTC-1), else "2:30 pm"."""
     offset = moment.utcoffset() or timedelta(0)
@@ -142,7 +148,7 @@ def plan_message(
     calendar: Calendar,
 ) -> Plan:
     """Decide what to do with one classified message. Raises ``RenderError`` on a bad template."""
-    if not verdict.is_invite:
+    if not verdict.is_invite or _own_automatic(message, identity):  # e.g. triage's own digest
         return Plan(Action.SKIP, verdict)
     found = extract(message)
     links = find_links(message)

@@ -49,6 +49,10 @@ def item_json(item: QueueItem) -> dict[str, Any]:
             "end": item.chosen.end.isoformat() if item.chosen.end else None,
         },
         "proposed_windows": [[a.isoformat(), b.isoformat()] for a, b in item.windows],
+        "draft": None
+        if item.draft is None
+        else {"folder": item.draft.folder, "uid": item.draft.uid},
+        "reminded_at": item.reminded_at.isoformat() if item.reminded_at else None,
     }
 
 

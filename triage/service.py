@@ -21,7 +21,8 @@ from triage.models import Action, Envelope, Origin, QueueItem, State
 from triage.outbox import Outbox
 from triage.pipeline import Calendar, Identity, decide
 from triage.render import Renderer
-from triage.store import Store
+from triage.store import MAX_ATTEMPTS, Store
+from triage.sync import Syncer, remove_draft
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class PollReport:
 
     uidvalidity: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    new_items: list[int] = field(default_factory=list)
 
     def add(self, outcome: str) -> None:
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
@@ -91,10 +93,14 @@ class Poller:
         calendar = self._calendar(now)
         for fetched in mailbox.fetch(uids):
             origin = Origin(settings.account, folder, status.uidvalidity, fetched.uid)
-            outcome = self._handle(fetched, origin, identity, calendar, dry_run)
+            outcome, item_id = self._handle(fetched, origin, identity, calendar, dry_run)
             report.add(outcome)
+            if item_id is not None:
+                report.new_items.append(item_id)
             if outcome == Action.DRAFT.value:  # only a new draft can take up more time
                 calendar = self._calendar(now)
+        if not dry_run:
+            Syncer(settings, self.store, self.renderer).after_poll(mailbox, report.new_items, now)
         return report
 
     def _calendar(self, now: datetime) -> Calendar:
@@ -109,9 +115,20 @@ class Poller:
         identity: Identity,
         calendar: Calendar,
         dry_run: bool,
-    ) -> str:
+    ) -> tuple[str, int | None]:
         domain = identity_domain(identity)
         now = calendar.now
+        if not dry_run:
+            attempts = self.store.begin_attempt(origin, now)
+            if attempts > MAX_ATTEMPTS:
+                reason = (
+                    f"handling this message was interrupted {attempts - 1} times "
+                    "(the program stopped while reading it); skipped"
+                )
+                log.error("uid=%d quarantined: %s", fetched.uid, reason)
+                return "quarantined", self.store.quarantine(
+                    origin, Envelope(None, "", ""), reason, now
+                )
         try:
             message, plan = decide(
                 fetched.raw,
@@ -124,9 +141,10 @@ class Poller:
         except Exception as exc:
             reason = f"{exc.__class__.__name__}: {exc}"[:500]
             log.exception("uid=%d could not be handled; quarantined: %s", fetched.uid, reason)
+            item_id = None
             if not dry_run:
-                self.store.quarantine(origin, Envelope(None, "", ""), reason, now)
-            return "quarantined"
+                item_id = self.store.quarantine(origin, Envelope(None, "", ""), reason, now)
+            return "quarantined", item_id
         verdict = plan.verdict
         sender = message.sender.formatted() if message.sender else ""
         item_id = None
@@ -145,7 +163,7 @@ class Poller:
             f" ({plan.reason})" if plan.reason else "",
             " [truncated]" if fetched.truncated else "",
         )
-        return outcome
+        return outcome, item_id
 
 
 def identity_domain(identity: Identity) -> str:
@@ -188,7 +206,7 @@ def approve(  # noqa: PLR0917 - the use case's collaborators, each passed in for
     if settings.from_address is None:
         raise QueueError("TRIAGE_FROM is not set: replies need a From address")
     store.transition(item_id, State.APPROVED, now)
-    store.transition(item_id, State.SENDING, now)
+    store.transition_durably(item_id, State.SENDING, now)
     email = build_email(item.reply, settings.from_address, now)
     try:
         refused = outbox.send(email)
@@ -224,18 +242,63 @@ def _file_copy(
                 origin.folder, origin.uidvalidity, origin.uid, item.message_id
             ):
                 store.note(item.id, "the original is no longer in its folder; not flagged", now)
+            remove_draft(box, store, item, now, why="sent by triage")
     except MailboxError as exc:
         log.warning("item %d was sent, but filing it failed: %s", item.id, exc)
         store.note(item.id, f"sent, but filing the copy failed: {exc}", now)
 
 
-def reject(item_id: int, store: Store, now: datetime) -> QueueItem:
-    """Decline a draft (or dismiss an action item); nothing is sent."""
-    return store.transition(item_id, State.REJECTED, now)
+def reject(
+    item_id: int,
+    store: Store,
+    now: datetime,
+    *,
+    mailbox: Callable[[], Mailbox] | None = None,
+) -> QueueItem:
+    """Decline a draft (or dismiss an action item); nothing is sent. Its copy in the Drafts
+    folder is removed when ``mailbox`` is given (a failure there is noted, not raised)."""
+    item = store.transition(item_id, State.REJECTED, now)
+    _with_mailbox(mailbox, item, store, now, lambda box: _remove(box, store, item, now))
+    return store.get(item_id)
 
 
-def edit(item_id: int, body: str, store: Store, now: datetime) -> QueueItem:
-    """Replace a pending draft's body. Raises ``QueueError`` for an empty body."""
+def edit(
+    item_id: int,
+    body: str,
+    settings: Settings,
+    store: Store,
+    now: datetime,
+    *,
+    mailbox: Callable[[], Mailbox] | None = None,
+) -> QueueItem:
+    """Replace a pending draft's body (and its copy in Drafts, when ``mailbox`` is given).
+
+    Raises ``QueueError`` for an empty body.
+    """
     if not body.strip():
         raise QueueError(f"the edited draft of item {item_id} is empty; nothing was changed")
-    return store.set_reply_body(item_id, body.rstrip() + "\n", now)
+    item = store.set_reply_body(item_id, body.rstrip() + "\n", now)
+    syncer = Syncer(settings, store, Renderer(settings.template_dir))
+    _with_mailbox(mailbox, item, store, now, lambda box: syncer.replace_draft(box, item, now))
+    return store.get(item_id)
+
+
+def _remove(box: Mailbox, store: Store, item: QueueItem, now: datetime) -> None:
+    remove_draft(box, store, item, now, why="rejected")
+
+
+def _with_mailbox(
+    mailbox: Callable[[], Mailbox] | None,
+    item: QueueItem,
+    store: Store,
+    now: datetime,
+    work: Callable[[Mailbox], None],
+) -> None:
+    if mailbox is None or item.draft is None:
+        return
+    try:
+        with mailbox() as box:
+            work(box)
+    except MailboxError as exc:
+        log.warning("item %d: could not update the Drafts folder: %s", item.id, exc)
+        store.note(item.id, f"could not update the Drafts folder: {exc}", now)

@@ -24,6 +24,7 @@ from triage.models import (
     Envelope,
     Extraction,
     Label,
+    Location,
     Origin,
     Plan,
     QueueItem,
@@ -34,16 +35,23 @@ from triage.models import (
 )
 
 TRANSITIONS: dict[State, frozenset[State]] = {
-    State.PENDING: frozenset({State.APPROVED, State.REJECTED}),
+    State.PENDING: frozenset({State.APPROVED, State.REJECTED, State.SENT_BY_USER, State.DISMISSED}),
     State.ACTION: frozenset({State.REJECTED}),
     State.APPROVED: frozenset({State.SENDING}),
     State.SENDING: frozenset({State.SENT, State.FAILED}),
-    State.FAILED: frozenset({State.APPROVED}),  # an explicit retry by the user
+    # An explicit retry by the user, or the user sending it from their own client after all.
+    State.FAILED: frozenset({State.APPROVED, State.SENT_BY_USER, State.REJECTED}),
     State.IGNORED: frozenset(),
     State.SENT: frozenset(),
     State.REJECTED: frozenset(),
     State.QUARANTINED: frozenset(),
+    State.SENT_BY_USER: frozenset(),
+    State.DISMISSED: frozenset(),
 }
+
+# How many times handling one message may be interrupted (the process killed while it was being
+# handled) before it is quarantined instead of tried again.
+MAX_ATTEMPTS = 3
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
@@ -92,6 +100,32 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """
         ALTER TABLE items ADD COLUMN extraction TEXT;
         ALTER TABLE items ADD COLUMN schedule TEXT
+    """,
+    ),
+    (
+        "0003_drafts_reminders_attempts_runtime",
+        """
+        ALTER TABLE items ADD COLUMN draft_folder TEXT;
+        ALTER TABLE items ADD COLUMN draft_uidvalidity INTEGER;
+        ALTER TABLE items ADD COLUMN draft_uid INTEGER;
+        ALTER TABLE items ADD COLUMN reminded_at TEXT;
+        CREATE INDEX items_created ON items (created_at);
+        CREATE TABLE attempts (
+            account TEXT NOT NULL,
+            folder TEXT NOT NULL,
+            uidvalidity INTEGER NOT NULL,
+            uid INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (account, folder, uidvalidity, uid)
+        );
+        CREATE TABLE runtime (
+            account TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (account, key)
+        )
     """,
     ),
 )
@@ -192,6 +226,10 @@ class Store:
             conn = sqlite3.connect(path, timeout=15.0, isolation_level=None)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL survives any crash of the process (commits are in the WAL); only
+            # a power cut can lose the last ones, and handling a message again is harmless (the
+            # queue is unique on origin and Message-ID). ``sending`` is written durably anyway.
+            conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=15000")
             conn.execute("PRAGMA foreign_keys=ON")
             store = cls(conn, path)
@@ -270,6 +308,29 @@ class Store:
 
     # -- items ---------------------------------------------------------------------------------
 
+    def begin_attempt(self, origin: Origin, now: datetime) -> int:
+        """Count one more attempt at handling the message at ``origin``; return the count.
+
+        Committed before the message is handled, and cleared when its outcome is recorded, so a
+        message whose handling kills the process is seen again with a higher count.
+        """
+        with self._transaction() as conn:
+            row = conn.execute(
+                """INSERT INTO attempts VALUES (?, ?, ?, ?, 1, ?)
+                   ON CONFLICT (account, folder, uidvalidity, uid)
+                   DO UPDATE SET count = count + 1, updated_at = excluded.updated_at
+                   RETURNING count""",
+                (origin.account, origin.folder, origin.uidvalidity, origin.uid, _iso(now)),
+            ).fetchone()
+        return int(row[0])
+
+    @staticmethod
+    def _end_attempt(conn: sqlite3.Connection, origin: Origin) -> None:
+        conn.execute(
+            "DELETE FROM attempts WHERE account = ? AND folder = ? AND uidvalidity = ? AND uid = ?",
+            (origin.account, origin.folder, origin.uidvalidity, origin.uid),
+        )
+
     def record(self, origin: Origin, envelope: Envelope, plan: Plan, now: datetime) -> int | None:
         """Queue the plan's item and advance the checkpoint, in one transaction.
 
@@ -278,6 +339,7 @@ class Store:
         """
         with self._transaction() as conn:
             self._advance(conn, origin, now)
+            self._end_attempt(conn, origin)
             state = _PLAN_STATES.get(plan.action.value)
             if state is None:
                 return None
@@ -290,6 +352,7 @@ class Store:
         plan = Plan(Action.IGNORE, Verdict(Label.OTHER, 0.0, is_invite=False), reason=reason)
         with self._transaction() as conn:
             self._advance(conn, origin, now)
+            self._end_attempt(conn, origin)
             return self._insert(conn, origin, envelope, state=State.QUARANTINED, plan=plan, now=now)
 
     def _insert(
@@ -359,14 +422,35 @@ class Store:
         history = tuple((datetime.fromisoformat(at), text) for at, text in events)
         return _item(row, history)
 
-    def items(self, states: Collection[State] = ()) -> list[QueueItem]:
-        """Items, newest first, optionally only those in ``states`` (history not loaded)."""
-        sql = "SELECT * FROM items"
+    def items(
+        self,
+        states: Collection[State] = (),
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        oldest_first: bool = False,
+    ) -> list[QueueItem]:
+        """Items, newest first, optionally only those in ``states`` and detected in
+        [``since``, ``until``) (history not loaded)."""
+        where: list[str] = []
         args: list[str] = []
         if states:
-            sql += f" WHERE state IN ({', '.join('?' * len(states))})"
-            args = [s.value for s in states]
-        return [_item(row, ()) for row in self._conn.execute(sql + " ORDER BY id DESC", args)]
+            where.append(f"state IN ({', '.join('?' * len(states))})")
+            args.extend(s.value for s in states)
+        if since is not None:
+            where.append("created_at >= ?")
+            args.append(_iso(since))
+        if until is not None:
+            where.append("created_at < ?")
+            args.append(_iso(until))
+        sql = "SELECT * FROM items" + (" WHERE " + " AND ".join(where) if where else "")  # noqa: S608 - placeholders only
+        sql += " ORDER BY id" + ("" if oldest_first else " DESC")
+        return [_item(row, ()) for row in self._conn.execute(sql, args)]
+
+    def counts(self) -> dict[State, int]:
+        """How many items are in each state."""
+        rows = self._conn.execute("SELECT state, count(*) FROM items GROUP BY state")
+        return {State(state): int(n) for state, n in rows}
 
     def busy(self) -> tuple[tuple[datetime, datetime], ...]:
         """Times already spoken for: accepted slots and proposed windows of active items."""
@@ -413,6 +497,66 @@ class Store:
             )
         return self.get(item_id)
 
+    def transition_durably(
+        self, item_id: int, to: State, now: datetime, *, reason: str | None = None
+    ) -> QueueItem:
+        """``transition``, synced to disk before it returns (for ``sending``, which must survive
+        even a power cut so that a send is never repeated blindly)."""
+        self._conn.execute("PRAGMA synchronous=FULL")
+        try:
+            return self.transition(item_id, to, now, reason=reason)
+        finally:
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+
+    def stale_sending(self, before: datetime) -> list[QueueItem]:
+        """Items left in ``sending`` since before ``before``: a send that was interrupted."""
+        rows = self._conn.execute(
+            "SELECT * FROM items WHERE state = ? AND updated_at < ? ORDER BY id",
+            (State.SENDING.value, _iso(before)),
+        )
+        return [_item(row, ()) for row in rows]
+
+    def set_draft(
+        self, item_id: int, where: Location | None, now: datetime, *, event: str = ""
+    ) -> None:
+        """Remember where the item's draft is in the Drafts folder (None: there is none)."""
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE items SET draft_folder = ?, draft_uidvalidity = ?, draft_uid = ? "
+                "WHERE id = ?",
+                (
+                    where.folder if where else None,
+                    where.uidvalidity if where else None,
+                    where.uid if where else None,
+                    item_id,
+                ),
+            )
+            if event:
+                self._event(conn, item_id, now, event)
+
+    def mark_reminded(self, item_ids: Collection[int], now: datetime) -> None:
+        """Record that a reminder listed these items."""
+        with self._transaction() as conn:
+            for item_id in item_ids:
+                conn.execute("UPDATE items SET reminded_at = ? WHERE id = ?", (_iso(now), item_id))
+                self._event(conn, item_id, now, "reminded (digest in INBOX)")
+
+    # -- what the daemon reports about itself ----------------------------------------------------
+
+    def set_runtime(self, account: str, values: dict[str, str], now: datetime) -> None:
+        """Store the daemon's own state (pid, heartbeat, last poll) for ``triage status``."""
+        with self._transaction() as conn:
+            conn.executemany(
+                """INSERT INTO runtime VALUES (?, ?, ?, ?)
+                   ON CONFLICT (account, key)
+                   DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at""",
+                [(account, key, value, _iso(now)) for key, value in values.items()],
+            )
+
+    def runtime(self, account: str) -> dict[str, str]:
+        rows = self._conn.execute("SELECT key, value FROM runtime WHERE account = ?", (account,))
+        return {key: value for key, value in rows}
+
     def set_reply_body(self, item_id: int, body: str, now: datetime) -> QueueItem:
         """Replace a pending draft's body (``triage queue edit``). Raises ``QueueError``."""
         item = self.get(item_id)
@@ -451,4 +595,10 @@ def _item(row: sqlite3.Row, history: tuple[tuple[datetime, str], ...]) -> QueueI
         extraction=_extraction_from(row["extraction"]),
         chosen=chosen,
         windows=windows,
+        draft=(
+            Location(row["draft_folder"], row["draft_uidvalidity"], row["draft_uid"])
+            if row["draft_folder"] is not None
+            else None
+        ),
+        reminded_at=_moment(row["reminded_at"]),
     )

@@ -1,0 +1,248 @@
+"""Review where the user already reads mail: flags on the original, the draft in Drafts, and the
+queue following what the user does in their own client. Real servers (pymap and Dovecot)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from conftest import MAIL, ImapAccount
+
+from triage import app
+from triage.cli import main
+from triage.config import environ_with_file, load_settings
+from triage.local_servers import SmtpSink
+
+INVITE = MAIL / "invite_plain.eml"
+
+
+def _parsed(raw: bytes) -> EmailMessage:
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+ORIGINAL_ID = str(_parsed(INVITE.read_bytes())["Message-ID"]).strip()
+
+
+@pytest.fixture
+def account(imap: ImapAccount, triage_env: dict[str, str]) -> ImapAccount:
+    """The test mailbox with a Drafts folder (Dovecot has one marked \\Drafts; pymap by name)."""
+    client = imap.client()
+    try:
+        if not client.folder_exists("Drafts"):
+            client.create_folder("Drafts")
+    finally:
+        client.logout()
+    return imap
+
+
+def _items(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    capsys.readouterr()
+    assert main(["queue", "list", "--json"]) == 0
+    items: list[dict[str, object]] = json.loads(capsys.readouterr().out)
+    return items
+
+
+def _one_item(capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
+    items = _items(capsys)
+    assert len(items) == 1, items
+    return items[0]
+
+
+def _drafts(imap: ImapAccount) -> list[tuple[tuple[bytes, ...], EmailMessage]]:
+    client = imap.client()
+    try:
+        client.select_folder("Drafts", readonly=True)
+        uids = client.search("ALL")
+        data = client.fetch(uids, ["FLAGS", "BODY.PEEK[]"]) if uids else {}
+        return [(d[b"FLAGS"], _parsed(d[b"BODY[]"])) for _, d in sorted(data.items())]
+    finally:
+        client.logout()
+
+
+def _delete_drafts(imap: ImapAccount) -> None:
+    client = imap.client()
+    try:
+        client.select_folder("Drafts")
+        client.delete_messages(client.search("ALL"))
+        client.expunge()
+    finally:
+        client.logout()
+
+
+def test_an_invite_is_flagged_and_gets_exactly_one_draft_in_drafts(
+    account: ImapAccount, capsys: pytest.CaptureFixture[str]
+) -> None:
+    account.append(INVITE.read_bytes())
+    assert main(["run", "--once"]) == 0
+    assert main(["run", "--once"]) == 0  # a second poll must not save a second draft
+
+    flags = next(iter(account.flags().values()))
+    assert b"\\Flagged" in flags
+    assert b"\\Seen" not in flags
+    if account.kind == "dovecot":  # keywords where the server allows them
+        assert b"$Interview" in flags
+
+    drafts = _drafts(account)
+    assert len(drafts) == 1
+    draft_flags, draft = drafts[0]
+    assert b"\\Draft" in draft_flags
+    item = _one_item(capsys)
+    reply = item["reply"]
+    assert isinstance(reply, dict)
+    assert draft["In-Reply-To"] == ORIGINAL_ID
+    assert ORIGINAL_ID in str(draft["References"])
+    assert draft["Subject"] == reply["subject"]
+    assert draft.get_content().replace("\r\n", "\n").strip() == str(reply["body"]).strip()
+    where = item["draft"]
+    assert isinstance(where, dict)
+    assert where["folder"] == "Drafts"
+
+
+def test_sending_the_draft_from_a_mail_client_marks_the_item_sent_by_user(
+    account: ImapAccount, capsys: pytest.CaptureFixture[str]
+) -> None:
+    account.append(INVITE.read_bytes())
+    assert main(["run", "--once"]) == 0
+    ((_, draft),) = _drafts(account)
+    # What a client does when the user presses Send: the message lands in Sent, the draft goes.
+    del draft["Message-ID"]
+    draft["Message-ID"] = "<client-made-id@mail.example.net>"
+    account.append(draft.as_bytes(policy=policy.SMTP), folder="Sent")
+    _delete_drafts(account)
+
+    assert main(["run", "--once"]) == 0
+    item = _one_item(capsys)
+    assert item["state"] == "sent_by_user"
+    capsys.readouterr()
+    assert main(["queue", "show", str(item["id"])]) == 0
+    assert "sent_by_user" in capsys.readouterr().out
+
+
+def test_deleting_the_draft_dismisses_the_item(
+    account: ImapAccount, capsys: pytest.CaptureFixture[str]
+) -> None:
+    account.append(INVITE.read_bytes())
+    assert main(["run", "--once"]) == 0
+    _delete_drafts(account)
+    assert main(["run", "--once"]) == 0
+    assert _one_item(capsys)["state"] == "dismissed"
+    assert main(["run", "--once"]) == 0
+    assert _drafts(account) == []  # a dismissed item never gets its draft back
+
+
+@pytest.mark.parametrize("imap", ["dovecot"], indirect=True)
+def test_a_draft_edited_and_resaved_in_the_client_is_followed_not_dismissed(
+    account: ImapAccount, capsys: pytest.CaptureFixture[str]
+) -> None:
+    account.append(INVITE.read_bytes())
+    assert main(["run", "--once"]) == 0
+    ((_, draft),) = _drafts(account)
+    draft.set_content("Edited on my phone.\n")
+    _delete_drafts(account)
+    account.append(draft.as_bytes(policy=policy.SMTP), folder="Drafts")
+    assert main(["run", "--once"]) == 0
+    item = _one_item(capsys)
+    assert item["state"] == "pending"
+    assert len(_drafts(account)) == 1
+
+
+def test_approving_in_triage_sends_once_and_removes_the_draft(
+    account: ImapAccount, smtp: SmtpSink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    account.append(INVITE.read_bytes())
+    assert main(["run", "--once"]) == 0
+    item = _one_item(capsys)
+    assert main(["queue", "approve", str(item["id"])]) == 0
+    assert len(smtp.received) == 1
+    assert _drafts(account) == []
+    assert main(["run", "--once"]) == 0  # our own copy in Sent is not "sent by the user"
+    assert _one_item(capsys)["state"] == "sent"
+
+
+def test_rejecting_and_editing_in_triage_keep_the_drafts_folder_in_step(
+    account: ImapAccount,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account.append(INVITE.read_bytes())
+    assert main(["run", "--once"]) == 0
+    item = _one_item(capsys)
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nprintf "A new text.\\n" > "$1"\n')
+    editor.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(editor))
+    assert main(["queue", "edit", str(item["id"])]) == 0
+    ((_, draft),) = _drafts(account)
+    assert draft.get_content().strip() == "A new text."
+    assert main(["queue", "reject", str(item["id"])]) == 0
+    assert _drafts(account) == []
+
+
+def test_drafts_can_be_turned_off(
+    account: ImapAccount, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRIAGE_DRAFTS_FOLDER", "off")
+    monkeypatch.setenv("TRIAGE_FLAG_INVITES", "off")
+    account.append(INVITE.read_bytes())
+    assert main(["run", "--once"]) == 0
+    assert _one_item(capsys)["state"] == "pending"
+    assert _drafts(account) == []
+    assert b"\\Flagged" not in next(iter(account.flags().values()))
+
+
+def _poll_at(moment: datetime) -> None:
+    settings = load_settings(environ_with_file(None), need=("imap",))
+    with app.open_store(settings) as store:
+        app.daemon_for(settings, store, clock=lambda: moment).poll_once()
+
+
+def _digests(imap: ImapAccount) -> list[EmailMessage]:
+    found = []
+    for raw in imap.messages("INBOX"):
+        msg = _parsed(raw)
+        if msg.get("X-Triage") == "reminder":
+            found.append(msg)
+    return found
+
+
+@pytest.mark.parametrize("imap", ["dovecot"], indirect=True)
+def test_a_pending_invite_past_its_reminder_time_gets_exactly_one_digest(
+    account: ImapAccount, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRIAGE_QUIET_HOURS", "off")
+    monkeypatch.setenv("TRIAGE_REMIND_AFTER", "4h")
+    account.append(INVITE.read_bytes())
+    start = datetime.now(UTC)
+    _poll_at(start)
+    _poll_at(start + timedelta(hours=1))
+    assert _digests(account) == []  # not yet due
+
+    _poll_at(start + timedelta(hours=5))
+    _poll_at(start + timedelta(hours=5, minutes=30))  # due once per interval, not per poll
+    digests = _digests(account)
+    assert len(digests) == 1
+    digest = digests[0]
+    body = digest.get_content()
+    assert "Saltfern" in body or "saltfern" in body.lower()
+    assert "waiting" in digest["Subject"]
+    assert digest["Auto-Submitted"] == "auto-generated"
+    # The digest is the user's own automatic mail: polling it queues nothing new.
+    items = _items(capsys)
+    assert len(items) == 1
+    assert any("reminded" in line for line in _history(capsys, int(str(items[0]["id"]))))
+
+    _poll_at(start + timedelta(hours=9, minutes=30))  # the next interval: one more
+    assert len(_digests(account)) == 2
+
+
+def _history(capsys: pytest.CaptureFixture[str], item_id: int) -> list[str]:
+    capsys.readouterr()
+    assert main(["queue", "show", str(item_id)]) == 0
+    return capsys.readouterr().out.splitlines()
