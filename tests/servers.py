@@ -7,11 +7,13 @@ reference IMAP server; it is started per test session when the ``dovecot`` binar
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -108,10 +110,16 @@ class DovecotServer:
             pid = int(pid_file.read_text().strip())
         except (OSError, ValueError):
             return
+        children = _descendants(pid)
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             return
+        # Like a real restart, every client connection ends now (the imap processes would
+        # otherwise serve their open connections for a while after the master is gone).
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -120,3 +128,89 @@ class DovecotServer:
                 return
             time.sleep(0.05)
         os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, from /proc."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+class SilentProxy:
+    """A TCP proxy on a free loopback port. ``go_silent()`` makes every connection open at that
+    moment stop forwarding without closing (a cut cable, a NAT that forgot us); connections made
+    afterwards work normally."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.host = LOOPBACK
+        self.target = (target_host, target_port)
+        self._listener = socket.create_server((self.host, 0))
+        self.port = self._listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._pairs: list[tuple[socket.socket, socket.socket, threading.Event]] = []
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> SilentProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._closed.set()
+        self._listener.close()
+        with self._lock:
+            for a, b, _ in self._pairs:
+                for sock in (a, b):
+                    with contextlib.suppress(OSError):
+                        sock.close()
+        self._thread.join(timeout=5)
+
+    def go_silent(self) -> None:
+        with self._lock:
+            for _, _, silent in self._pairs:
+                silent.set()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            silent = threading.Event()
+            with self._lock:
+                self._pairs.append((client, upstream, silent))
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(src, dst, silent), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, silent: threading.Event) -> None:
+        while not self._closed.is_set():
+            try:
+                data = src.recv(65536)
+            except OSError:
+                return
+            if not data:
+                with contextlib.suppress(OSError):
+                    dst.shutdown(socket.SHUT_WR)
+                return
+            if silent.is_set():
+                continue  # swallowed: neither side hears anything again
+            try:
+                dst.sendall(data)
+            except OSError:
+                return

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 
 from triage.classify import Classifier, load_classifier
-from triage.config import Settings
+from triage.config import OAuth2, Settings
 from triage.daemon import Daemon
 from triage.mailbox import Mailbox
+from triage.notify import Notifier
+from triage.oauth import TokenSource
 from triage.outbox import Outbox
 from triage.render import Renderer
 from triage.service import Poller
@@ -34,14 +36,35 @@ def renderer_for(settings: Settings) -> Renderer:
     return Renderer(settings.template_dir)
 
 
+@cache
+def _token_source(config: OAuth2) -> TokenSource:
+    return TokenSource(config)
+
+
+def tokens_for(settings: Settings) -> TokenSource | None:
+    """One token source per OAuth2 client in the process, so IMAP and SMTP share the token."""
+    return _token_source(settings.oauth2) if settings.oauth2 is not None else None
+
+
 def mailbox_factory(settings: Settings) -> Callable[[], Mailbox]:
-    return partial(Mailbox, settings.imap, settings.ca_file)
+    return partial(
+        Mailbox,
+        settings.imap,
+        settings.ca_file,
+        timeout=settings.timeout_seconds,
+        tokens=tokens_for(settings),
+    )
 
 
 def outbox_for(settings: Settings) -> Outbox:
-    return Outbox(settings.smtp, settings.ca_file)
+    return Outbox(
+        settings.smtp,
+        settings.ca_file,
+        timeout=settings.timeout_seconds,
+        tokens=tokens_for(settings),
+    )
 
 
 def daemon_for(settings: Settings, store: Store, clock: Callable[[], datetime] = utc_now) -> Daemon:
     poller = Poller(settings, store, classifier_for(settings), renderer_for(settings))
-    return Daemon(poller, mailbox_factory(settings), clock)
+    return Daemon(poller, mailbox_factory(settings), clock, notifier=Notifier.from_environ())

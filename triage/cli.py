@@ -14,16 +14,28 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from triage import __version__, app, corpus, service
-from triage.config import Settings, environ_with_file, load_settings
+from triage import __version__, app, corpus, doctor, oauth, service
+from triage.config import Settings, environ_with_file, load_settings, parse_duration
 from triage.errors import QueueError, TriageError
 from triage.evaluate import report
+from triage.lock import DaemonLock
+from triage.mailbox import Mailbox
 from triage.models import QueueItem, State
 from triage.parse import parse_message
-from triage.present import ics, item_detail, item_json, item_table, verdict_json
+from triage.present import (
+    ics,
+    item_detail,
+    item_json,
+    item_table,
+    status_json,
+    status_text,
+    verdict_json,
+)
 
 log = logging.getLogger("triage")
 
@@ -47,12 +59,40 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("demo", help="run the whole path on a local demo mailbox (no account)")
 
+    auth = commands.add_parser(
+        "auth", help="get an OAuth2 refresh token in the browser (Gmail, Microsoft 365)"
+    )
+    auth.add_argument(
+        "--write", type=Path, metavar="FILE", help="write it to FILE (mode 0600), not to stdout"
+    )
+    auth.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="the port on 127.0.0.1 the browser comes back to (default: any free one)",
+    )
+
     run = commands.add_parser("run", help="watch the inbox and queue drafts (the daemon)")
     run.add_argument("--once", action="store_true", help="poll once and exit")
     run.add_argument(
         "--dry-run",
         action="store_true",
         help="poll once and show what would be queued, changing nothing",
+    )
+
+    commands.add_parser(
+        "doctor",
+        help="check the settings, the servers, the model, the templates and the files; "
+        "exits 1 when a check fails",
+    )
+
+    status = commands.add_parser(
+        "status", help="one screen: daemon health, last poll, queue counts, oldest invitation"
+    )
+    status.add_argument("--json", action="store_true", help="print JSON")
+
+    commands.add_parser(
+        "review", help="walk the waiting drafts one at a time: approve, edit, reject or skip"
     )
 
     queue = commands.add_parser("queue", help="review the drafts").add_subparsers(
@@ -66,6 +106,14 @@ def _parser() -> argparse.ArgumentParser:
         default=(),
         help="only these states (comma-separated): " + ", ".join(s.value for s in State),
     )
+    for flag, text in (("--since", "detected at or after"), ("--until", "detected before")):
+        listing.add_argument(
+            flag,
+            type=_moment_arg,
+            metavar="WHEN",
+            help=f"only items {text} WHEN: a time ago such as 2d or 12h, or a date "
+            "such as 2026-11-20 (in TRIAGE_TIMEZONE)",
+        )
     for name, text in (
         ("show", "show one item in full"),
         ("approve", "send the draft now"),
@@ -129,6 +177,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _moment_arg(value: str) -> Callable[[ZoneInfo, datetime], datetime]:
+    """``2d`` / ``12h`` ago, or an ISO date or date-time (local time unless it has an offset).
+    Resolved later, once the time zone is known."""
+    try:
+        ago = parse_duration(value)
+    except ValueError:
+        ago = None
+    if ago is not None:
+        return lambda zone, now: now - ago
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: expected a time ago such as 2d or 12h, or a date such as 2026-11-20"
+        ) from None
+    return lambda zone, now: moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
 def _states(value: str) -> tuple[State, ...]:
     try:
         return tuple(State(v.strip()) for v in value.split(",") if v.strip())
@@ -168,7 +234,8 @@ def _run(args: argparse.Namespace) -> int:
         if args.once or args.dry_run:
             daemon.poll_once(dry_run=args.dry_run)
         else:
-            daemon.run()
+            with DaemonLock(settings.db_path):  # a second daemon on this database refuses
+                daemon.run()
     return 0
 
 
@@ -196,13 +263,23 @@ def _edit_text(text: str) -> str:
         return path.read_text(encoding="utf-8")
 
 
+def _mailbox_if_configured(settings: Settings) -> Callable[[], Mailbox] | None:
+    """The IMAP connection for keeping the Drafts folder in step, when IMAP is configured."""
+    return app.mailbox_factory(settings) if settings.imap.host else None
+
+
 def _queue(args: argparse.Namespace) -> int:
     action = args.queue_command
     settings = _settings(args, need=("imap", "smtp") if action == "approve" else ())
     now = app.utc_now()
     with app.open_store(settings) as store:
         if action == "list":
-            items = store.items(args.state)
+            zone = settings.timezone
+            items = store.items(
+                args.state,
+                since=args.since(zone, now) if args.since else None,
+                until=args.until(zone, now) if args.until else None,
+            )
             if args.json:
                 print(json.dumps([item_json(i) for i in items], indent=2, ensure_ascii=False))
             else:
@@ -228,7 +305,7 @@ def _queue(args: argparse.Namespace) -> int:
             )
             print(f"Sent item {item.id} to {item.reply.to if item.reply else '?'}.")
         elif action == "reject":
-            service.reject(args.id, store, now)
+            service.reject(args.id, store, now, mailbox=_mailbox_if_configured(settings))
             print(f"Rejected item {args.id}; nothing was sent.")
         elif action == "edit":
             item = store.get(args.id)
@@ -240,7 +317,9 @@ def _queue(args: argparse.Namespace) -> int:
             if body.rstrip() == item.reply.body.rstrip():
                 print("No change.")
             else:
-                service.edit(args.id, body, store, now)
+                service.edit(
+                    args.id, body, settings, store, now, mailbox=_mailbox_if_configured(settings)
+                )
                 print(f"Saved the edited draft of item {args.id}.")
     return 0
 
@@ -294,17 +373,84 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _auth(args: argparse.Namespace) -> int:
+    """The OAuth2 loopback flow; the refresh token goes to stdout or --write FILE only."""
+    settings = _settings(args, need=("oauth2",))
+    if settings.oauth2 is None:  # load_settings sets it when "oauth2" is needed
+        raise TriageError("OAuth2 is not configured")
+    token = oauth.authorize(
+        settings.oauth2,
+        announce=lambda url: print(
+            f"Open this address in a browser on this machine and allow access:\n\n{url}\n\n"
+            "Waiting for the browser (5 minutes)...",
+            file=sys.stderr,
+            flush=True,
+        ),
+        login_hint=settings.imap.user,
+        port=args.port,
+    )
+    if args.write:
+        oauth.write_secret(args.write, token)
+        where = f"written to {args.write} (mode 0600); under systemd use it as "
+        where += f"LoadCredential=oauth2-refresh-token:{args.write.resolve()}"
+    else:
+        print(token.reveal())
+        where = "printed above; put it in TRIAGE_OAUTH2_REFRESH_TOKEN in your env file (mode 0600)"
+    print(f"Got a refresh token: {where}.", file=sys.stderr)
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    env_file = args.env_file
+    if env_file is None and Path(".env").is_file():
+        env_file = Path(".env")
+    return doctor.report(doctor.diagnose(env_file), sys.stdout)
+
+
+def _review(args: argparse.Namespace) -> int:
+    from triage import review  # noqa: PLC0415 - rich loads only for the review
+
+    settings = _settings(args, need=("imap", "smtp"))
+    with app.open_store(settings) as store:
+        tools = review.Tools(
+            outbox=app.outbox_for(settings),
+            mailbox=app.mailbox_factory(settings),
+            clock=app.utc_now,
+            edit_text=_edit_text,
+            read_key=review.key_reader(sys.stdin),
+        )
+        review.review(store, settings, tools, review.console())
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from triage.demo import run_demo  # noqa: PLC0415 - pymap and aiosmtpd load only for the demo
 
     return run_demo(sys.stdout)
 
 
+def _status(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    with app.open_store(settings) as store:
+        daemon = service.daemon_status(settings, store)
+        counts = store.counts()
+        oldest = service.oldest_waiting(store)
+    if args.json:
+        print(json.dumps(status_json(daemon, counts, oldest), indent=2, ensure_ascii=False))
+    else:
+        print(status_text(daemon, counts, oldest, app.utc_now()))
+    return 0
+
+
 COMMANDS = {
     "run": _run,
+    "status": _status,
     "queue": _queue,
+    "review": _review,
     "classify": _classify,
     "demo": _demo,
+    "auth": _auth,
+    "doctor": _doctor,
     "train": _train,
     "eval": _eval,
 }

@@ -6,8 +6,11 @@ use (the IMAP and SMTP servers, the From address) are required only when ``need`
 group, so ``triage queue list`` works without a mail account configured.
 
 Passwords are ``Secret`` values: their repr and str are ``<SECRET>``. A password may also come
-from systemd's ``$CREDENTIALS_DIRECTORY`` (files ``imap-password``, ``smtp-password``), which wins
-over the environment.
+from systemd's ``$CREDENTIALS_DIRECTORY`` (files ``imap-password``, ``smtp-password``,
+``oauth2-refresh-token``, ``oauth2-client-secret``), which wins over the environment.
+
+OAuth2 (``TRIAGE_IMAP_AUTH=oauth2``): ``TRIAGE_SMTP_AUTH`` defaults to ``TRIAGE_IMAP_AUTH``, and
+with oauth2 the SMTP login defaults to the IMAP one, as one token serves one account.
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from email.headerregistry import Address as HeaderAddress
 from email.headerregistry import HeaderRegistry
 from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -66,6 +71,11 @@ class Security(StrEnum):
     NONE = "none"  # no encryption; allowed only towards a loopback address
 
 
+class Auth(StrEnum):
+    PASSWORD = "password"  # noqa: S105 - IMAP LOGIN / SMTP AUTH with the password
+    OAUTH2 = "oauth2"  # XOAUTH2 with an access token from TRIAGE_OAUTH2_* (Gmail, Microsoft 365)
+
+
 DEFAULT_PORTS = {
     "imap": {Security.SSL: 993, Security.STARTTLS: 143, Security.NONE: 143},
     "smtp": {Security.SSL: 465, Security.STARTTLS: 587, Security.NONE: 25},
@@ -81,6 +91,36 @@ class Server:
     security: Security
     user: str
     password: Secret
+    auth: Auth = Auth.PASSWORD
+
+
+# Token endpoint, authorization endpoint and scopes for TRIAGE_OAUTH2_PROVIDER.
+OAUTH2_PROVIDERS = {
+    "google": (
+        "https://oauth2.googleapis.com/token",
+        "https://accounts.google.com/o/oauth2/v2/auth",
+        "https://mail.google.com/",
+    ),
+    "microsoft": (
+        "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+        "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+        "offline_access https://outlook.office.com/IMAP.AccessAsUser.All "
+        "https://outlook.office.com/SMTP.Send",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class OAuth2:
+    """Where and as which client triage gets access tokens (``TRIAGE_OAUTH2_*``)."""
+
+    provider: str  # a key of OAUTH2_PROVIDERS, or "" for endpoints given one by one
+    token_url: str
+    auth_url: str  # used only by ``triage auth``
+    scope: str  # used only by ``triage auth``
+    client_id: str
+    client_secret: Secret
+    refresh_token: Secret
 
 
 @dataclass(frozen=True)
@@ -101,6 +141,14 @@ class Settings:
     log_level: str
     availability: Availability
     buffer: timedelta
+    oauth2: OAuth2 | None = None  # set when a server uses oauth2 (or for ``triage auth``)
+    drafts_folder: str | None = None  # None: look for the server's \\Drafts folder
+    save_drafts: bool = True
+    flag_invites: tuple[str, ...] = ("\\Flagged", "$Interview")
+    remind_after: timedelta | None = timedelta(hours=4)
+    remind_before: timedelta = timedelta(hours=24)
+    quiet_hours: tuple[time, time] | None = (time(22), time(8))
+    timeout_seconds: float = 60.0
 
     @property
     def account(self) -> str:
@@ -115,6 +163,7 @@ KNOWN = {
     "TRIAGE_IMAP_USER": "IMAP login name",
     "TRIAGE_IMAP_PASSWORD": "IMAP password",
     "TRIAGE_IMAP_SECURITY": "ssl | starttls | none",
+    "TRIAGE_IMAP_AUTH": "password | oauth2",
     "TRIAGE_IMAP_FOLDER": "folder to watch",
     "TRIAGE_SENT_FOLDER": "where sent replies are filed",
     "TRIAGE_SMTP_HOST": "SMTP server host name",
@@ -122,6 +171,14 @@ KNOWN = {
     "TRIAGE_SMTP_USER": "SMTP login name",
     "TRIAGE_SMTP_PASSWORD": "SMTP password",
     "TRIAGE_SMTP_SECURITY": "ssl | starttls | none",
+    "TRIAGE_SMTP_AUTH": "password | oauth2 (default: as TRIAGE_IMAP_AUTH)",
+    "TRIAGE_OAUTH2_PROVIDER": "google | microsoft: fills in the endpoints and scopes",
+    "TRIAGE_OAUTH2_TOKEN_URL": "OAuth2 token endpoint",
+    "TRIAGE_OAUTH2_AUTH_URL": "OAuth2 authorization endpoint (for triage auth)",
+    "TRIAGE_OAUTH2_SCOPE": "OAuth2 scopes to ask for (for triage auth)",
+    "TRIAGE_OAUTH2_CLIENT_ID": "OAuth2 client ID of your app registration",
+    "TRIAGE_OAUTH2_CLIENT_SECRET": "OAuth2 client secret (if the client has one)",
+    "TRIAGE_OAUTH2_REFRESH_TOKEN": "OAuth2 refresh token from triage auth",
     "TRIAGE_FROM": "your name and address",
     "TRIAGE_SIGNATURE": "sign-off under each reply",
     "TRIAGE_DB_PATH": "queue database file",
@@ -135,6 +192,12 @@ KNOWN = {
     "TRIAGE_AVAILABILITY": "when you can interview, e.g. Mon-Fri 09:00-17:30",
     "TRIAGE_BLACKOUT_DATES": "days you cannot interview",
     "TRIAGE_BUFFER_MINUTES": "gap kept around each interview",
+    "TRIAGE_DRAFTS_FOLDER": "where drafts are saved for your mail client: auto | a folder | off",
+    "TRIAGE_FLAG_INVITES": "flags and keywords set on each invitation, or off",
+    "TRIAGE_REMIND_AFTER": "remind about a pending invitation after this long, e.g. 4h, or off",
+    "TRIAGE_REMIND_BEFORE": "remind when a reply-by date or first slot is this close, e.g. 24h",
+    "TRIAGE_QUIET_HOURS": "no reminders in these hours, e.g. 22:00-08:00, or off",
+    "TRIAGE_TIMEOUT_SECONDS": "network timeout for IMAP and SMTP",
 }
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -221,6 +284,49 @@ def _log_level(raw: str) -> str:
     return raw.upper()
 
 
+_DURATION = re.compile(r"(\d+)\s*([dhms])", re.IGNORECASE)
+_DURATION_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_OFF = ("off", "no", "none", "false", "0")
+
+
+def parse_duration(raw: str) -> timedelta:
+    """``4h``, ``90m``, ``1d 12h``, ``45s``: a positive duration. Raises ``ValueError``."""
+    text = raw.strip().lower()
+    if not text or _DURATION.sub("", text).strip():
+        raise ValueError(raw)
+    total = timedelta()
+    for amount, unit in _DURATION.findall(text):
+        total += timedelta(**{_DURATION_UNITS[unit.lower()]: int(amount)})
+    if total <= timedelta():
+        raise ValueError(raw)
+    return total
+
+
+def _optional_duration(raw: str) -> timedelta | None:
+    return None if raw.strip().lower() in _OFF else parse_duration(raw)
+
+
+def _hours(raw: str) -> tuple[time, time] | None:
+    if raw.strip().lower() in _OFF:
+        return None
+    start, sep, end = raw.partition("-")
+    if not sep:
+        raise ValueError(raw)
+    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+
+
+_FLAG = re.compile(r"^(\\(Flagged|Seen|Answered|Draft)|\$?[A-Za-z0-9_.-]{1,64})$")
+
+
+def _flags(raw: str) -> tuple[str, ...]:
+    if raw.strip().lower() in _OFF:
+        return ()
+    flags = tuple(raw.replace(",", " ").split())
+    if not all(_FLAG.match(flag) for flag in flags):
+        raise ValueError(raw)
+    return flags
+
+
 def _address(raw: str) -> Address:
     header = HeaderRegistry()("From", raw)
     addresses: tuple[HeaderAddress, ...] = getattr(header, "addresses", ())
@@ -241,8 +347,12 @@ def _credential(environ: Mapping[str, str], name: str) -> str | None:
         return None
 
 
-def _server(r: _Reader, proto: str, *, required: bool) -> Server:
+def _server(
+    r: _Reader, proto: str, *, required: bool, auth: Auth = Auth.PASSWORD, oauth2_user: str = ""
+) -> Server:
+    """One server's settings; ``auth`` and ``oauth2_user`` are the defaults (SMTP follows IMAP)."""
     prefix = f"TRIAGE_{proto.upper()}_"
+    auth = r.parse(prefix + "AUTH", auth, Auth, "password or oauth2")
     host = r.text(prefix + "HOST", required=required)
     security = r.parse(prefix + "SECURITY", Security.SSL, Security, "ssl, starttls or none")
     port = r.parse(
@@ -258,14 +368,81 @@ def _server(r: _Reader, proto: str, *, required: bool) -> Server:
         )
     user = r.text(prefix + "USER", required=required and proto == "imap")
     password = _credential(r.env, f"{proto}-password") or r.env.get(prefix + "PASSWORD", "")
-    if required and proto == "imap" and not password:
+    if auth is Auth.OAUTH2:
+        user = user or oauth2_user
+        if required and not user and proto == "smtp":
+            r.problems.append(f"{prefix}USER is not set (nor TRIAGE_IMAP_USER): XOAUTH2 needs it")
+    elif required and proto == "imap" and not password:
         r.problems.append(f"{prefix}PASSWORD is not set (nor an imap-password credential)")
-    if proto == "smtp" and bool(user) != bool(password):
+    elif proto == "smtp" and bool(user) != bool(password):
         r.problems.append(
             "TRIAGE_SMTP_USER and TRIAGE_SMTP_PASSWORD must both be set (to log in) or both be "
             "empty (no AUTH)"
         )
-    return Server(host, port, security, user, Secret(password))
+    return Server(host, port, security, user, Secret(password), auth)
+
+
+def _https_url(r: _Reader, name: str, default: str) -> str:
+    url = r.text(name, default)
+    parts = urlsplit(url)
+    plain_ok = parts.scheme == "http" and is_loopback(parts.hostname or "")
+    if url and not ((parts.scheme == "https" and parts.hostname) or plain_ok):
+        r.problems.append(
+            f"{name}={url!r} is not valid: expected an https:// address (http:// only towards "
+            "127.0.0.1)"
+        )
+    return url
+
+
+def _oauth2(r: _Reader, *, tokens: bool, client: bool) -> OAuth2:
+    """The OAuth2 client settings; ``tokens``: access tokens are needed (IMAP or SMTP use
+    oauth2), ``client``: ``triage auth`` runs (endpoints and client ID, no refresh token yet)."""
+    provider = r.parse(
+        "TRIAGE_OAUTH2_PROVIDER", "", _one_of(*OAUTH2_PROVIDERS), " or ".join(OAUTH2_PROVIDERS)
+    )
+    token_url, auth_url, scope = OAUTH2_PROVIDERS.get(provider, ("", "", ""))
+    config = OAuth2(
+        provider=provider,
+        token_url=_https_url(r, "TRIAGE_OAUTH2_TOKEN_URL", token_url),
+        auth_url=_https_url(r, "TRIAGE_OAUTH2_AUTH_URL", auth_url),
+        scope=r.text("TRIAGE_OAUTH2_SCOPE", scope),
+        client_id=r.text("TRIAGE_OAUTH2_CLIENT_ID"),
+        client_secret=Secret(
+            _credential(r.env, "oauth2-client-secret")
+            or r.env.get("TRIAGE_OAUTH2_CLIENT_SECRET", "").strip()
+        ),
+        refresh_token=Secret(
+            _credential(r.env, "oauth2-refresh-token")
+            or r.env.get("TRIAGE_OAUTH2_REFRESH_TOKEN", "").strip()
+        ),
+    )
+    preset = " (nor TRIAGE_OAUTH2_PROVIDER)"
+    checks = [
+        (tokens or client, config.token_url, "TRIAGE_OAUTH2_TOKEN_URL", preset),
+        (tokens or client, config.client_id, "TRIAGE_OAUTH2_CLIENT_ID", ""),
+        (client, config.auth_url, "TRIAGE_OAUTH2_AUTH_URL", preset),
+        (client, config.scope, "TRIAGE_OAUTH2_SCOPE", preset),
+        (tokens, config.refresh_token, "TRIAGE_OAUTH2_REFRESH_TOKEN", " (nor a credential)"),
+        (
+            (tokens or client) and provider == "google",
+            config.client_secret,
+            "TRIAGE_OAUTH2_CLIENT_SECRET",
+            " (Google's clients have one)",
+        ),
+    ]
+    for wanted, value, name, hint in checks:
+        if wanted and not value:
+            r.problems.append(f"{name} is not set{hint}: {KNOWN[name]}")
+    return config
+
+
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def convert(raw: str) -> str:
+        if raw.lower() not in choices:
+            raise ValueError(raw)
+        return raw.lower()
+
+    return convert
 
 
 def _unknown_names(environ: Mapping[str, str]) -> list[str]:
@@ -290,12 +467,24 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
     """Validate every variable and return the settings.
 
     ``need`` names what the command will use: ``"imap"`` (server, login, folder) and/or ``"smtp"``
-    (server and the From address). Raises ``ConfigError`` listing every problem found.
+    (server and the From address); ``"oauth2"`` (the OAuth2 client, for ``triage auth``).
+    Raises ``ConfigError`` listing every problem found.
     """
     r = _Reader(environ)
     r.problems.extend(_unknown_names(environ))
     imap = _server(r, "imap", required="imap" in need)
-    smtp = _server(r, "smtp", required="smtp" in need)
+    smtp = _server(r, "smtp", required="smtp" in need, auth=imap.auth, oauth2_user=imap.user)
+    uses_oauth2 = Auth.OAUTH2 in (imap.auth, smtp.auth)
+    oauth2 = (
+        _oauth2(
+            r,
+            tokens=(imap.auth is Auth.OAUTH2 and "imap" in need)
+            or (smtp.auth is Auth.OAUTH2 and "smtp" in need),
+            client="oauth2" in need,
+        )
+        if uses_oauth2 or "oauth2" in need
+        else None
+    )
     r.text("TRIAGE_FROM", required="smtp" in need or "imap" in need)
     from_address = r.parse(
         "TRIAGE_FROM",
@@ -312,9 +501,13 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
     zone = r.parse(
         "TRIAGE_TIMEZONE", ZoneInfo("UTC"), ZoneInfo, "an IANA time zone name such as Europe/Berlin"
     )
+    drafts = r.text("TRIAGE_DRAFTS_FOLDER", "auto").strip() or "auto"
+    remind_after: timedelta | None = timedelta(hours=4)
+    quiet_hours: tuple[time, time] | None = (time(22), time(8))
     settings = Settings(
         imap=imap,
         smtp=smtp,
+        oauth2=oauth2,
         imap_folder=r.text("TRIAGE_IMAP_FOLDER", "INBOX"),
         sent_folder=r.text("TRIAGE_SENT_FOLDER") or None,
         from_address=from_address,
@@ -348,6 +541,37 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
                 30,
                 _bounded_int(0, 480),
                 "a whole number of minutes from 0 to 480",
+            )
+        ),
+        drafts_folder=None if drafts.lower() in ("auto", *_OFF) else drafts,
+        save_drafts=drafts.lower() not in _OFF,
+        flag_invites=r.parse(
+            "TRIAGE_FLAG_INVITES",
+            ("\\Flagged", "$Interview"),
+            _flags,
+            "flags such as '\\Flagged $Interview' (system flags or keywords), or off",
+        ),
+        remind_after=r.parse(
+            "TRIAGE_REMIND_AFTER",
+            remind_after,
+            _optional_duration,
+            "a duration such as 4h or 90m, or off",
+        ),
+        remind_before=r.parse(
+            "TRIAGE_REMIND_BEFORE", timedelta(hours=24), parse_duration, "a duration such as 24h"
+        ),
+        quiet_hours=r.parse(
+            "TRIAGE_QUIET_HOURS",
+            quiet_hours,
+            _hours,
+            "hours such as 22:00-08:00, or off",
+        ),
+        timeout_seconds=float(
+            r.parse(
+                "TRIAGE_TIMEOUT_SECONDS",
+                60,
+                _bounded_int(1, 600),
+                "a whole number of seconds from 1 to 600",
             )
         ),
     )

@@ -8,7 +8,7 @@ from typing import Any
 from icalendar import Calendar, Event
 
 from triage.availability import DEFAULT_DURATION
-from triage.models import Extraction, QueueItem, Verdict
+from triage.models import DaemonStatus, Extraction, QueueItem, State, Verdict
 from triage.store import extraction_json
 
 
@@ -75,10 +75,10 @@ def item_table(items: list[QueueItem]) -> str:
     """One line per item: id, state, label, score, sender, subject."""
     if not items:
         return "The queue is empty."
-    rows = [f"{'ID':>4}  {'STATE':<11} {'LABEL':<12} {'SCORE':>5}  {'FROM':<30} SUBJECT"]
+    rows = [f"{'ID':>4}  {'STATE':<12} {'LABEL':<12} {'SCORE':>5}  {'FROM':<30} SUBJECT"]
     for item in items:
         rows.append(
-            f"{item.id:>4}  {item.state.value:<11} {item.label.value:<12} "
+            f"{item.id:>4}  {item.state.value:<12} {item.label.value:<12} "
             f"{item.score:>5.2f}  {_ellipsis(item.sender, 30):<30} "
             f"{_ellipsis(item.subject, 60)}"
         )
@@ -184,4 +184,70 @@ def item_detail(item: QueueItem) -> str:
     if item.history:
         lines += ["", "History:"]
         lines += [f"  {_when(at)}  {text}" for at, text in item.history]
+    return "\n".join(lines)
+
+
+def _ago(then: datetime | None, now: datetime) -> str:
+    if then is None:
+        return "never"
+    seconds = int((now - then).total_seconds())
+    if seconds < 90:
+        return f"{max(seconds, 0)} s ago"
+    if seconds < 5400:
+        return f"{seconds // 60} min ago"
+    if seconds < 172800:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} days ago"
+
+
+def status_json(
+    daemon: DaemonStatus, counts: dict[State, int], oldest: QueueItem | None
+) -> dict[str, Any]:
+    """``triage status --json``."""
+    return {
+        "daemon": {
+            "running": daemon.pid is not None,
+            "pid": daemon.pid,
+            "healthy": daemon.healthy,
+            "heartbeat_at": daemon.heartbeat_at.isoformat() if daemon.heartbeat_at else None,
+            "last_poll_at": daemon.last_poll_at.isoformat() if daemon.last_poll_at else None,
+            "last_poll": daemon.last_poll,
+        },
+        "counts": {state.value: counts.get(state, 0) for state in State},
+        "oldest_waiting": None if oldest is None else item_json(oldest),
+    }
+
+
+def status_text(
+    daemon: DaemonStatus, counts: dict[State, int], oldest: QueueItem | None, now: datetime
+) -> str:
+    """``triage status``: one screen, most important first."""
+    if daemon.pid is None:
+        health = "not running (start it with 'triage run' or 'systemctl start triage')"
+    elif daemon.healthy:
+        health = f"running (pid {daemon.pid}), healthy"
+    else:
+        health = f"running (pid {daemon.pid}), NOT healthy: {daemon.last_poll}"
+    lines = [
+        f"Daemon:     {health}",
+        f"Heartbeat:  {_ago(daemon.heartbeat_at, now)}",
+        f"Last poll:  {_ago(daemon.last_poll_at, now)}"
+        + (f" - {daemon.last_poll}" if daemon.last_poll and daemon.healthy else ""),
+    ]
+    shown = [f"{state.value} {n}" for state in State if (n := counts.get(state, 0))]
+    lines.append("Queue:      " + (", ".join(shown) if shown else "empty"))
+    if oldest is None:
+        lines.append("Waiting:    nothing - every invitation has been answered")
+    else:
+        found = oldest.extraction
+        who = (found.company if found and found.company else "") or oldest.sender
+        deadline = (
+            f", reply by {_when(found.deadline)}" if found and found.deadline is not None else ""
+        )
+        lines.append(
+            f"Oldest:     #{oldest.id} {_ellipsis(who, 40)} - {_ellipsis(oldest.subject, 50)} "
+            f"({oldest.state.value}, detected {_ago(oldest.created_at, now)}{deadline})"
+        )
+        waiting = sum(counts.get(s, 0) for s in (State.PENDING, State.ACTION, State.FAILED))
+        lines.append(f"            {waiting} waiting in all: 'triage review' walks through them")
     return "\n".join(lines)

@@ -16,8 +16,9 @@ from triage.classify import Classifier
 from triage.compose import build_email
 from triage.config import Settings
 from triage.errors import MailboxError, OutboxError, QueueError
+from triage.lock import holder
 from triage.mailbox import Fetched, Mailbox
-from triage.models import Action, Envelope, Origin, QueueItem, State
+from triage.models import Action, DaemonStatus, Envelope, Origin, QueueItem, State
 from triage.outbox import Outbox
 from triage.pipeline import Calendar, Identity, decide
 from triage.render import Renderer
@@ -302,3 +303,28 @@ def _with_mailbox(
     except MailboxError as exc:
         log.warning("item %d: could not update the Drafts folder: %s", item.id, exc)
         store.note(item.id, f"could not update the Drafts folder: {exc}", now)
+
+
+def daemon_status(settings: Settings, store: Store) -> DaemonStatus:
+    """What the daemon on this database last recorded, and whether it runs now."""
+    values = store.runtime(settings.account)
+    pid = holder(settings.db_path)
+
+    def moment(key: str) -> datetime | None:
+        text = values.get(key)
+        return datetime.fromisoformat(text) if text else None
+
+    return DaemonStatus(
+        pid=pid,
+        started_at=None,
+        heartbeat_at=moment("heartbeat_at"),
+        last_poll_at=moment("last_poll_at"),
+        last_poll=values.get("last_poll", ""),
+        healthy=pid is not None and values.get("healthy") == "yes",
+    )
+
+
+def oldest_waiting(store: Store) -> QueueItem | None:
+    """The invitation that has waited longest for the user (pending or needing action)."""
+    items = store.items([State.PENDING, State.ACTION, State.FAILED], oldest_first=True)
+    return items[0] if items else None

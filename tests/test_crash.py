@@ -1,0 +1,298 @@
+"""Crash safety and exactly-once, proven by breaking things: SIGKILL at random points, an SMTP
+server that refuses, hangs or hangs up, a send interrupted half-way, a message whose handling keeps
+killing the process, and a folder whose UIDVALIDITY changes. Real servers throughout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from conftest import MAIL, ImapAccount
+from mailgen import mixed, variant
+
+from triage import app
+from triage.cli import main
+from triage.config import environ_with_file, load_settings
+from triage.local_servers import LOOPBACK, SmtpSink, free_port
+from triage.models import Origin, State
+from triage.store import MAX_ATTEMPTS, Store
+
+
+def _message_id(raw: bytes) -> str:
+    return str(message_from_bytes(raw, policy=policy.default)["Message-ID"]).strip()
+
+
+def _queue(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    capsys.readouterr()
+    assert main(["queue", "list", "--json"]) == 0
+    items: list[dict[str, Any]] = json.loads(capsys.readouterr().out)
+    return items
+
+
+@pytest.mark.parametrize("imap", ["dovecot"], indirect=True)
+def test_sigkill_at_random_points_loses_nothing_and_drafts_nothing_twice(
+    imap: ImapAccount,
+    triage_env: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    invites: set[str] = set()
+    messages = list(mixed(300))
+    env = {**os.environ, **triage_env, "TRIAGE_POLL_SECONDS": "5"}
+    rng = random.Random(20261122)  # reproducible kill times
+    kills = 0
+    log_path = tmp_path / "daemon.log"
+    with log_path.open("ab") as log:
+        for round_ in range(12):  # each run finds new mail, and is killed while handling it
+            client = imap.client()
+            for is_invite, raw in messages[round_ * 25 : (round_ + 1) * 25]:
+                client.append("INBOX", raw)
+                if is_invite:
+                    invites.add(_message_id(raw))
+            client.logout()
+            proc = subprocess.Popen([sys.executable, "-m", "triage", "run"], env=env, stderr=log)
+            time.sleep(rng.uniform(0.8, 2.0))  # start-up takes about a second
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            proc.wait()
+    runs = log_path.read_text().split("watching INBOX")[1:]
+    mid_work = sum("uid=" in run and "poll done" not in run for run in runs)
+    assert kills >= 10
+    assert mid_work >= 2, f"only {mid_work} kills fell mid-poll"
+    assert main(["run", "--once"]) == 0  # finish whatever the last kill interrupted
+
+    items = _queue(capsys)
+    by_id: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        by_id.setdefault(str(item["message_id"]), []).append(item)
+    assert set(by_id) == invites  # every invitation queued, nothing else
+    assert all(len(found) == 1 for found in by_id.values())  # and only once
+    assert {item["state"] for item in items} == {"pending"}
+    # One draft per invitation in Drafts, even when a kill fell between APPEND and its record.
+    client = imap.client()
+    try:
+        client.select_folder("Drafts", readonly=True)
+        drafts = client.fetch(client.search("ALL"), ["BODY.PEEK[HEADER.FIELDS (IN-REPLY-TO)]"])
+    finally:
+        client.logout()
+    replied = sorted(
+        message_from_bytes(d[b"BODY[HEADER.FIELDS (IN-REPLY-TO)]"])["In-Reply-To"].strip()
+        for d in drafts.values()
+    )
+    assert replied == sorted(invites)
+    assert all(b"\\Seen" not in flags for flags in imap.flags().values())
+
+
+# -- SMTP that misbehaves --------------------------------------------------------------------
+
+
+class _Refusing:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        return "550 5.7.1 Message rejected by policy"
+
+
+class _HangingUpAfterData:
+    """Takes the whole message, then drops the connection instead of answering."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.received += 1
+        server.transport.close()
+        await asyncio.sleep(0.1)
+        return "250 never heard"
+
+
+class _Silent:
+    """Accepts TCP connections and never says a word."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server((LOOPBACK, 0))
+        self.port = self.sock.getsockname()[1]
+        self.conns: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.conns:
+            conn.close()
+
+
+@pytest.fixture
+def pending_item(
+    imap: ImapAccount, triage_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> str:
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    assert main(["run", "--once"]) == 0
+    (item,) = _queue(capsys)
+    return str(item["id"])
+
+
+def _state(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    (item,) = _queue(capsys)
+    return item
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)
+@pytest.mark.parametrize("failure", ["refuses", "hangs up after DATA", "never answers"])
+def test_a_misbehaving_smtp_server_leaves_the_item_failed_and_never_sends_twice(
+    failure: str,
+    pending_item: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("TRIAGE_TIMEOUT_SECONDS", "2")
+    handler: Any = None
+    controller = None
+    silent = None
+    if failure == "never answers":
+        silent = _Silent()
+        port = silent.port
+    else:
+        handler = _Refusing() if failure == "refuses" else _HangingUpAfterData()
+        port = free_port()
+        controller = Controller(handler, hostname=LOOPBACK, port=port)
+        controller.start()
+    try:
+        monkeypatch.setenv("TRIAGE_SMTP_PORT", str(port))
+        assert main(["queue", "approve", pending_item]) == 1
+        item = _state(capsys)
+        assert item["state"] == "failed"
+        assert item["reason"]
+        # Without --retry a failed item is never sent again.
+        assert main(["queue", "approve", pending_item]) == 1
+        assert _state(capsys)["state"] == "failed"
+    finally:
+        if controller is not None:
+            controller.stop()
+        if silent is not None:
+            silent.close()
+    if isinstance(handler, _HangingUpAfterData):
+        assert handler.received == 1  # it did reach the server once, and only once
+
+
+# -- a send interrupted by a crash -------------------------------------------------------------
+
+
+def _settings_and_store() -> tuple[Any, Store]:
+    settings = load_settings(environ_with_file(None), need=("imap",))
+    return settings, app.open_store(settings)
+
+
+@pytest.mark.parametrize("imap", ["dovecot"], indirect=True)
+@pytest.mark.parametrize("in_sent", [True, False])
+def test_an_item_left_sending_by_a_crash_is_resolved_from_the_sent_folder(
+    in_sent: bool,
+    pending_item: str,
+    imap: ImapAccount,
+    smtp: SmtpSink,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings, store = _settings_and_store()
+    item_id = int(pending_item)
+    long_ago = datetime.now(UTC) - timedelta(minutes=30)
+    with store:
+        store.transition(item_id, State.APPROVED, long_ago)
+        store.transition(item_id, State.SENDING, long_ago)  # ...and then the process died
+        reply = store.get(item_id).reply
+    assert reply is not None
+    if in_sent:  # the SMTP server had taken it, and the provider filed it in Sent
+        copy = (
+            f"From: {settings.from_address}\r\nTo: {reply.to}\r\nSubject: {reply.subject}\r\n"
+            f"Message-ID: {reply.message_id}\r\n\r\n{reply.body}"
+        ).encode()
+        imap.append(copy, folder="Sent")
+    assert main(["run", "--once"]) == 0
+    item = _state(capsys)
+    assert item["state"] == ("sent" if in_sent else "failed")
+    if not in_sent:
+        assert "not in your Sent folder" in item["reason"]
+    assert smtp.received == []  # resolved by looking, never by sending again
+
+
+# -- a message whose handling keeps killing the process -----------------------------------------
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)
+def test_a_message_whose_handling_was_interrupted_too_often_is_quarantined_and_the_rest_go_on(
+    imap: ImapAccount, triage_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    imap.append(variant("invite_plain.eml", 1))
+    imap.append(variant("invite_reply_to.eml", 2))
+    settings, store = _settings_and_store()
+    with store, imap.client() as client:
+        status = client.select_folder("INBOX", readonly=True)
+        first = min(client.search("ALL"))
+        origin = Origin(settings.account, "INBOX", int(status[b"UIDVALIDITY"]), first)
+        now = datetime.now(UTC)
+        for _ in range(MAX_ATTEMPTS):  # three runs died while handling this message
+            store.begin_attempt(origin, now)
+    assert main(["run", "--once"]) == 0
+    capsys.readouterr()
+    assert main(["queue", "list", "--json", "--state", "quarantined"]) == 0
+    (quarantined,) = json.loads(capsys.readouterr().out)
+    assert "interrupted 3 times" in quarantined["reason"]
+    states = sorted(item["state"] for item in _queue(capsys))
+    assert states == ["pending", "quarantined"]
+
+
+# -- UIDVALIDITY changes ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def jobs_folder(imap: ImapAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    client = imap.client()
+    client.create_folder("Jobs")
+    client.logout()
+    monkeypatch.setenv("TRIAGE_IMAP_FOLDER", "Jobs")
+    yield "Jobs"
+
+
+@pytest.mark.usefixtures("triage_env")
+def test_a_uidvalidity_change_resynchronises_without_drafting_twice_or_skipping_mail(
+    imap: ImapAccount, jobs_folder: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = [variant("invite_plain.eml", 1), variant("list_alert.eml", 2)]
+    for raw in old:
+        imap.append(raw, folder=jobs_folder)
+    assert main(["run", "--once"]) == 0
+    assert len(_queue(capsys)) == 1
+    # The server rebuilt the folder: same mail, new UIDVALIDITY, and one new invitation.
+    client = imap.client()
+    client.delete_folder(jobs_folder)
+    client.create_folder(jobs_folder)
+    client.logout()
+    for raw in [*old, variant("invite_reply_to.eml", 3)]:
+        imap.append(raw, folder=jobs_folder)
+    assert main(["run", "--once"]) == 0
+    items = _queue(capsys)
+    assert sorted(str(i["message_id"]) for i in items) == sorted(
+        [_message_id(old[0]), _message_id(variant("invite_reply_to.eml", 3))]
+    )
+    assert main(["run", "--once"]) == 0  # and the new checkpoint holds
+    assert len(_queue(capsys)) == 2

@@ -1,0 +1,261 @@
+"""The daemon as a user runs it, against real servers, with things broken on purpose: IDLE
+delivery, one daemon per database, `triage status`, an IMAP server restarted mid-IDLE and
+mid-fetch, and a connection that goes silent without closing."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import MAIL, ImapAccount
+from mailgen import mixed, variant
+from servers import DovecotServer, SilentProxy, dovecot_binary
+
+
+def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return list(conn.execute(sql))
+    except sqlite3.Error:
+        return []  # not created or not migrated yet
+
+
+def item_count(db: Path) -> int:
+    found = rows(db, "SELECT count(*) FROM items")
+    return int(str(found[0][0])) if found else 0
+
+
+def polled(db: Path) -> bool:
+    return bool(rows(db, "SELECT 1 FROM runtime WHERE key = 'last_poll_at'"))
+
+
+class Daemon:
+    """``triage run`` in a child process, its log in a file."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = {**os.environ, **env}
+        self.db = Path(env["TRIAGE_DB_PATH"])
+        self.log_path = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Daemon:
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "triage", "run"], env=self.env, stderr=log
+            )
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> int:
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def daemon(triage_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
+    started: list[Daemon] = []
+
+    def start(**extra: str) -> Daemon:
+        d = Daemon({**triage_env, **extra}, tmp_path / f"daemon{len(started)}.log").start()
+        started.append(d)
+        return d
+
+    yield start
+    for d in started:
+        d.stop()
+
+
+def test_new_mail_is_queued_within_seconds_through_idle(
+    imap: ImapAccount, daemon: Callable[..., Daemon]
+) -> None:
+    # Polling every 10 minutes: only IDLE can bring this mail in quickly.
+    d = daemon(TRIAGE_POLL_SECONDS="600")
+    assert wait_for(lambda: polled(d.db), 30), d.log()
+    started = time.monotonic()
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    assert wait_for(lambda: item_count(d.db) == 1, 10), d.log()
+    assert time.monotonic() - started < 10
+    assert d.stop() == 0
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)
+def test_a_second_daemon_on_the_same_database_refuses_to_start_and_status_shows_the_first(
+    imap: ImapAccount, daemon: Callable[..., Daemon], triage_env: dict[str, str]
+) -> None:
+    first = daemon()
+    assert wait_for(lambda: polled(first.db), 30), first.log()
+    env = {**os.environ, **triage_env}
+    second = subprocess.run(
+        [sys.executable, "-m", "triage", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert second.returncode == 1
+    assert "already running" in second.stderr
+    assert first.proc is not None and str(first.proc.pid) in second.stderr
+
+    status = subprocess.run(
+        [sys.executable, "-m", "triage", "status", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    report = json.loads(status.stdout)
+    assert report["daemon"]["running"] is True
+    assert report["daemon"]["pid"] == first.proc.pid
+    assert report["daemon"]["healthy"] is True
+    assert report["daemon"]["last_poll_at"]
+    assert first.stop() == 0
+    after = subprocess.run(
+        [sys.executable, "-m", "triage", "status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "not running" in after.stdout
+
+
+@pytest.fixture
+def own_dovecot() -> Iterator[DovecotServer]:
+    """A Dovecot instance of this test's own, which the test may stop and start."""
+    if dovecot_binary() is None:
+        if os.environ.get("TEST_REQUIRE_DOVECOT"):
+            pytest.fail("dovecot is required here (TEST_REQUIRE_DOVECOT) but not installed")
+        pytest.skip("dovecot is not installed")
+    # Not under tmp_path: pytest's folders are private, and the mail user (nobody) must get in.
+    directory = Path(tempfile.mkdtemp(prefix="triage-dovecot-own-"))
+    directory.chmod(0o755)
+    server = DovecotServer(directory).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # replaced by own_dovecot below
+def test_the_daemon_recovers_when_the_imap_server_restarts_mid_fetch_and_mid_idle(
+    own_dovecot: DovecotServer, daemon: Callable[..., Daemon], imap: ImapAccount
+) -> None:
+    account = ImapAccount(
+        "dovecot", own_dovecot.host, own_dovecot.port, "restart", own_dovecot.password
+    )
+    expected = {}
+    client = account.client()
+    for n, (is_invite, raw) in enumerate(mixed(400)):
+        client.append("INBOX", raw)
+        expected[n] = is_invite
+    client.logout()
+    d = daemon(
+        TRIAGE_IMAP_PORT=str(own_dovecot.port),
+        TRIAGE_IMAP_USER="restart",
+        TRIAGE_POLL_SECONDS="600",
+        TRIAGE_TIMEOUT_SECONDS="5",
+    )
+    # Mid-fetch: stop the server once the first messages are handled, start it again.
+    assert wait_for(lambda: item_count(d.db) >= 1, 60), d.log()
+    own_dovecot.stop()
+    time.sleep(1.0)
+    own_dovecot.start()
+    invites = sum(expected.values())
+    assert wait_for(lambda: item_count(d.db) == invites, 90), d.log()
+    # Mid-IDLE: the daemon waits in IDLE; restart the server and deliver while it reconnects.
+    assert wait_for(lambda: polled(d.db), 30)
+    own_dovecot.stop()
+    time.sleep(0.5)
+    own_dovecot.start()
+    account.append(variant("invite_plain.eml", 999))
+    assert wait_for(lambda: item_count(d.db) == invites + 1, 60), d.log()
+    states = rows(d.db, "SELECT state, count(*) FROM items GROUP BY state")
+    assert dict(states) == {"pending": invites + 1}  # type: ignore[arg-type]
+    assert d.stop() == 0
+    log = d.log()
+    assert log.count("poll failed") == 2, log  # two outages, one line each
+    assert log.count("works again") == 2, log
+
+
+@pytest.mark.parametrize("imap", ["dovecot"], indirect=True)
+def test_the_daemon_recovers_from_a_connection_that_goes_silent(
+    imap: ImapAccount, daemon: Callable[..., Daemon]
+) -> None:
+    with SilentProxy(imap.host, imap.port) as proxy:
+        d = daemon(
+            TRIAGE_IMAP_PORT=str(proxy.port), TRIAGE_POLL_SECONDS="5", TRIAGE_TIMEOUT_SECONDS="2"
+        )
+        assert wait_for(lambda: polled(d.db), 30), d.log()
+        time.sleep(0.5)  # in IDLE now
+        proxy.go_silent()
+        imap.append((MAIL / "invite_plain.eml").read_bytes())  # straight to the server
+        assert wait_for(lambda: item_count(d.db) == 1, 40), d.log()
+        assert d.stop() == 0
+        log = d.log()
+        assert log.count("poll failed") == 1, log  # one line per outage, not one per retry
+        assert "works again" in log
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)
+def test_systemd_hears_ready_status_and_watchdog_pings(
+    imap: ImapAccount, daemon: Callable[..., Daemon]
+) -> None:
+    short = Path(tempfile.mkdtemp(prefix="triage-notify-"))  # AF_UNIX paths must be short
+    path = short / "notify.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(str(path))
+    server.settimeout(30)
+    try:
+        d = daemon(NOTIFY_SOCKET=str(path), WATCHDOG_USEC="2000000")  # ping at least every 1 s
+        heard: list[str] = []
+        while not any(m.startswith("WATCHDOG=1") for m in heard):
+            heard.append(server.recv(4096).decode())
+        ready = next(i for i, m in enumerate(heard) if "READY=1" in m)
+        watchdog = next(i for i, m in enumerate(heard) if m.startswith("WATCHDOG=1"))
+        assert ready < watchdog
+        assert any(m.startswith("STATUS=last poll") for m in heard)
+        assert d.stop() == 0
+        server.settimeout(5)
+        rest = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                rest.append(server.recv(4096).decode())
+        assert any("STOPPING=1" in m for m in rest)
+    finally:
+        server.close()
+        shutil.rmtree(short, ignore_errors=True)
