@@ -10,6 +10,7 @@ import os
 import random
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -37,6 +38,17 @@ def _message_id(raw: bytes) -> str:
     return str(message_from_bytes(raw, policy=policy.default)["Message-ID"]).strip()
 
 
+def _progress(db: Path) -> int:
+    """How far the daemon has got: the checkpoint's last UID plus attempts begun."""
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            done = conn.execute("SELECT coalesce(max(last_uid), 0) FROM checkpoints").fetchone()
+            begun = conn.execute("SELECT count(*) FROM attempts").fetchone()
+            return int(done[0]) + int(begun[0])
+    except sqlite3.Error:
+        return 0
+
+
 def _queue(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
     capsys.readouterr()
     assert main(["queue", "list", "--json"]) == 0
@@ -56,6 +68,7 @@ def test_sigkill_at_random_points_loses_nothing_and_drafts_nothing_twice(
     env = {**os.environ, **triage_env, "TRIAGE_POLL_SECONDS": "5"}
     rng = random.Random(20261122)  # reproducible kill times
     kills = 0
+    db = Path(triage_env["TRIAGE_DB_PATH"])
     log_path = tmp_path / "daemon.log"
     with log_path.open("ab") as log:
         for round_ in range(12):  # each run finds new mail, and is killed while handling it
@@ -65,8 +78,13 @@ def test_sigkill_at_random_points_loses_nothing_and_drafts_nothing_twice(
                 if is_invite:
                     invites.add(_message_id(raw))
             client.logout()
+            before = _progress(db)
             proc = subprocess.Popen([sys.executable, "-m", "triage", "run"], env=env, stderr=log)
-            time.sleep(rng.uniform(0.8, 2.0))  # start-up takes about a second
+            # Once it has started on this round's mail, kill it a random moment later.
+            deadline = time.monotonic() + 30
+            while _progress(db) == before and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.4))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from triage import app, service
-from triage.config import load_settings
+from triage.config import Settings, load_settings
 from triage.local_servers import PymapServer, SmtpSink
 from triage.mailbox import Mailbox
 from triage.models import State
@@ -31,6 +31,11 @@ def demo_messages() -> list[tuple[str, bytes]]:
     """(file name, raw bytes) of the shipped sample messages, in order."""
     folder = files("triage") / "demo_mail"
     return sorted((p.name, p.read_bytes()) for p in folder.iterdir() if p.name.endswith(".eml"))
+
+
+def _count(settings: Settings, folder: str) -> int:
+    with Mailbox(settings.imap) as box:
+        return box.open_folder(folder).exists
 
 
 def run_demo(out: TextIO) -> int:
@@ -62,6 +67,7 @@ def run_demo(out: TextIO) -> int:
         messages = demo_messages()
         with Mailbox(settings.imap) as box:
             box.ensure_folder("Sent")
+            box.ensure_folder("Drafts")
             for _, raw in messages:
                 box.append("INBOX", raw, now)
         say(
@@ -74,6 +80,10 @@ def run_demo(out: TextIO) -> int:
             say(f"   {report}")
             say("\n== 3. The queue ('triage queue list'):")
             say(item_table(store.items()))
+            say(
+                f"   Each draft also waits in the Drafts folder ({_count(settings, 'Drafts')} "
+                "there now), to edit and send from any mail client or phone."
+            )
             pending = store.items([State.PENDING])
             if not pending:
                 say("No draft was queued: nothing to approve.")
@@ -106,7 +116,8 @@ def run_demo(out: TextIO) -> int:
             original = " ".join(f.decode() for f in flags.get(chosen.origin.uid, ()))
             say(
                 f"\n== 7. The original's flags now: {original}; "
-                f"messages in INBOX marked \\Seen by triage: {seen} of {len(flags)}."
+                f"messages in INBOX marked \\Seen by triage: {seen} of {len(flags)}; "
+                f"drafts left in Drafts: {_count(settings, 'Drafts')} (the sent one was removed)."
             )
         say("\nDone: the demo servers are stopped and the temporary queue is deleted.")
     return 0

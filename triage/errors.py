@@ -4,6 +4,7 @@
     ├── ConfigError             one or more settings are missing or malformed (all listed at once)
     ├── MailboxError            the IMAP server could not be reached or refused a command
     ├── OutboxError             the SMTP server could not be reached or refused the message
+    ├── OAuth2Error             the OAuth2 token endpoint could not be reached or said no
     ├── StoreError              the SQLite database could not be opened or written
     ├── RenderError             a reply template is missing or failed to render
     └── QueueError              a queue command does not apply (unknown id, wrong state)
@@ -34,6 +35,11 @@ class MailboxError(TriageError):
 
 class OutboxError(TriageError):
     """The SMTP server could not be reached or did not accept the message."""
+
+
+class OAuth2Error(TriageError):
+    """The OAuth2 token endpoint could not be reached or refused the grant (``triage auth``, or
+    an access token for IMAP/SMTP, where the adapters wrap it in their own error)."""
 
 
 class StoreError(TriageError):

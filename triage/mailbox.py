@@ -361,20 +361,45 @@ class Mailbox:
         except _IMAP_ERRORS as exc:
             raise self._fail(f"searching {folder!r}", exc) from exc
 
-    def present(self, where: Location) -> bool | None:
-        """Whether the message is still in its folder and not marked ``\\Deleted``.
-
-        None when the folder is gone or its UIDVALIDITY changed, so UIDs say nothing.
-        """
+    def header_ids(self, folder: str, header: str, since: date | None = None) -> dict[int, str]:
+        """``header`` (a Message-ID header such as In-Reply-To) of the messages in ``folder``,
+        optionally only those that arrived on or after ``since``: one SEARCH and batched FETCHes
+        of just that header field, so a large folder costs a few round trips."""
+        self.open_folder(folder)
+        name = header.upper()
+        found: dict[int, str] = {}
         try:
-            if not self.client.folder_exists(where.folder):
+            uids = sorted(self.client.search(["SINCE", since] if since else ["ALL"]))
+            for start in range(0, len(uids), FETCH_BATCH * 10):
+                batch = uids[start : start + FETCH_BATCH * 10]
+                spec = f"BODY.PEEK[HEADER.FIELDS ({name})]"
+                for uid, data in self.client.fetch(batch, [spec]).items():
+                    raw = data.get(f"BODY[HEADER.FIELDS ({name})]".encode(), b"")
+                    found[uid] = raw.decode("ascii", "replace") if isinstance(raw, bytes) else ""
+        except _IMAP_ERRORS as exc:
+            raise self._fail(f"reading {header} headers in {folder!r}", exc) from exc
+        return found
+
+    def flags_in(
+        self, folder: str, uidvalidity: int, uids: Sequence[int]
+    ) -> dict[int, tuple[bytes, ...]] | None:
+        """The flags of these UIDs in ``folder`` (a UID that is gone is absent from the result);
+        None when the folder is gone or its UIDVALIDITY changed, so the UIDs say nothing."""
+        try:
+            if not self.client.folder_exists(folder):
                 return None
         except _IMAP_ERRORS as exc:
-            raise self._fail(f"looking for folder {where.folder!r}", exc) from exc
-        if self.open_folder(where.folder).uidvalidity != where.uidvalidity:
+            raise self._fail(f"looking for folder {folder!r}", exc) from exc
+        if self.open_folder(folder).uidvalidity != uidvalidity:
             return None
-        flags = self.flags([where.uid]).get(where.uid)
-        return flags is not None and imapclient.DELETED not in flags
+        return self.flags(uids)
+
+    def present(self, where: Location) -> bool | None:
+        """Whether the message is still in its folder and not marked ``\\Deleted``."""
+        flags = self.flags_in(where.folder, where.uidvalidity, [where.uid])
+        if flags is None:
+            return None
+        return where.uid in flags and imapclient.DELETED not in flags[where.uid]
 
     def delete_own(self, where: Location) -> bool:
         """Remove a message triage itself saved (a draft): ``\\Deleted``, then UID EXPUNGE of that
@@ -397,14 +422,16 @@ class Mailbox:
             return False
         return imapclient.ANSWERED in self.flags([where.uid]).get(where.uid, ())
 
-    def add_flags(self, where: Location, flags: Sequence[str]) -> tuple[str, ...]:
-        """Set system flags and keywords on one message; keywords only where the folder's
-        PERMANENTFLAGS allow new ones (``\\*``). Returns the flags set."""
+    def add_flags(
+        self, folder: str, uidvalidity: int, uids: Sequence[int], flags: Sequence[str]
+    ) -> tuple[str, ...]:
+        """Set system flags and keywords on messages of one folder, in one STORE; keywords only
+        where the folder's PERMANENTFLAGS allow new ones (``\\*``). Returns the flags set."""
         try:
-            info = self.client.select_folder(where.folder)
+            info = self.client.select_folder(folder)
         except _IMAP_ERRORS as exc:
-            raise self._fail(f"opening folder {where.folder!r}", exc) from exc
-        if int(info[b"UIDVALIDITY"]) != where.uidvalidity:
+            raise self._fail(f"opening folder {folder!r}", exc) from exc
+        if int(info[b"UIDVALIDITY"]) != uidvalidity or not uids:
             return ()
         permanent = {bytes(f).lower() for f in info.get(b"PERMANENTFLAGS", ())}
         allowed = tuple(
@@ -414,9 +441,9 @@ class Mailbox:
         )
         if allowed:
             try:
-                self.client.add_flags([where.uid], list(allowed), silent=True)
+                self.client.add_flags(list(uids), list(allowed), silent=True)
             except _IMAP_ERRORS as exc:
-                raise self._fail("flagging the invitation", exc) from exc
+                raise self._fail("flagging the invitations", exc) from exc
         return allowed
 
 

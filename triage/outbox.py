@@ -12,9 +12,10 @@ import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
-from triage.config import Security, Server
-from triage.errors import OutboxError
+from triage.config import Auth, Secret, Security, Server
+from triage.errors import OAuth2Error, OutboxError
 from triage.mailbox import tls_context
+from triage.oauth import TokenSource, xoauth2
 
 TIMEOUT_SECONDS = 60.0
 
@@ -23,11 +24,16 @@ class Outbox:
     """Sends one message per call over a fresh SMTP connection."""
 
     def __init__(
-        self, server: Server, ca_file: Path | None = None, timeout: float = TIMEOUT_SECONDS
+        self,
+        server: Server,
+        ca_file: Path | None = None,
+        timeout: float = TIMEOUT_SECONDS,
+        tokens: TokenSource | None = None,
     ) -> None:
         self._server = server
         self._ca_file = ca_file
         self._timeout = timeout
+        self._tokens = tokens  # access tokens, when the server's auth is oauth2 (XOAUTH2)
 
     def __repr__(self) -> str:
         return f"Outbox({self._server.host}:{self._server.port})"
@@ -50,16 +56,61 @@ class Outbox:
         """
         server = self._server
         where = f"SMTP {server.host}:{server.port}"
+        token = self._access_token(where) if server.auth is Auth.OAUTH2 else None
         try:
             with self._connect(tls_context(self._ca_file)) as smtp:
-                if server.user:
-                    smtp.login(server.user, server.password.reveal())
+                self._login(smtp, token)
                 refused = smtp.send_message(message)
         except smtplib.SMTPAuthenticationError as exc:
+            if token is not None and self._tokens is not None:
+                self._tokens.forget()
+            check = "the OAuth2 token's scope" if token is not None else "the password"
             raise OutboxError(
                 f"{where}: the server refused the login for {server.user} "
-                f"({exc.smtp_code}); check TRIAGE_SMTP_USER and the password"
+                f"({exc.smtp_code}); check TRIAGE_SMTP_USER and {check}"
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise OutboxError(f"{where}: sending failed: {exc.__class__.__name__}: {exc}") from exc
         return tuple(sorted(refused))
+
+    def check(self) -> None:
+        """Connect, negotiate TLS and log in as ``send`` does, then QUIT: nothing is sent.
+
+        Raises ``OutboxError`` saying whether connecting (TLS included) or logging in failed.
+        """
+        server = self._server
+        where = f"SMTP {server.host}:{server.port}"
+        token = self._access_token(where) if server.auth is Auth.OAUTH2 else None
+        step = "connecting"
+        try:
+            with self._connect(tls_context(self._ca_file)) as smtp:
+                step = f"logging in as {server.user}"
+                self._login(smtp, token)
+        except smtplib.SMTPAuthenticationError as exc:
+            if token is not None and self._tokens is not None:
+                self._tokens.forget()
+            raise OutboxError(
+                f"{where}: the server refused the login for {server.user} ({exc.smtp_code})"
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise OutboxError(f"{where}: {step} failed: {exc.__class__.__name__}: {exc}") from exc
+
+    def _login(self, smtp: smtplib.SMTP, token: Secret | None) -> None:
+        """AUTH as the settings say: XOAUTH2 with ``token``, else the password, else not at all."""
+        server = self._server
+        if token is not None:
+            smtp.ehlo_or_helo_if_needed()
+            initial = xoauth2(server.user, token)
+            # smtplib sends this as the initial response; a refusal then comes as a 334
+            # challenge (the error in JSON) that wants an empty answer before the 535.
+            smtp.auth("XOAUTH2", lambda ch=None: initial if ch is None else "")
+        elif server.user:
+            smtp.login(server.user, server.password.reveal())
+
+    def _access_token(self, where: str) -> Secret:
+        if self._tokens is None:
+            raise OutboxError(f"{where}: TRIAGE_SMTP_AUTH=oauth2 but no OAuth2 token source")
+        try:
+            return self._tokens.access_token()
+        except OAuth2Error as exc:
+            raise OutboxError(f"{where}: no access token for {self._server.user}: {exc}") from exc

@@ -17,6 +17,8 @@ Every step is best effort: a failure is logged and noted, and the next poll trie
 from __future__ import annotations
 
 import logging
+import re
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
@@ -32,12 +34,24 @@ from triage.store import Store
 
 log = logging.getLogger(__name__)
 
+_MSG_ID = re.compile(r"<[^<>\s]{1,250}>")
+DELETED = b"\\Deleted"
+
 # A send still in ``sending`` after this long was interrupted (SMTP gives up well before).
 STALE_SENDING = timedelta(minutes=5)
 
 
 def original(item: QueueItem) -> Location:
     return Location(item.origin.folder, item.origin.uidvalidity, item.origin.uid)
+
+
+def _by_message_id(headers: dict[int, str]) -> dict[str, int]:
+    """Each Message-ID named in the header values, with the newest UID that names it."""
+    found: dict[str, int] = {}
+    for uid, value in sorted(headers.items()):
+        for message_id in _MSG_ID.findall(value):
+            found[message_id] = uid
+    return found
 
 
 def remove_draft(box: Mailbox, store: Store, item: QueueItem, now: datetime, *, why: str) -> None:
@@ -71,18 +85,20 @@ class Syncer:
 
     def flag(self, box: Mailbox, item_ids: list[int]) -> None:
         flags = self.settings.flag_invites
-        if not flags:
+        if not flags or not item_ids:
             return
+        groups: dict[tuple[str, int], list[int]] = defaultdict(list)
         for item_id in item_ids:
             item = self.store.get(item_id)
-            if item.state not in (State.PENDING, State.ACTION):
-                continue
+            if item.state in (State.PENDING, State.ACTION):
+                groups[item.origin.folder, item.origin.uidvalidity].append(item.origin.uid)
+        for (folder, uidvalidity), uids in groups.items():
             try:
-                done = box.add_flags(original(item), flags)
+                done = box.add_flags(folder, uidvalidity, uids, flags)
             except MailboxError as exc:
-                log.warning("item %d: could not flag the invitation: %s", item_id, exc)
+                log.warning("could not flag %d invitation(s): %s", len(uids), exc)
                 continue
-            log.debug("item %d: flagged %s", item_id, " ".join(done))
+            log.debug("flagged %s on %d invitation(s)", " ".join(done), len(uids))
 
     # -- drafts -----------------------------------------------------------------------------------
 
@@ -93,39 +109,38 @@ class Syncer:
 
     def save_drafts(self, box: Mailbox, now: datetime) -> None:
         """Save every pending draft that is not in the Drafts folder yet."""
+        user = self.settings.from_address
         waiting = [
             i for i in self.store.items([State.PENDING]) if i.draft is None and i.reply is not None
         ]
-        if not waiting or self.settings.from_address is None:
+        if not waiting or user is None:
             return
         try:
             folder = self._drafts_folder(box)
-        except MailboxError as exc:
-            log.warning("cannot look for the Drafts folder: %s", exc)
-            return
-        if folder is None:
-            if self.settings.save_drafts:
+            if folder is None:
                 log.debug("no Drafts folder found; set TRIAGE_DRAFTS_FOLDER to save drafts")
+                return
+            # A crash after an APPEND and before it was recorded left that draft there: adopt it.
+            there = _by_message_id(box.header_ids(folder, "Message-ID"))
+            uidvalidity = box.open_folder(folder).uidvalidity
+        except MailboxError as exc:
+            log.warning("cannot look into the Drafts folder: %s", exc)
             return
         for item in waiting:
+            reply = item.reply
+            if reply is None:
+                continue
             try:
-                where = self._save(box, folder, item, now)
+                if reply.message_id in there:
+                    where = Location(folder, uidvalidity, there[reply.message_id])
+                else:
+                    raw = build_email(reply, user, now).as_bytes(policy=policy.SMTP)
+                    where = box.save_draft(folder, raw, now, reply.message_id)
             except MailboxError as exc:
                 log.warning("item %d: could not save the draft to %s: %s", item.id, folder, exc)
                 continue
             self.store.set_draft(item.id, where, now, event=f"draft saved to {folder}")
             log.info("item %d: draft saved to %s (uid %d)", item.id, folder, where.uid)
-
-    def _save(self, box: Mailbox, folder: str, item: QueueItem, now: datetime) -> Location:
-        if item.reply is None or self.settings.from_address is None:
-            raise MailboxError(f"item {item.id} has no draft to save")
-        # A crash after the APPEND and before it was recorded left the draft there: adopt it.
-        found = box.search_header(folder, "Message-ID", item.reply.message_id)
-        if found:
-            status = box.open_folder(folder)
-            return Location(folder, status.uidvalidity, max(found))
-        raw = build_email(item.reply, self.settings.from_address, now).as_bytes(policy=policy.SMTP)
-        return box.save_draft(folder, raw, now, item.reply.message_id)
 
     def replace_draft(self, box: Mailbox, item: QueueItem, now: datetime) -> None:
         """After an edit in triage: remove the old draft, then save the new text."""
@@ -135,44 +150,69 @@ class Syncer:
     # -- what the user did in their own client --------------------------------------------------
 
     def follow_replies(self, box: Mailbox, now: datetime) -> None:
-        """Mark items the user answered or dismissed from their mail client."""
+        """Mark items the user answered or dismissed from their mail client.
+
+        A few round trips per poll whatever the queue holds: the In-Reply-To headers of Sent
+        since the oldest waiting item, and the flags of our drafts, each fetched at once.
+        """
         items = [i for i in self.store.items([State.PENDING, State.FAILED]) if i.message_id]
         if not items:
             return
         try:
-            sent = box.find_sent_folder(self.settings.sent_folder)
+            self._follow(box, items, now)
         except MailboxError as exc:
-            log.warning("cannot look for the Sent folder: %s", exc)
-            return
-        for item in items:
-            try:
-                self._follow(box, sent, item, now)
-            except MailboxError as exc:
-                log.warning("item %d: could not check the mailbox: %s", item.id, exc)
+            log.warning("could not compare the queue with the mailbox: %s", exc)
 
-    def _follow(self, box: Mailbox, sent: str | None, item: QueueItem, now: datetime) -> None:
-        if item.message_id is None:
-            return
-        if sent is not None and box.search_header(sent, "In-Reply-To", item.message_id):
-            self._answered(box, item, now, f"a reply is in {sent}")
-            return
-        if item.draft is None or item.state is not State.PENDING:
-            return
-        if box.present(item.draft):
+    def _follow(self, box: Mailbox, items: list[QueueItem], now: datetime) -> None:
+        sent = box.find_sent_folder(self.settings.sent_folder)
+        answered: set[str] = set()
+        if sent is not None:
+            since = min(i.created_at for i in items).date() - timedelta(days=1)
+            answered = set(_by_message_id(box.header_ids(sent, "In-Reply-To", since)))
+        gone: list[QueueItem] = []
+        for item in items:
+            if item.message_id in answered:
+                self._answered(box, item, now, f"a reply is in {sent}")
+            elif item.draft is not None and item.state is State.PENDING:
+                gone.append(item)
+        gone = self._missing_drafts(box, gone)
+        if not gone:
             return
         # Gone: re-saved after an edit in the client (a new draft with our In-Reply-To)?
-        edited = box.search_header(item.draft.folder, "In-Reply-To", item.message_id)
-        if edited:
-            status = box.open_folder(item.draft.folder)
-            where = Location(item.draft.folder, status.uidvalidity, max(edited))
-            self.store.set_draft(item.id, where, now, event="draft edited in your mail client")
-            return
-        if box.is_answered(original(item)):
-            self._answered(box, item, now, "the draft was sent and the original is answered")
-            return
-        self.store.set_draft(item.id, None, now)
-        self.store.transition(item.id, State.DISMISSED, now, note="the draft was deleted")
-        log.info("item %d: the draft was deleted in the mail client; dismissed", item.id)
+        folders = {i.draft.folder for i in gone if i.draft is not None}
+        resaved = {
+            folder: _by_message_id(box.header_ids(folder, "In-Reply-To")) for folder in folders
+        }
+        for item in gone:
+            if item.draft is None or item.message_id is None:
+                continue
+            uid = resaved[item.draft.folder].get(item.message_id)
+            if uid is not None:
+                status = box.open_folder(item.draft.folder)
+                where = Location(item.draft.folder, status.uidvalidity, uid)
+                self.store.set_draft(item.id, where, now, event="draft edited in your mail client")
+            elif box.is_answered(original(item)):
+                self._answered(box, item, now, "the draft was sent and the original is answered")
+            else:
+                self.store.set_draft(item.id, None, now)
+                self.store.transition(item.id, State.DISMISSED, now, note="the draft was deleted")
+                log.info("item %d: the draft was deleted in the mail client; dismissed", item.id)
+
+    @staticmethod
+    def _missing_drafts(box: Mailbox, items: list[QueueItem]) -> list[QueueItem]:
+        """The items whose draft is no longer in Drafts (or is marked ``\\Deleted``)."""
+        groups: dict[tuple[str, int], list[QueueItem]] = defaultdict(list)
+        for item in items:
+            if item.draft is not None:
+                groups[item.draft.folder, item.draft.uidvalidity].append(item)
+        missing = []
+        for (folder, uidvalidity), group in groups.items():
+            flags = box.flags_in(folder, uidvalidity, [i.draft.uid for i in group if i.draft])
+            for item in group:
+                uid = item.draft.uid if item.draft else 0
+                if flags is None or uid not in flags or DELETED in flags[uid]:
+                    missing.append(item)
+        return missing
 
     def _answered(self, box: Mailbox, item: QueueItem, now: datetime, why: str) -> None:
         self.store.transition(item.id, State.SENT_BY_USER, now, note=why)

@@ -1,0 +1,284 @@
+"""``triage review`` driven like a person would: through a real pseudo-terminal, one key at a time,
+against a queue filled by a real poll of a real IMAP server, sending to a real SMTP server. Also
+scripted (keys as lines on a pipe), and the pure rendering on a wide terminal.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import json
+import os
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.utils import format_datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import MAIL, ImapAccount
+from rich.console import Console
+
+from triage.cli import main
+from triage.local_servers import SmtpSink, free_port
+from triage.models import Extraction, Label, Origin, QueueItem, Reply, SlotTime, State
+from triage.review import item_view
+
+ANSI = re.compile(
+    r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]"
+)
+EDITED = "Edited by the test: Wednesday at two suits me."
+
+
+class Terminal:
+    """``python -m triage review`` on the slave side of a pty; keys in and the screen out."""
+
+    def __init__(self, env: dict[str, str], columns: int = 120) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, columns, 0, 0))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "triage", "review"],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.fd = master
+        self.raw = b""
+        self.seen = 0
+
+    @property
+    def screen(self) -> str:
+        return ANSI.sub("", self.raw.decode("utf-8", errors="replace")).replace("\r", "")
+
+    def expect(self, text: str, timeout: float = 30) -> str:
+        """Wait for ``text`` after what was expected last; return the output up to it."""
+        deadline = time.monotonic() + timeout
+        while (found := self.screen.find(text, self.seen)) < 0:
+            left = deadline - time.monotonic()
+            ready = select.select([self.fd], [], [], max(left, 0))[0]
+            try:
+                data = os.read(self.fd, 65536) if ready else b""
+            except OSError:  # EIO: the program closed the terminal
+                data = b""
+            if not data:
+                why = "timed out" if left <= 0 or not ready else "the program ended"
+                raise AssertionError(f"{why} waiting for {text!r}; screen:\n{self.screen[-4000:]}")
+            self.raw += data
+        chunk = self.screen[self.seen : found + len(text)]
+        self.seen = found + len(text)
+        return chunk
+
+    def press(self, keys: str) -> None:
+        os.write(self.fd, keys.encode())
+
+    def close(self) -> int:
+        try:
+            return self.proc.wait(timeout=15)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            os.close(self.fd)
+
+
+def _future_invite(day: datetime) -> bytes:
+    offered = f"{day:%A} {day.day} {day:%B} {day.year} at 2:00 pm ET"
+    return (
+        "From: Dana Whitlow <dana@larkspur-analytics.example>\r\nTo: jordan@example.net\r\n"
+        "Subject: Interview for the Analyst role at Larkspur\r\n"
+        "Message-ID: <review-slot-1@larkspur-analytics.example>\r\n"
+        f"Date: {format_datetime(datetime.now(UTC))}\r\n\r\nHi Jordan,\r\n\r\n"
+        "We'd like to invite you to a video interview for the Analyst role. "
+        f"Would {offered} work for you?\r\n\r\nBest,\r\nDana\r\n"
+    ).encode()
+
+
+def _queue(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    capsys.readouterr()
+    assert main(["queue", "list", "--json"]) == 0
+    items: list[dict[str, object]] = json.loads(capsys.readouterr().out)
+    return sorted(items, key=lambda i: int(str(i["id"])))
+
+
+def _child_env(editor: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"COLUMNS", "LINES", "NO_COLOR"}}
+    env.pop("VISUAL", None)
+    return env | {"TERM": "xterm-256color", "EDITOR": str(editor)}
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+@pytest.mark.usefixtures("triage_env")
+def test_review_in_a_terminal_edits_approves_skips_rejects_and_quits(
+    imap: ImapAccount,
+    smtp: SmtpSink,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("TRIAGE_TIMEZONE", "America/New_York")
+    now = datetime.now(UTC)
+    day = (now + timedelta(days=(2 - now.weekday()) % 7 + 7)).astimezone(
+        ZoneInfo("America/New_York")
+    )  # a Wednesday ahead, inside the default availability
+    imap.append(_future_invite(day))
+    for name in ("invite_plain.eml", "invite_reply_to.eml", "invite_ats_noreply_link.eml"):
+        imap.append((MAIL / name).read_bytes())
+    assert main(["run", "--once"]) == 0
+    first, plain, reply_to, action = _queue(capsys)
+    assert [i["state"] for i in (first, plain, reply_to, action)] == ["pending"] * 3 + ["action"]
+    assert first["chosen_slot"] is not None
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f"#!/bin/sh\nprintf 'Hi Dana,\\n\\n{EDITED}\\n' > \"$1\"\n")
+    editor.chmod(0o755)
+
+    term = Terminal(_child_env(editor))
+    try:
+        shown = term.expect("help > ")
+        assert f"Item {first['id']} · 1 of 4 · pending" in shown
+        assert "Interview for the Analyst role at Larkspur" in shown  # the original's subject
+        assert "Dana Whitlow" in shown and "score" in shown and "Evidence" in shown
+        assert "Hi Dana," in shown and "Wednesday" in shown  # the draft's body
+        assert f"{day:%Y-%m-%d} 14:00" in shown and "(accepted in the draft)" in shown
+        assert "To" in shown and "dana@larkspur-analytics.example" in shown
+
+        term.press("e")  # the editor script rewrites the body; the item is shown again
+        assert "Saved the edited draft" in term.expect("help > ")
+        assert EDITED in term.screen[term.screen.rfind("Draft reply") :]
+
+        term.press("a")
+        shown = term.expect("help > ")
+        assert f"Sent item {first['id']} to" in shown
+        assert "Interview for Backend Engineer - Saltfern" in shown  # the next item
+
+        term.press("s")  # invite_plain stays pending
+        shown = term.expect("help > ")
+        assert "Next step: interview for the Data Engineer role" in shown
+
+        term.press("x")
+        assert "Unknown key 'x'" in term.expect("help > ")
+        term.press("?")
+        assert "approve and send" in term.expect("help > ")
+        term.press("r")
+        term.expect("[y/n] ")
+        term.press("n")
+        assert "Not rejected." in term.expect("help > ")
+        term.press("r")
+        term.expect("[y/n] ")
+        term.press("y")
+        shown = term.expect("help > ")
+        assert f"Rejected item {reply_to['id']}; nothing was sent." in shown
+        assert "Schedule your interview with Orchardline" in shown  # the action item, last
+        assert "Action needed" in shown and "https://" in shown
+
+        term.press("q")
+        assert "Approved 1, rejected 1, skipped 1." in term.expect("skipped 1.")
+        assert term.close() == 0
+    finally:
+        if term.proc.poll() is None:
+            term.close()
+
+    states = {i["id"]: i["state"] for i in _queue(capsys)}
+    assert [states[i["id"]] for i in (first, plain, reply_to, action)] == [
+        "sent",
+        "pending",
+        "rejected",
+        "action",
+    ]
+    [received] = smtp.received
+    sent = message_from_bytes(received.content, policy=policy.default)
+    assert sent["In-Reply-To"] == "<review-slot-1@larkspur-analytics.example>"
+    assert received.rcpt_tos == ["dana@larkspur-analytics.example"]
+    assert EDITED in sent.get_body().get_content()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+@pytest.mark.usefixtures("triage_env")
+def test_scripted_review_reads_lines_and_goes_on_after_a_failed_send(
+    imap: ImapAccount,
+    smtp: SmtpSink,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main(["review"]) == 0
+    assert "Nothing to review" in capsys.readouterr().out
+
+    for name in ("invite_plain.eml", "invite_reply_to.eml", "invite_ats_noreply_link.eml"):
+        imap.append((MAIL / name).read_bytes())
+    assert main(["run", "--once"]) == 0
+    plain, reply_to, action = _queue(capsys)
+    monkeypatch.setenv("TRIAGE_SMTP_PORT", str(free_port()))  # nothing listens: the send fails
+    # The action item has no draft: "a" is refused and asked again, then skipped.
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a\n\nr\ny\na\ns\n"))
+    assert main(["review"]) == 0
+    out = capsys.readouterr().out
+    assert "Not sent: SMTP" in out
+    assert f"Rejected item {reply_to['id']}" in out
+    assert "This item has no draft" in out
+    assert out.rstrip().endswith("Approved 0, rejected 1, skipped 1, failed 1.")
+    states = {i["id"]: i["state"] for i in _queue(capsys)}
+    assert [states[i["id"]] for i in (plain, reply_to, action)] == ["failed", "rejected", "action"]
+    assert smtp.received == []
+
+    # Failed items are not walked again; the end of the input quits.
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main(["review"]) == 0
+    out = capsys.readouterr().out
+    assert "Schedule your interview with Orchardline" in out
+    assert "Approved 0, rejected 0, skipped 0." in out
+
+
+def _item(reply: Reply | None) -> QueueItem:
+    at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    slot = SlotTime(datetime(2026, 12, 2, 14, 0, tzinfo=ZoneInfo("America/New_York")), None)
+    return QueueItem(
+        id=7,
+        origin=Origin("a", "INBOX", 1, 7),
+        message_id="<m@x.example>",
+        state=State.PENDING if reply else State.ACTION,
+        label=Label.INVITE,
+        score=0.93,
+        sender="[External] Dana <dana@x.example>",
+        subject="Interview [Analyst] at X",
+        reason="" if reply else "the sender is a no-reply address",
+        reply=reply,
+        evidence=("invite_interview: 'invite you to ... interview'",),
+        links=() if reply else ("https://ats.example/book/1",),
+        created_at=at,
+        updated_at=at,
+        extraction=Extraction(company="X", role="Analyst", slots=(slot,)),
+        chosen=slot if reply else None,
+    )
+
+
+def _render(item: QueueItem, width: int) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    console.print(item_view(item, datetime(2026, 11, 22, 9, 0, tzinfo=UTC), width))
+    assert isinstance(console.file, io.StringIO)
+    return console.file.getvalue()
+
+
+def test_views_side_by_side_on_wide_terminals_and_stacked_on_narrow_ones() -> None:
+    reply = Reply("dana@x.example", "Re: [bold]X[/]", "<m@x.example>", (), "Hi [Dana],\n", "<r@y>")
+    wide = _render(_item(reply), 160).splitlines()
+    assert any("Original" in line and "Draft reply" in line for line in wide)
+    narrow = _render(_item(reply), 100)
+    assert not any("Original" in line and "Draft reply" in line for line in narrow.splitlines())
+    assert narrow.index("Original") < narrow.index("Draft reply") < narrow.index("Hi [Dana],")
+    # Markup-like text in mail is shown as written, never interpreted.
+    assert "Interview [Analyst] at X" in narrow and "[External] Dana" in narrow
+    assert "Re: [bold]X[/]" in narrow and "2 days ago" in narrow
+    assert "Company:  X" in narrow and "(accepted in the draft)" in narrow
+    action = _render(_item(None), 100)
+    assert "Action needed" in action and "https://ats.example/book/1" in action
+    assert "no-reply address" in action and "accepted" not in action
