@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -75,3 +76,51 @@ def test_edit_only_pending_drafts(tmp_path: Path) -> None:
         store.transition(1, State.REJECTED, NOW)
         with pytest.raises(QueueError, match="only a pending draft"):
             store.set_reply_body(1, "x", NOW)
+
+
+def test_a_daemon_and_cli_commands_write_at_once_without_database_is_locked(
+    tmp_path: Path,
+) -> None:
+    """Two processes' worth of connections to one file: the daemon recording mail while the
+    CLI edits and rejects. BEGIN IMMEDIATE and the busy timeout make them wait, never fail."""
+    path = tmp_path / "q.sqlite3"
+    Store.open(path).close()
+    errors: list[BaseException] = []
+
+    def daemon() -> None:
+        try:
+            with Store.open(path) as store:
+                for uid in range(1, 301):
+                    origin = Origin("me@host", "INBOX", 7, uid)
+                    store.begin_attempt(origin, NOW)
+                    store.record(
+                        origin,
+                        Envelope(f"<m{uid}@x.io>", "Dana <dana@x.io>", "Interview"),
+                        Plan(Action.DRAFT, VERDICT, reply=REPLY),
+                        NOW,
+                    )
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    def cli() -> None:
+        try:
+            with Store.open(path) as store:
+                done = 0
+                while done < 100 and not errors:
+                    for item in store.items([State.PENDING])[:5]:
+                        store.set_reply_body(item.id, "Edited\n", NOW)
+                        store.transition(item.id, State.REJECTED, NOW)
+                        done += 1
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=daemon), threading.Thread(target=cli)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    with Store.open(path) as store:
+        counts = store.counts()
+    assert counts[State.REJECTED] >= 100
+    assert counts[State.REJECTED] + counts.get(State.PENDING, 0) == 300

@@ -111,7 +111,7 @@ class Daemon:
         if self._box is None and self.monotonic() < self._retry_at:
             return  # still backing off
         try:
-            report = self.poller.poll(self._open(), self.clock())
+            report = self.poller.poll(self._open(), self.clock(), progress=self._watchdog)
         except TriageError as exc:
             self._failed(exc)
             return

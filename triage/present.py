@@ -85,11 +85,11 @@ def item_table(items: list[QueueItem]) -> str:
     return "\n".join(rows)
 
 
-def _when(moment: datetime) -> str:
+def when_text(moment: datetime) -> str:
     return moment.strftime("%a %Y-%m-%d %H:%M %Z").strip()
 
 
-def _extraction_lines(item: QueueItem) -> list[str]:
+def extraction_lines(item: QueueItem) -> list[str]:
     found = item.extraction
     if found is None:
         return []
@@ -114,11 +114,11 @@ def _extraction_lines(item: QueueItem) -> list[str]:
         if value
     ]
     lines += [
-        f"  Offered:  {_when(s.start)}"
+        f"  Offered:  {when_text(s.start)}"
         + (" (accepted in the draft)" if item.chosen and s.start == item.chosen.start else "")
         for s in found.slots
     ]
-    lines += [f"  Proposed: {_when(a)} to {b:%H:%M}" for a, b in item.windows]
+    lines += [f"  Proposed: {when_text(a)} to {b:%H:%M}" for a, b in item.windows]
     lines += [f"  Meeting:  {link}" for link in found.meeting_links]
     return lines
 
@@ -169,7 +169,7 @@ def item_detail(item: QueueItem) -> str:
         lines.append(f"  Why:      {item.reason}")
     lines += [f"  Evidence: {e}" for e in item.evidence[:8]]
     lines += [f"  Link:     {link}" for link in item.links]
-    lines += _extraction_lines(item)
+    lines += extraction_lines(item)
     if item.reply is not None:
         reply = item.reply
         lines += [
@@ -183,11 +183,11 @@ def item_detail(item: QueueItem) -> str:
         lines += [f"  | {line}" if line else "  |" for line in reply.body.splitlines()]
     if item.history:
         lines += ["", "History:"]
-        lines += [f"  {_when(at)}  {text}" for at, text in item.history]
+        lines += [f"  {when_text(at)}  {text}" for at, text in item.history]
     return "\n".join(lines)
 
 
-def _ago(then: datetime | None, now: datetime) -> str:
+def ago(then: datetime | None, now: datetime) -> str:
     if then is None:
         return "never"
     seconds = int((now - then).total_seconds())
@@ -230,8 +230,8 @@ def status_text(
         health = f"running (pid {daemon.pid}), NOT healthy: {daemon.last_poll}"
     lines = [
         f"Daemon:     {health}",
-        f"Heartbeat:  {_ago(daemon.heartbeat_at, now)}",
-        f"Last poll:  {_ago(daemon.last_poll_at, now)}"
+        f"Heartbeat:  {ago(daemon.heartbeat_at, now)}",
+        f"Last poll:  {ago(daemon.last_poll_at, now)}"
         + (f" - {daemon.last_poll}" if daemon.last_poll and daemon.healthy else ""),
     ]
     shown = [f"{state.value} {n}" for state in State if (n := counts.get(state, 0))]
@@ -241,12 +241,11 @@ def status_text(
     else:
         found = oldest.extraction
         who = (found.company if found and found.company else "") or oldest.sender
-        deadline = (
-            f", reply by {_when(found.deadline)}" if found and found.deadline is not None else ""
-        )
+        due = found.deadline if found else None
+        deadline = f", reply by {when_text(due)}" if due is not None else ""
         lines.append(
             f"Oldest:     #{oldest.id} {_ellipsis(who, 40)} - {_ellipsis(oldest.subject, 50)} "
-            f"({oldest.state.value}, detected {_ago(oldest.created_at, now)}{deadline})"
+            f"({oldest.state.value}, detected {ago(oldest.created_at, now)}{deadline})"
         )
         waiting = sum(counts.get(s, 0) for s in (State.PENDING, State.ACTION, State.FAILED))
         lines.append(f"            {waiting} waiting in all: 'triage review' walks through them")

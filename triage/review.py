@@ -36,7 +36,7 @@ from triage.models import QueueItem, State
 from triage.outbox import Outbox
 
 # present's own formatting of the extraction, times and ages, as `triage queue show` prints them.
-from triage.present import _ago, _extraction_lines, _when
+from triage.present import ago, extraction_lines, when_text
 from triage.store import Store
 
 WALKED = (State.PENDING, State.ACTION)
@@ -148,7 +148,7 @@ def original_panel(item: QueueItem, now: datetime) -> Panel:
         ("Subject", Text(item.subject, style="bold")),
         (
             "Queued",
-            f"{_when(item.created_at.astimezone(now.tzinfo))} ({_ago(item.created_at, now)})",
+            f"{when_text(item.created_at.astimezone(now.tzinfo))} ({ago(item.created_at, now)})",
         ),
         ("Verdict", verdict),
     ]
@@ -165,7 +165,7 @@ def original_panel(item: QueueItem, now: datetime) -> Panel:
         ("Link" if n == 0 else "", Text(x, style="underline blue")) for n, x in enumerate(links)
     ]
     parts: list[RenderableType] = [_fields(rows)]
-    extracted = Text("\n".join(line.strip() for line in _extraction_lines(item)))
+    extracted = Text("\n".join(line.strip() for line in extraction_lines(item)))
     if extracted:
         extracted.highlight_regex(r"\(accepted in the draft\)", "bold green")
         extracted.highlight_regex(r"(?m)^[A-Z][a-z ]+:", "cyan")

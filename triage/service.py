@@ -62,8 +62,18 @@ class Poller:
     classifier: Classifier
     renderer: Renderer
 
-    def poll(self, mailbox: Mailbox, now: datetime, *, dry_run: bool = False) -> PollReport:
+    def poll(
+        self,
+        mailbox: Mailbox,
+        now: datetime,
+        *,
+        dry_run: bool = False,
+        progress: Callable[[], object] = lambda: None,
+    ) -> PollReport:
         """Handle every message that arrived since the checkpoint (or in the lookback window).
+
+        ``progress`` is called after each message (the daemon pings systemd's watchdog from it,
+        so a long first run over a big backlog is not taken for a hang).
 
         Each message's outcome is committed together with the checkpoint moving past it. A
         message that can't be handled is quarantined with the reason; the poll goes on.
@@ -96,6 +106,7 @@ class Poller:
             origin = Origin(settings.account, folder, status.uidvalidity, fetched.uid)
             outcome, item_id = self._handle(fetched, origin, identity, calendar, dry_run)
             report.add(outcome)
+            progress()
             if item_id is not None:
                 report.new_items.append(item_id)
             if outcome == Action.DRAFT.value:  # only a new draft can take up more time
