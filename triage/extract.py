@@ -26,6 +26,8 @@ _NOT_A_NAME = re.compile(
     r"notifications?|support|info|mailer|system|admin|do not reply|via)\b",
     re.IGNORECASE,
 )
+_PLAIN_ADDRESS = re.compile(r"\A[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}\Z")
+MAX_REPLY_TARGETS = 3
 _URL = re.compile(r"https?://[^\s<>()\"'\[\]{}]+", re.IGNORECASE)
 _TRAILING = ".,;:!?)>]'\""
 
@@ -66,12 +68,24 @@ def is_no_reply(address: Address) -> bool:
     return bool(_NO_REPLY.search(local))
 
 
+def is_replyable(address: Address) -> bool:
+    """A plain ``local@domain`` that a reply can go to: no quoting, comments, routes or spaces,
+    nothing a mail client would read as another address, and nobody's no-reply robot."""
+    return (
+        bool(_PLAIN_ADDRESS.match(address.addr))
+        and "=?" not in address.addr
+        and not is_no_reply(address)
+    )
+
+
 def reply_target(message: Message) -> tuple[Address, ...]:
-    """Where a reply goes: the human Reply-To addresses, else the sender if a human reads it."""
-    human_reply_to = tuple(a for a in message.reply_to if not is_no_reply(a))
+    """Where a reply goes: the human Reply-To addresses (the first ``MAX_REPLY_TARGETS``), else
+    the sender if a human reads it. Never more: a hostile Reply-To listing thousands of
+    addresses must not turn one approval into mass mail."""
+    human_reply_to = tuple(a for a in message.reply_to if is_replyable(a))
     if human_reply_to:
-        return human_reply_to
-    if message.sender is not None and not is_no_reply(message.sender):
+        return human_reply_to[:MAX_REPLY_TARGETS]
+    if message.sender is not None and is_replyable(message.sender):
         return (message.sender,)
     return ()
 

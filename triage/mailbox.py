@@ -36,7 +36,7 @@ MAX_MESSAGE_BYTES = (
 )  # bigger messages are read up to here: attachments aren't needed
 TIMEOUT_SECONDS = 60.0
 # Only such Message-IDs are ever put into a SEARCH command.
-_SAFE_MSG_ID = re.compile(r"^<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~@-]{1,250}>$")
+_SAFE_MSG_ID = re.compile(r"<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~@-]{1,250}>\Z")  # with .match()
 _IMAP_ERRORS = (IMAPClientError, OSError, ssl.SSLError, socket.timeout)
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]")
 DRAFT = imapclient.DRAFT

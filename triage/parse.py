@@ -4,6 +4,11 @@ Parsing never raises for bad mail: what cannot be decoded is decoded as far as i
 was worked around is listed in ``Message.defects``. Header values are sanitised (no CR, LF, NUL or
 other control characters) before they leave this module, so nothing hostile can reach a reply
 header or an IMAP command.
+
+Work is bounded whatever the input (see ``triage.mime``): the MIME tree is read up to
+``MAX_PARTS`` parts and ``MAX_CONTAINERS`` levels (the stdlib's parser recurses per level), a
+header value up to ``MAX_HEADER_CHARS`` (its header parser is quadratic on long values), text up
+to ``MAX_TEXT_CHARS``; what was skipped is listed in the defects.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ from __future__ import annotations
 import email.errors
 import re
 from datetime import datetime
-from email import message_from_bytes, policy
 from email.header import decode_header, make_header
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
@@ -20,11 +24,33 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from bs4 import BeautifulSoup
 
+from triage.mime import (
+    MAX_CONTAINERS,
+    MAX_HEADER_CHARS,
+    MAX_PARTS,
+    WS,
+    clean_header,
+    cut,
+    defuse_encoded_words,
+    message_ids,
+    no_surrogates,
+    read_bounded,
+)
 from triage.models import Address, Message
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_MSG_ID = re.compile(r"<[^<>\s\x00-\x1f]{1,250}>")
-_WS = re.compile(r"[ \t\u00a0]+")
+__all__ = [
+    "MAX_CONTAINERS",
+    "MAX_HEADER_CHARS",
+    "MAX_PARTS",
+    "clean_header",
+    "message_ids",
+    "newest_part",
+    "parse_message",
+]
+
+# C0 and C1 controls and the Unicode line separators: ``str.splitlines`` breaks lines at all of
+# them, and the email package refuses (or, worse, folds) header values that contain them.
+_BODY_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]+")  # all but tab and newline
 _BLANK_RUN = re.compile(r"\n{3,}")
 
 # Where quoted history starts: attributions and forwarded-reply separators of the common clients.
@@ -47,27 +73,28 @@ _SEPARATOR = re.compile(r"^\s*_{8,}\s*$")
 _SIGNATURE = re.compile(r"^(--|-- |sent from my \w+.*|get outlook for \w+.*)$", re.IGNORECASE)
 
 MAX_TEXT_CHARS = 200_000  # more text than any invitation needs; the rest is not read
+_BARE_ADDRESS = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
 
 
-def clean_header(value: object) -> str:
-    """A header value as one safe line: control characters become spaces, runs are folded."""
-    return _WS.sub(" ", _CONTROL.sub(" ", str(value))).strip()
+def _first_raw(msg: StdMessage, name: str) -> str:
+    """The first ``name`` header as it was sent (encoded words and all), cut to length."""
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return defuse_encoded_words(cut(str(value)))
+    return ""
 
 
-def message_ids(value: str) -> tuple[str, ...]:
-    """The ``<id>`` tokens in a Message-ID, In-Reply-To or References value, in order."""
-    return tuple(dict.fromkeys(_MSG_ID.findall(value)))
+def _decoded(value: str) -> str:
+    """Encoded words decoded without the policy's parser, as one clean line."""
+    try:
+        return clean_header(make_header(decode_header(value)))
+    except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):
+        return clean_header(value)
 
 
 def _raw_header(msg: StdMessage, name: str) -> str:
     """A header decoded without the policy's parser: the fallback for values it rejects."""
-    values = [v for k, v in msg.raw_items() if k.lower() == name.lower()]
-    if not values:
-        return ""
-    try:
-        return clean_header(make_header(decode_header(str(values[0]))))
-    except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):
-        return clean_header(values[0])
+    return _decoded(_first_raw(msg, name))
 
 
 def _header(msg: StdMessage, name: str, defects: list[str]) -> str:
@@ -79,16 +106,27 @@ def _header(msg: StdMessage, name: str, defects: list[str]) -> str:
     return "" if value is None else clean_header(value)
 
 
-def _addresses(msg: StdMessage, name: str, defects: list[str]) -> tuple[Address, ...]:
+def _address_pairs(msg: StdMessage, name: str, defects: list[str]) -> list[tuple[str, str]]:
+    """(display name, addr-spec) pairs: the policy's parser, else the older one, else a regex."""
     try:
         header = msg.get(name)
         parsed: tuple[HeaderAddress, ...] = getattr(header, "addresses", ())
-        pairs = [(a.display_name, a.addr_spec) for a in parsed]
+        return [(a.display_name, a.addr_spec) for a in parsed]
     except Exception as exc:  # noqa: BLE001
         defects.append(f"{name}: unreadable addresses ({exc.__class__.__name__})")
-        pairs = getaddresses([_raw_header(msg, name)])
+    # Addresses are found before encoded words are decoded: decoded text is a display name, and
+    # must not add an address ("=?utf-8?q?Dana=0D=0ABcc:_eve@evil.test?= <dana@...>").
+    raw = _first_raw(msg, name)
+    try:
+        pairs = getaddresses([raw])
+    except Exception:  # noqa: BLE001 - RecursionError on nested comments, among others
+        pairs = [("", found) for found in _BARE_ADDRESS.findall(raw)]
+    return [(_decoded(display), addr) for display, addr in pairs]
+
+
+def _addresses(msg: StdMessage, name: str, defects: list[str]) -> tuple[Address, ...]:
     found: list[Address] = []
-    for display, raw_addr in pairs:
+    for display, raw_addr in _address_pairs(msg, name, defects):
         addr = clean_header(raw_addr).replace(" ", "")
         if "@" in addr and len(addr) <= 254:
             found.append(Address(clean_header(display), addr))
@@ -112,7 +150,7 @@ def _decode_part(part: StdMessage, defects: list[str]) -> str:
         content = part.get_content() if isinstance(part, EmailMessage) else None
         if isinstance(content, str):
             return content
-    except (LookupError, UnicodeError, ValueError, AssertionError) as exc:
+    except Exception as exc:  # noqa: BLE001 - unknown charsets, broken encodings, stdlib bugs
         defects.append(f"text part: {exc.__class__.__name__} while decoding, read as UTF-8")
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
@@ -133,9 +171,9 @@ def html_to_text(html: str, *, drop_quotes: bool = False) -> tuple[str, tuple[st
             tag.decompose()
     links = tuple(
         dict.fromkeys(
-            str(a["href"]).strip()
-            for a in soup.find_all("a", href=True)
-            if str(a["href"]).strip().lower().startswith(("http://", "https://"))
+            href
+            for href in (clean_header(a["href"]).replace(" ", "") for a in soup("a", href=True))
+            if href.lower().startswith(("http://", "https://"))
         )
     )
     for br in soup.find_all("br"):
@@ -145,7 +183,10 @@ def html_to_text(html: str, *, drop_quotes: bool = False) -> tuple[str, tuple[st
 
 
 def _tidy(text: str) -> str:
-    lines = [_WS.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
+    """Text with its lines stripped and blank runs folded; control characters are dropped (a
+    terminal showing an extracted name or link must not receive escape sequences)."""
+    text = _BODY_CONTROL.sub("", no_surrogates(text).replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [WS.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_RUN.sub("\n\n", "\n".join(lines)).strip()
 
 
@@ -214,15 +255,31 @@ def _auto_submitted(msg: StdMessage, defects: list[str]) -> str:
     return value
 
 
+def _content_type(msg: EmailMessage) -> str:
+    try:
+        return msg.get_content_type()
+    except Exception:  # noqa: BLE001 - a Content-Type the stdlib's parser trips over
+        return "text/plain"
+
+
 def parse_message(raw: bytes) -> Message:
-    """Parse one message. Never raises on malformed input; see ``Message.defects``."""
-    msg = message_from_bytes(raw, policy=policy.default)
-    assert isinstance(msg, EmailMessage)  # policy.default always builds EmailMessage
-    defects = [d.__class__.__name__ for d in msg.defects]
-    full, html_links, newest = _body(msg, defects)
+    """Parse one message. Never raises on malformed input; see ``Message.defects``.
+
+    Work is bounded: at most ``MAX_PARTS`` parts and ``MAX_CONTAINERS`` levels of structure,
+    ``MAX_HEADER_CHARS`` of a header value and ``MAX_TEXT_CHARS`` of text are read; what was
+    skipped is listed in the defects.
+    """
+    defects: list[str] = []
+    msg, readable = read_bounded(raw, defects)
+    defects.extend(d.__class__.__name__ for d in msg.defects)
+    defects.extend(
+        f"{clean_header(name)[:40]}: more than {MAX_HEADER_CHARS} characters, the rest skipped"
+        for name, value in msg.raw_items()
+        if len(value) > MAX_HEADER_CHARS
+    )
+    full, html_links, newest = _body(msg, defects) if readable else ("", (), "")
     senders = _addresses(msg, "From", defects)
     ids = message_ids(_header(msg, "Message-ID", defects))
-    content_type = msg.get_content_type()
     return Message(
         message_id=ids[0] if ids else None,
         subject=_header(msg, "Subject", defects),
@@ -238,6 +295,6 @@ def parse_message(raw: bytes) -> Message:
         auto_submitted=_auto_submitted(msg, defects),
         list_id=_header(msg, "List-Id", defects),
         precedence=_header(msg, "Precedence", defects).lower(),
-        is_report=content_type == "multipart/report",
+        is_report=_content_type(msg) == "multipart/report",
         defects=tuple(dict.fromkeys(defects)),
     )

@@ -160,7 +160,9 @@ def plan_message(
     target = tuple(a for a in reply_target(message) if a.addr.lower() not in identity.addresses)
     if not target:
         sender = message.sender.addr if message.sender else "no sender"
-        why = "no-reply sender" if message.sender and is_no_reply(message.sender) else "no sender"
+        why = "no sender"
+        if message.sender is not None:
+            why = "no-reply sender" if is_no_reply(message.sender) else "unusable address"
         return Plan(
             Action.NOTIFY,
             verdict,

@@ -166,7 +166,7 @@ class Poller:
         duplicate = plan.action is not Action.SKIP and item_id is None and not dry_run
         outcome = "duplicate" if duplicate else plan.action.value
         log.info(
-            "uid=%d label=%s score=%.2f -> %s%s%s%s",
+            "uid=%d label=%s score=%.2f -> %s%s%s%s%s",
             fetched.uid,
             verdict.label.value,
             verdict.score,
@@ -174,6 +174,9 @@ class Poller:
             f" item={item_id}" if item_id else "",
             f" ({plan.reason})" if plan.reason else "",
             " [truncated]" if fetched.truncated else "",
+            f" [read with {len(message.defects)} defect(s): {message.defects[0][:120]}]"
+            if message.defects
+            else "",
         )
         return outcome, item_id
 
@@ -217,9 +220,9 @@ def approve(  # noqa: PLR0917 - the use case's collaborators, each passed in for
         )
     if settings.from_address is None:
         raise QueueError("TRIAGE_FROM is not set: replies need a From address")
+    email = build_email(item.reply, settings.from_address, now)  # before any state changes
     store.transition(item_id, State.APPROVED, now)
     store.transition_durably(item_id, State.SENDING, now)
-    email = build_email(item.reply, settings.from_address, now)
     try:
         refused = outbox.send(email)
     except OutboxError as exc:

@@ -59,6 +59,7 @@ ZONES: dict[str, str] = {
 _OFFSET_ZONE = re.compile(r"^(?:gmt|utc)([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 _TIME_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"
 _TIME_RANGE_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm)?[-–—]\d{1,2}([:.]\d{2})?(am|pm)?$"
+MAX_TIMES = 60  # times of day read in one message
 _DEADLINE_WORDS = {"by", "before", "until", "expires", "expire", "deadline", "later"}
 WEEKDAYS = tuple(
     "monday tuesday wednesday thursday friday saturday sunday "
@@ -219,7 +220,7 @@ def find_when(text: str, sent: datetime | None) -> When:
             parsed = _parse(doc[d_start:d_end].text, "11:59 pm", base, default_zone, day_first)
             deadline = parsed
     last_end = -10
-    for t_start, t_end in times:
+    for t_start, t_end in times[:MAX_TIMES]:  # each costs dateparser calls; no invite has more
         span = doc[t_start:t_end]
         if t_start > 0 and doc[t_start - 1].text == "(" and t_start - last_end <= 4:
             continue  # "16:00 CET (10:00 am ET)": the same slot in another zone
