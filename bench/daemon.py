@@ -223,11 +223,14 @@ def idle(server: DovecotServer, work: Path, seconds: float = 60.0) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", choices=["latency", "backlog", "idle"])
+    parser.add_argument("which", nargs="*", help="latency, backlog and/or idle (default: all)")
     parser.add_argument("--messages", type=int, default=10_000, help="backlog size")
     parser.add_argument("--idle-seconds", type=float, default=60.0)
     args = parser.parse_args()
     which = args.which or ["latency", "backlog", "idle"]
+    unknown = set(which) - {"latency", "backlog", "idle"}
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     work = Path(tempfile.mkdtemp(prefix="triage-bench-db-"))
     try:
         with dovecot() as server:
