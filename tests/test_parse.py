@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from conftest import MAIL
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -36,6 +37,29 @@ def test_outlook_and_attribution_quotes_are_cut() -> None:
     assert newest_part(text) == "Thanks!"
     text = "Sounds good\n\nFrom: Dana <dana@x.io>\nSent: Monday\nTo: me\nSubject: hi\n\nold"
     assert newest_part(text) == "Sounds good"
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    [
+        # Lotus Notes: a name line, a date line, then To/cc/Subject with no From line.
+        "Mira Okonkwo\n03/04/2026 10:12 AM\nTo: Tomas Lindqvist/Ops@Northwind\ncc:\n"
+        "Subject: Re: interview\n\nWe would like to invite you to an interview.",
+        # The same in a tokenised archive's spacing, with the name on the date line.
+        '" mira okonkwo " on 03 / 04 / 2026 10 : 12 : 43 am\nto : tomas @ northwind . com\n'
+        "cc :\nsubject : re : interview\nwe would like to invite you to an interview .",
+        # No date line above the block: the block itself starts the quote.
+        "To: Tomas Lindqvist\nSubject: interview\nWe would like to invite you.",
+    ],
+)
+def test_header_block_without_from_line_starts_the_quote(quoted: str) -> None:
+    text = f"Tomas,\nplease ask facilities for a badge.\n{quoted}"
+    assert newest_part(text) == "Tomas,\nplease ask facilities for a badge."
+
+
+def test_to_line_in_the_newest_text_is_not_a_quote() -> None:
+    text = "Agenda for the call:\nTo: decide the date\nThen: book the room"
+    assert newest_part(text) == text
 
 
 def test_missing_message_id_and_threading_headers() -> None:

@@ -70,6 +70,13 @@ _ORIGINAL = re.compile(
 _OUTLOOK_FROM = re.compile(r"^\s*\*?(from|von|de|od)\s*:\*?\s+\S", re.IGNORECASE)
 _OUTLOOK_NEXT = re.compile(r"^\s*\*?(sent|date|gesendet|envoyé|wysłano|to)\s*:", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^\s*_{8,}\s*$")
+# A quoted header block without a From line (Lotus Notes and some webmails): "To:" then "cc:" or
+# "Subject:", usually under a name line and a date line.
+_BLOCK_TO = re.compile(r"^\s*\*?(to|an|à|a|para|do|aan)\s*:", re.IGNORECASE)
+_BLOCK_NEXT = re.compile(
+    r"^\s*\*?(cc|subject|betreff|objet|asunto|oggetto|temat|onderwerp)\s*:", re.IGNORECASE
+)
+_DATE_LINE = re.compile(r"\d{1,4}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{2,4}")
 _SIGNATURE = re.compile(r"^(--|-- |sent from my \w+.*|get outlook for \w+.*)$", re.IGNORECASE)
 
 MAX_TEXT_CHARS = 200_000  # more text than any invitation needs; the rest is not read
@@ -198,11 +205,30 @@ def _quote_start(lines: list[str]) -> int | None:
             return i
         if _OUTLOOK_FROM.match(line) and any(_OUTLOOK_NEXT.match(n) for n in lines[i + 1 : i + 4]):
             return i
+        if _BLOCK_TO.match(line) and any(_BLOCK_NEXT.match(n) for n in lines[i + 1 : i + 3]):
+            return _attribution_above(lines, i)
         if _ATTRIBUTION.match(line) or (
             line.lower().startswith("on ") and _ATTRIBUTION.match(f"{line} {nxt}")
         ):
             return i
     return None
+
+
+def _attribution_above(lines: list[str], block: int) -> int:
+    """Where a quoted header block starting at ``block`` really starts: at the date line within
+    three lines above it (and the name line just above that), when there is one."""
+    for i in range(block - 1, max(block - 4, -1), -1):
+        if _DATE_LINE.search(lines[i]):
+            above = lines[i - 1].strip() if i > 0 else ""
+            if (
+                above
+                and len(above) <= 60
+                and not _DATE_LINE.search(above)
+                and above[-1] not in ".!?,;:"
+            ):
+                return i - 1
+            return i
+    return block
 
 
 def newest_part(text: str) -> str:
