@@ -64,6 +64,46 @@ def test_the_newest_part_decides(classifier) -> None:  # type: ignore[no-untyped
     assert not classifier.classify(message_from_fields("Re: Interview", rejection)).is_invite
 
 
+# Invitation phrasing with no word of a job search: a neighbour's party, a sales call.
+NO_JOB_WORDS = [
+    (
+        "Saturday?",
+        "Hi Sam, are you free Saturday afternoon? We are having a few people over "
+        "for a barbecue. Let me know if you can make it!",
+    ),
+    (
+        "Your trial",
+        "Hello Sam, thanks for signing up for a trial. Can we schedule 20 minutes this week "
+        "so I can show you the reporting features? Pick any time that suits you.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("subject", "body"), NO_JOB_WORDS)
+def test_invitation_phrasing_without_a_job_is_not_an_invitation(  # type: ignore[no-untyped-def]
+    classifier, subject: str, body: str
+) -> None:
+    verdict = classifier.classify(message_from_fields(subject, body))
+    assert not verdict.is_invite, verdict
+    assert verdict.label not in {Label.INVITE, Label.RESCHEDULE}
+    assert any(e.startswith("no word of a job search") for e in verdict.evidence)
+
+
+def test_a_terse_note_in_a_known_interview_thread_counts() -> None:
+    # A low bar, so that what decides is the thread, not the exact score of the shipped model.
+    classifier = load_classifier(min_score=0.02)
+    note = "thursday is out for us now, sorry. how is monday at 11? dana"
+    alone = classifier.classify(message_from_fields("Re: Thursday", note))
+    in_thread = classifier.classify(message_from_fields("Re: Thursday", note), known_thread=True)
+    assert (
+        not alone.is_invite
+        and in_thread.is_invite
+        and in_thread.label in {Label.INVITE, Label.RESCHEDULE}
+    )
+    assert in_thread.score == alone.score  # the thread changes the bar, not the model
+    assert any("thread" in e for e in in_thread.evidence)
+
+
 def test_rules_only_classifier_still_works() -> None:
     verdict = rules_only().classify(parse_message((MAIL / "invite_plain.eml").read_bytes()))
     assert verdict.is_invite and not rules_only().trained

@@ -121,3 +121,31 @@ def test_reply_reads_like_a_person_wrote_it(classifier) -> None:  # type: ignore
 def test_non_invites_are_skipped(classifier) -> None:  # type: ignore[no-untyped-def]
     for name in ("ack_if_selected.eml", "rejection_quoting_invite.eml", "internal_panel.eml"):
         assert _plan(classifier, (MAIL / name).read_bytes()).action is Action.SKIP, name
+
+
+def test_a_terse_follow_up_counts_only_in_a_thread_triage_knows() -> None:
+    # A low bar, so that what decides is the thread, not the exact score of the shipped model.
+    classifier = load_classifier(min_score=0.02)
+    msg = EmailMessage()
+    msg["From"] = "Dana Reyes <dana@brightloop.io>"
+    msg["To"] = "jordan@example.net"
+    msg["Subject"] = "Re: Tuesday"
+    msg["Message-ID"] = "<note@brightloop.io>"
+    msg["In-Reply-To"] = "<abc123@brightloop.io>"
+    msg.set_content("thursday is out for us now, sorry. how is monday at 11? dana")
+    raw = msg.as_bytes()
+    asked: list[tuple[str, ...]] = []
+
+    def known(ids):  # type: ignore[no-untyped-def]
+        asked.append(tuple(ids))
+        return "<abc123@brightloop.io>" in ids
+
+    def unknown(ids):  # type: ignore[no-untyped-def]
+        return False
+
+    common = {"reply_message_id": "<reply-1@example.net>", "calendar": CALENDAR}
+    _, alone = decide(raw, classifier, ME, Renderer(), known_thread=unknown, **common)
+    _, followed = decide(raw, classifier, ME, Renderer(), known_thread=known, **common)
+    assert alone.action is Action.SKIP
+    assert followed.action is Action.DRAFT and followed.verdict.is_invite
+    assert asked == [("<abc123@brightloop.io>",)]

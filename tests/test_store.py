@@ -45,6 +45,19 @@ def test_queue_is_unique_per_message_id_and_origin(tmp_path: Path) -> None:
         assert item.history and "detected as invite" in item.history[0][1]
 
 
+def test_a_thread_is_known_by_its_original_or_by_our_reply(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "q.sqlite3") as store:
+        assert not store.knows_thread(["<m1@x.io>"])
+        _draft(store, 1)
+        assert store.knows_thread(["<elsewhere@y.io>", "<m1@x.io>"])  # the original
+        assert store.knows_thread(["<r1@me>"])  # the reply triage drafted
+        assert not store.knows_thread(["<elsewhere@y.io>"])
+        assert not store.knows_thread([])
+        # Only the newest references are looked up: a hostile header cannot make a huge query.
+        assert store.knows_thread([f"<{n}@spam>" for n in range(5000)] + ["<m1@x.io>"])
+        assert not store.knows_thread(["<m1@x.io>"] + [f"<{n}@spam>" for n in range(5000)])
+
+
 def test_only_allowed_transitions(tmp_path: Path) -> None:
     with Store.open(tmp_path / "q.sqlite3") as store:
         _draft(store, 1)

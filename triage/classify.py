@@ -28,11 +28,19 @@ from spacy.tokens import Doc
 
 from triage.errors import TriageError
 from triage.models import Label, Message, Verdict
-from triage.rules import ASKS_REPLY, INVITE_LABELS, RULES, Rule
+from triage.rules import (
+    ASKS_REPLY,
+    INVITE_LABELS,
+    JOB_WORDS,
+    NO_JOB_WORDS_MIN_SCORE,
+    RULES,
+    Rule,
+)
 
 MODEL_DIR = Path(__file__).parent / "model"
 MAX_CHARS = 6_000  # the newest part of an invitation says what it is in its first page
 _RULE_BIAS = 1.0  # rules-only: evidence an invitation needs beyond what speaks against it
+_JOB_WORDS = "job_words"  # the PhraseMatcher key of rules.JOB_WORDS (not a feature: a gate)
 
 
 def _logistic(x: float) -> float:
@@ -49,16 +57,20 @@ class Classifier:
     min_score: float
     trained: bool
 
-    def featurize(self, subject: str, body: str) -> tuple[Doc, dict[str, str]]:
-        """The doc the textcat reads, and the rules that fired (each with its first wording)."""
+    def featurize(self, subject: str, body: str) -> tuple[Doc, dict[str, str], bool]:
+        """The doc the textcat reads, the rules that fired (each with its first wording), and
+        whether the text has a word of a job search (``rules.JOB_WORDS``)."""
         # Lower-cased: the bag-of-words model keys on exact token text, and real mail comes in
         # every casing (all-lower notes, ALL-CAPS headings).
         doc = self.nlp.make_doc(f"{subject}\n\n{body[:MAX_CHARS]}".lower())
         fired: dict[str, str] = {}
+        job_words = False
         spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for match_id, start, end in sorted(self.phrases(doc), key=lambda m: m[1]):
             key = self.nlp.vocab.strings[match_id]
-            if "#" in key:  # one side of a Near clause: combined below
+            if key == _JOB_WORDS:
+                job_words = True
+            elif "#" in key:  # one side of a Near clause: combined below
                 spans[key].append((start, end))
             else:
                 fired.setdefault(key, doc[start:end].text)
@@ -72,25 +84,36 @@ class Classifier:
         words = [t.text for t in doc if t.is_alpha or t.text == "?"]
         words += [f"rule_{name}" for name in sorted(fired)]
         doc = Doc(self.nlp.vocab, words=words or ["<empty>"])
-        return doc, fired
+        return doc, fired, job_words
 
-    def classify(self, message: Message) -> Verdict:
-        return self.classify_text(message.subject, message.text)
+    def classify(self, message: Message, *, known_thread: bool = False) -> Verdict:
+        """The verdict on ``message``; ``known_thread``: it replies to a thread that holds an
+        interview triage has already detected (so it need not name the job again)."""
+        return self.classify_text(message.subject, message.text, known_thread=known_thread)
 
-    def classify_text(self, subject: str, body: str) -> Verdict:
-        doc, fired = self.featurize(subject, body)
+    def classify_text(self, subject: str, body: str, *, known_thread: bool = False) -> Verdict:
+        doc, fired, job_words = self.featurize(subject, body)
         cats = self._textcat(doc) if self.trained else self._rule_scores(fired)
         label = max(cats, key=cats.__getitem__)
         score = round(cats[Label.INVITE] + cats[Label.RESCHEDULE], 4)
-        is_invite = score >= self.min_score
+        needed = self.min_score
+        if not (job_words or known_thread):
+            needed = max(needed, NO_JOB_WORDS_MIN_SCORE)
+        is_invite = score >= needed
         if is_invite and label not in INVITE_LABELS:
             label = max(INVITE_LABELS, key=cats.__getitem__)
+        elif not is_invite and label in INVITE_LABELS and score >= self.min_score:
+            label = max((lbl for lbl in Label if lbl not in INVITE_LABELS), key=cats.__getitem__)
         elif label is Label.CONFIRMATION and ASKS_REPLY in fired:
             is_invite = True  # a confirmation that waits for the reader's answer
         evidence = [
             f"rule {name} ({self.rules[name].label.value}): {phrase!r}"
             for name, phrase in fired.items()
         ]
+        if known_thread:
+            evidence.append("replies to a thread with an interview triage already detected")
+        elif not job_words:
+            evidence.append(f"no word of a job search: an invitation needs score {needed:.2f}")
         top = sorted(cats.items(), key=lambda kv: -kv[1])[:3]
         evidence.append("scores " + ", ".join(f"{lbl.value} {p:.2f}" for lbl, p in top))
         return Verdict(label=label, score=score, is_invite=is_invite, evidence=tuple(evidence))
@@ -134,6 +157,7 @@ def _near(
 
 def _compile(nlp: Language, min_score: float, *, trained: bool) -> Classifier:
     phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+    phrases.add(_JOB_WORDS, [nlp.make_doc(text) for text in JOB_WORDS])
     for rule in RULES:
         if rule.phrases:
             phrases.add(rule.name, [nlp.make_doc(text) for text in rule.phrases])

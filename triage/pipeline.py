@@ -12,6 +12,7 @@ without a draft (``notify``), with its links, so the user still sees it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -200,10 +201,13 @@ def decide(
     *,
     reply_message_id: str,
     calendar: Calendar,
+    known_thread: Callable[[Sequence[str]], bool] = lambda _ids: False,
 ) -> tuple[Message, Plan]:
-    """Parse, classify and plan one raw message."""
+    """Parse, classify and plan one raw message. ``known_thread`` answers whether a thread (its
+    Message-IDs) holds an interview detected before; the store answers it in the daemon."""
     message = parse_message(raw)
-    verdict = classifier.classify(message)
+    thread = (*message.references, *message.in_reply_to)
+    verdict = classifier.classify(message, known_thread=bool(thread) and known_thread(thread))
     return message, plan_message(
         message, verdict, identity, renderer, reply_message_id=reply_message_id, calendar=calendar
     )

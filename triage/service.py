@@ -149,6 +149,7 @@ class Poller:
                 self.renderer,
                 reply_message_id=make_msgid(domain=domain),
                 calendar=calendar,
+                known_thread=self.store.knows_thread,
             )
         except Exception as exc:
             reason = f"{exc.__class__.__name__}: {exc}"[:500]

@@ -130,6 +130,8 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     ),
 )
 
+THREAD_IDS = 50  # references looked up per message (hostile mail may carry thousands)
+
 # States whose accepted slot or proposed windows keep the user's calendar busy.
 ACTIVE = (State.PENDING, State.APPROVED, State.SENDING, State.SENT)
 
@@ -451,6 +453,21 @@ class Store:
         """How many items are in each state."""
         rows = self._conn.execute("SELECT state, count(*) FROM items GROUP BY state")
         return {State(state): int(n) for state, n in rows}
+
+    def knows_thread(self, message_ids: Collection[str]) -> bool:
+        """Whether any of ``message_ids`` is a queued original or one of triage's drafted
+        replies: a message that refers to it continues a thread with a detected interview."""
+        ids = list(message_ids)[-THREAD_IDS:]  # the newest references are at the end
+        if not ids:
+            return False
+        marks = ", ".join("?" * len(ids))
+        row = self._conn.execute(
+            f"""SELECT 1 FROM items WHERE message_id IN ({marks})
+                   OR (reply IS NOT NULL AND json_extract(reply, '$.message_id') IN ({marks}))
+                LIMIT 1""",  # noqa: S608 - placeholders only
+            ids + ids,
+        ).fetchone()
+        return row is not None
 
     def busy(self) -> tuple[tuple[datetime, datetime], ...]:
         """Times already spoken for: accepted slots and proposed windows of active items."""

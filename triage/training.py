@@ -31,7 +31,7 @@ def _docbin(examples: Sequence[Example], *, positive_copies: int = 1) -> DocBin:
     featurizer = rules_only()
     docs = DocBin(attrs=["ORTH"], store_user_data=False)
     for example in examples:
-        doc, _ = featurizer.featurize(example.message.subject, example.message.text)
+        doc, _, _ = featurizer.featurize(example.message.subject, example.message.text)
         doc.cats = {label.value: float(label is example.label) for label in Label}
         for _ in range(positive_copies if example.label in INVITE_LABELS else 1):
             docs.add(doc)
