@@ -133,7 +133,10 @@ def test_training_is_reproducible(tmp_path: Path) -> None:
     small_train, small_dev = _tiny(train_set, 6), _tiny(dev_set, 2)
     first = train(small_train, small_dev, output=tmp_path / "a", epochs=2)
     second = train(small_train, small_dev, output=tmp_path / "b", epochs=2)
-    assert (first / "textcat" / "model").read_bytes() == (second / "textcat" / "model").read_bytes()
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for name in files:  # byte for byte, config included (no temporary paths in it)
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
     trained = load_classifier(model_dir=first)
     assert trained.trained
     assert 0.0 <= trained.classify(small_dev[0].message).score <= 1.0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from spacy.cli.train import train as spacy_train
 from spacy.tokens import DocBin
+from spacy.util import load_config
 
 from triage.classify import MODEL_DIR, rules_only
 from triage.corpus import Example
@@ -36,6 +37,15 @@ def _docbin(examples: Sequence[Example], *, positive_copies: int = 1) -> DocBin:
         for _ in range(positive_copies if example.label in INVITE_LABELS else 1):
             docs.add(doc)
     return docs
+
+
+def _forget_paths(config_file: Path) -> None:
+    """Drop the temporary training paths from the saved config, so that two runs on the same
+    corpus write byte-identical models."""
+    config = load_config(config_file, interpolate=False)
+    config["paths"]["train"] = None
+    config["paths"]["dev"] = None
+    config.to_disk(config_file)
 
 
 def train(
@@ -62,6 +72,7 @@ def train(
         staged = output.with_name(output.name + ".new")
         shutil.rmtree(staged, ignore_errors=True)
         shutil.copytree(work / "out" / "model-last", staged)
+        _forget_paths(staged / "config.cfg")
     shutil.rmtree(output, ignore_errors=True)
     staged.rename(output)
     return output
