@@ -58,6 +58,23 @@ def test_a_thread_is_known_by_its_original_or_by_our_reply(tmp_path: Path) -> No
         assert not store.knows_thread(["<m1@x.io>"] + [f"<{n}@spam>" for n in range(5000)])
 
 
+def test_the_original_date_is_kept_and_a_wrong_clock_is_not_believed(tmp_path: Path) -> None:
+    sent = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    future = datetime(2027, 1, 1, tzinfo=UTC)
+    with Store.open(tmp_path / "q.sqlite3") as store:
+        for uid, date in ((1, sent), (2, future), (3, None)):
+            store.record(
+                Origin("me@host", "INBOX", 7, uid),
+                Envelope(f"<d{uid}@x.io>", "Dana <dana@x.io>", "Interview", date),
+                Plan(Action.DRAFT, VERDICT, reply=REPLY),
+                NOW,
+            )
+        first, second, third = (store.get(n) for n in (1, 2, 3))
+    assert first.date == sent and first.waiting_since == sent
+    assert second.date == future and second.waiting_since == NOW
+    assert third.date is None and third.waiting_since == NOW
+
+
 def test_only_allowed_transitions(tmp_path: Path) -> None:
     with Store.open(tmp_path / "q.sqlite3") as store:
         _draft(store, 1)

@@ -103,6 +103,7 @@ class Envelope:
     message_id: str | None
     sender: str
     subject: str
+    date: datetime | None = None  # the original's Date header
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,15 @@ class QueueItem:
     windows: tuple[tuple[datetime, datetime], ...] = ()
     draft: Location | None = None  # the copy of the draft in the Drafts folder, if any
     reminded_at: datetime | None = None
+    date: datetime | None = None  # the original's Date header, as the sender wrote it
+
+    @property
+    def waiting_since(self) -> datetime:
+        """When the sender wrote: the Date header, unless it is missing or later than the
+        moment triage queued the item (a wrong clock), then that moment."""
+        if self.date is None or self.date > self.created_at:
+            return self.created_at
+        return self.date
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ def item_json(item: QueueItem) -> dict[str, Any]:
         },
         "folder": item.origin.folder,
         "uid": item.origin.uid,
+        "date": item.date.isoformat() if item.date else None,
         "created_at": item.created_at.isoformat(),
         "updated_at": item.updated_at.isoformat(),
         "history": [{"at": at.isoformat(), "event": text} for at, text in item.history],
@@ -163,6 +164,10 @@ def item_detail(item: QueueItem) -> str:
         f"Item {item.id} — {item.state.value}",
         f"  From:     {item.sender}",
         f"  Subject:  {item.subject}",
+    ]
+    if item.date is not None:
+        lines.append(f"  Date:     {when_text(item.date)}")
+    lines += [
         f"  Verdict:  {item.label.value} (score {item.score:.2f})",
     ]
     if item.reason:
@@ -245,7 +250,7 @@ def status_text(
         deadline = f", reply by {when_text(due)}" if due is not None else ""
         lines.append(
             f"Oldest:     #{oldest.id} {_ellipsis(who, 40)} - {_ellipsis(oldest.subject, 50)} "
-            f"({oldest.state.value}, detected {ago(oldest.created_at, now)}{deadline})"
+            f"({oldest.state.value}, received {ago(oldest.waiting_since, now)}{deadline})"
         )
         waiting = sum(counts.get(s, 0) for s in (State.PENDING, State.ACTION, State.FAILED))
         lines.append(f"            {waiting} waiting in all: 'triage review' walks through them")

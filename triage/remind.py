@@ -94,7 +94,7 @@ def _entry(item: QueueItem, now: datetime, zone: ZoneInfo) -> dict[str, object]:
         "role": found.role if found else "",
         "sender": item.sender,
         "subject": item.subject,
-        "age": _age(now - item.created_at),
+        "age": _age(now - item.waiting_since),
         "deadline": _local(found.deadline if found else None, zone),
         "first_slot": _local(first, zone),
         "links": list(item.links[:3]),

@@ -146,6 +146,11 @@ def original_panel(item: QueueItem, now: datetime) -> Panel:
     rows: list[tuple[str, str | Text]] = [
         ("From", item.sender),
         ("Subject", Text(item.subject, style="bold")),
+        *(
+            [("Sent", f"{when_text(item.date.astimezone(now.tzinfo))} ({ago(item.date, now)})")]
+            if item.date is not None
+            else []
+        ),
         (
             "Queued",
             f"{when_text(item.created_at.astimezone(now.tzinfo))} ({ago(item.created_at, now)})",

@@ -162,7 +162,7 @@ class Poller:
         sender = message.sender.formatted() if message.sender else ""
         item_id = None
         if not dry_run:
-            envelope = Envelope(message.message_id, sender, message.subject)
+            envelope = Envelope(message.message_id, sender, message.subject, message.date)
             item_id = self.store.record(origin, envelope, plan, now)
         duplicate = plan.action is not Action.SKIP and item_id is None and not dry_run
         outcome = "duplicate" if duplicate else plan.action.value

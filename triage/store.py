@@ -128,6 +128,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         )
     """,
     ),
+    ("0004_original_date", "ALTER TABLE items ADD COLUMN date TEXT"),
 )
 
 THREAD_IDS = 50  # references looked up per message (hostile mail may carry thousands)
@@ -371,8 +372,8 @@ class Store:
         cursor = conn.execute(
             """INSERT INTO items (account, folder, uidvalidity, uid, message_id, state, label,
                    score, sender, subject, reason, reply, evidence, links, created_at, updated_at,
-                   extraction, schedule)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   extraction, schedule, date)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT DO NOTHING""",
             (
                 origin.account,
@@ -393,6 +394,7 @@ class Store:
                 _iso(now),
                 None if plan.extraction is None else json.dumps(extraction_json(plan.extraction)),
                 _schedule_json(plan),
+                _iso(envelope.date) if envelope.date else None,
             ),
         )
         if cursor.rowcount == 0:
@@ -618,4 +620,5 @@ def _item(row: sqlite3.Row, history: tuple[tuple[datetime, str], ...]) -> QueueI
             else None
         ),
         reminded_at=_moment(row["reminded_at"]),
+        date=_moment(row["date"]),
     )
