@@ -57,6 +57,24 @@ def test_header_block_without_from_line_starts_the_quote(quoted: str) -> None:
     assert newest_part(text) == "Tomas,\nplease ask facilities for a badge."
 
 
+def test_a_short_cover_note_is_read_with_what_it_forwards() -> None:
+    forwarded = (
+        "---------- Forwarded message ---------\nFrom: Mira Okonkwo <mira@northwind.io>\n"
+        "Date: Tue, 3 Mar 2026 at 10:12\nSubject: Interview\nTo: Tomas <t@x.net>\n\n"
+        "We would like to invite you to an interview on Friday.\n\n"
+        "On Mon, 2 Mar 2026, Tomas <t@x.net> wrote:\n> I applied last week."
+    )
+    newest = newest_part(f"Tomas, please see below.\n\n{forwarded}")
+    assert newest == (
+        "Tomas, please see below.\n\nWe would like to invite you to an interview on Friday."
+    )
+    # A long note stands on its own; a reply's quote is history, never read as new text.
+    long_note = "Tomas, " + "here is a long update on the project. " * 12
+    assert "invite" not in newest_part(f"{long_note}\n\n{forwarded}")
+    reply = "Thanks!\n\nOn Tue, 3 Mar 2026 at 10:12, Mira <mira@northwind.io> wrote:\n> invite"
+    assert newest_part(reply) == "Thanks!"
+
+
 def test_to_line_in_the_newest_text_is_not_a_quote() -> None:
     text = "Agenda for the call:\nTo: decide the date\nThen: book the room"
     assert newest_part(text) == text

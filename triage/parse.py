@@ -67,6 +67,15 @@ _ORIGINAL = re.compile(
     r"forwarded by\b|forwarded message)|begin forwarded message)",
     re.IGNORECASE,
 )
+_FORWARD = re.compile(
+    r"^\s*((-\s*){2,}\s*(forwarded by\b|forwarded message|weitergeleitete nachricht|"
+    r"message transféré|mensaje reenviado|messaggio inoltrato)|begin forwarded message)",
+    re.IGNORECASE,
+)
+_SUBJECT_LINE = re.compile(
+    r"^\s*\*?(subject|betreff|objet|asunto|oggetto|temat)\s*:", re.IGNORECASE
+)
+FORWARD_NOTE_WORDS = 60  # a cover note this short is read together with what it forwards
 _OUTLOOK_FROM = re.compile(r"^\s*\*?(from|von|de|od)\s*:\*?\s+\S", re.IGNORECASE)
 _OUTLOOK_NEXT = re.compile(r"^\s*\*?(sent|date|gesendet|envoyé|wysłano|to)\s*:", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^\s*_{8,}\s*$")
@@ -238,14 +247,35 @@ def newest_part(text: str) -> str:
     """
     lines = text.split("\n")
     cut = _quote_start(lines)
-    kept = lines[:cut] if cut is not None else lines
-    kept = [line for line in kept if not line.lstrip().startswith(">")]
+    newest = _unquoted(lines[:cut] if cut is not None else lines)
+    if cut is not None and _FORWARD.match(lines[cut]) and len(newest.split()) <= FORWARD_NOTE_WORDS:
+        # "Please see below" over a forward: what is forwarded is part of what is said now.
+        forwarded = lines[cut + 1 :]
+        head = forwarded[:12]
+        last = max((i for i, line in enumerate(head) if _header_line(line)), default=-1)
+        forwarded = forwarded[last + 1 :]
+        inner = _quote_start(forwarded)
+        newest = f"{newest}\n\n{_unquoted(forwarded[:inner] if inner is not None else forwarded)}"
+        newest = newest.strip()
+    return newest or text
+
+
+def _header_line(line: str) -> bool:
+    """Whether ``line`` is one of a quoted message's header lines (From, Sent, To, cc, Subject)."""
+    return any(
+        pattern.match(line)
+        for pattern in (_OUTLOOK_FROM, _OUTLOOK_NEXT, _BLOCK_TO, _BLOCK_NEXT, _SUBJECT_LINE)
+    )
+
+
+def _unquoted(lines: list[str]) -> str:
+    """The lines without ``>`` quotes and without the signature, tidied."""
+    kept = [line for line in lines if not line.lstrip().startswith(">")]
     for i, line in enumerate(kept):
         if _SIGNATURE.match(line.strip()) and i > 0:
             kept = kept[:i]
             break
-    newest = _tidy("\n".join(kept))
-    return newest or text
+    return _tidy("\n".join(kept))
 
 
 def _body(msg: EmailMessage, defects: list[str]) -> tuple[str, tuple[str, ...], str]:
