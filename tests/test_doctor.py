@@ -16,9 +16,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from conftest import USER_FROM, ImapAccount
 
 from triage import doctor
+from triage.checks import Check, Status
 from triage.cli import main
 from triage.config import load_settings
-from triage.doctor import Check, Status
 from triage.local_servers import SmtpSink, free_port
 from triage.store import Store
 
