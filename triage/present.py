@@ -9,7 +9,7 @@ from icalendar import Calendar, Event
 
 from triage.availability import DEFAULT_DURATION
 from triage.models import DaemonStatus, Extraction, QueueItem, State, Verdict
-from triage.store import extraction_json
+from triage.rows import extraction_json
 
 
 def item_json(item: QueueItem) -> dict[str, Any]:

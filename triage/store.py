@@ -4,7 +4,8 @@ A durable, idempotent state machine: an item is unique on its origin (account, f
 UIDVALIDITY, UID) and on the original's Message-ID, and moves only along ``TRANSITIONS``, each
 move in one ``BEGIN IMMEDIATE`` transaction together with its history event. A message's outcome
 and the folder checkpoint that moves past it are committed together, so a crash can neither lose
-a message nor handle it twice. The schema evolves through the named migrations in ``MIGRATIONS``.
+a message nor handle it twice. The schema evolves through the named migrations in
+``migrations.MIGRATIONS``; ``rows`` turns items into column values and back.
 """
 
 from __future__ import annotations
@@ -19,20 +20,29 @@ from pathlib import Path
 
 from triage.availability import DEFAULT_DURATION
 from triage.errors import QueueError, StoreError
+from triage.migrations import MIGRATIONS
 from triage.models import (
     Action,
     Envelope,
-    Extraction,
     Label,
     Location,
     Origin,
     Plan,
     QueueItem,
     Reply,
-    SlotTime,
     State,
     Verdict,
 )
+from triage.rows import (
+    extraction_json,
+    iso,
+    item_from_row,
+    reply_json,
+    schedule_from,
+    schedule_json,
+)
+
+__all__ = ["ACTIVE", "MAX_ATTEMPTS", "MIGRATIONS", "THREAD_IDS", "TRANSITIONS", "Store"]
 
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.PENDING: frozenset({State.APPROVED, State.REJECTED, State.SENT_BY_USER, State.DISMISSED}),
@@ -53,83 +63,6 @@ TRANSITIONS: dict[State, frozenset[State]] = {
 # handled) before it is quarantined instead of tried again.
 MAX_ATTEMPTS = 3
 
-MIGRATIONS: tuple[tuple[str, str], ...] = (
-    (
-        "0001_initial",
-        """
-        CREATE TABLE checkpoints (
-            account TEXT NOT NULL,
-            folder TEXT NOT NULL,
-            uidvalidity INTEGER NOT NULL,
-            last_uid INTEGER NOT NULL,
-            updated_at TEXT NOT NULL,
-            PRIMARY KEY (account, folder)
-        );
-        CREATE TABLE items (
-            id INTEGER PRIMARY KEY,
-            account TEXT NOT NULL,
-            folder TEXT NOT NULL,
-            uidvalidity INTEGER NOT NULL,
-            uid INTEGER NOT NULL,
-            message_id TEXT UNIQUE,
-            state TEXT NOT NULL,
-            label TEXT NOT NULL,
-            score REAL NOT NULL,
-            sender TEXT NOT NULL,
-            subject TEXT NOT NULL,
-            reason TEXT NOT NULL DEFAULT '',
-            reply TEXT,
-            evidence TEXT NOT NULL DEFAULT '[]',
-            links TEXT NOT NULL DEFAULT '[]',
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            UNIQUE (account, folder, uidvalidity, uid)
-        );
-        CREATE INDEX items_state ON items (state);
-        CREATE TABLE events (
-            id INTEGER PRIMARY KEY,
-            item_id INTEGER NOT NULL REFERENCES items (id),
-            at TEXT NOT NULL,
-            event TEXT NOT NULL
-        );
-        CREATE INDEX events_item ON events (item_id);
-    """,
-    ),
-    (
-        "0002_extraction_and_schedule",
-        """
-        ALTER TABLE items ADD COLUMN extraction TEXT;
-        ALTER TABLE items ADD COLUMN schedule TEXT
-    """,
-    ),
-    (
-        "0003_drafts_reminders_attempts_runtime",
-        """
-        ALTER TABLE items ADD COLUMN draft_folder TEXT;
-        ALTER TABLE items ADD COLUMN draft_uidvalidity INTEGER;
-        ALTER TABLE items ADD COLUMN draft_uid INTEGER;
-        ALTER TABLE items ADD COLUMN reminded_at TEXT;
-        CREATE INDEX items_created ON items (created_at);
-        CREATE TABLE attempts (
-            account TEXT NOT NULL,
-            folder TEXT NOT NULL,
-            uidvalidity INTEGER NOT NULL,
-            uid INTEGER NOT NULL,
-            count INTEGER NOT NULL,
-            updated_at TEXT NOT NULL,
-            PRIMARY KEY (account, folder, uidvalidity, uid)
-        );
-        CREATE TABLE runtime (
-            account TEXT NOT NULL,
-            key TEXT NOT NULL,
-            value TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            PRIMARY KEY (account, key)
-        )
-    """,
-    ),
-    ("0004_original_date", "ALTER TABLE items ADD COLUMN date TEXT"),
-)
 
 THREAD_IDS = 50  # references looked up per message (hostile mail may carry thousands)
 
@@ -137,81 +70,6 @@ THREAD_IDS = 50  # references looked up per message (hostile mail may carry thou
 ACTIVE = (State.PENDING, State.APPROVED, State.SENDING, State.SENT)
 
 _PLAN_STATES = {"draft": State.PENDING, "notify": State.ACTION, "ignore": State.IGNORED}
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _reply_json(reply: Reply | None) -> str | None:
-    return None if reply is None else json.dumps(asdict(reply), ensure_ascii=False)
-
-
-def _when(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-def _moment(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
-def _slot_json(slot: SlotTime) -> dict[str, str | None]:
-    return {"start": slot.start.isoformat(), "end": _when(slot.end), "text": slot.text}
-
-
-def _slot_from(data: dict[str, str]) -> SlotTime:
-    return SlotTime(
-        datetime.fromisoformat(data["start"]), _moment(data.get("end")), data.get("text", "")
-    )
-
-
-def extraction_json(found: Extraction) -> dict[str, object]:
-    """The extraction as JSON-ready values (datetimes as ISO 8601 with their offsets)."""
-    data = asdict(found)
-    data["slots"] = [_slot_json(slot) for slot in found.slots]
-    data["deadline"] = _when(found.deadline)
-    return data
-
-
-def _extraction_from(text: str | None) -> Extraction | None:
-    if text is None:
-        return None
-    data = json.loads(text)
-    data["slots"] = tuple(_slot_from(slot) for slot in data["slots"])
-    data["deadline"] = _moment(data["deadline"])
-    for key in ("scheduling_links", "meeting_links", "phones"):
-        data[key] = tuple(data[key])
-    return Extraction(**data)
-
-
-def _schedule_json(plan: Plan) -> str:
-    return json.dumps(
-        {
-            "chosen": _slot_json(plan.chosen) if plan.chosen else None,
-            "windows": [[start.isoformat(), end.isoformat()] for start, end in plan.windows],
-        }
-    )
-
-
-def _schedule_from(
-    text: str | None,
-) -> tuple[SlotTime | None, tuple[tuple[datetime, datetime], ...]]:
-    if text is None:
-        return None, ()
-    data = json.loads(text)
-    chosen = _slot_from(data["chosen"]) if data.get("chosen") else None
-    windows = tuple(
-        (datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in data.get("windows", [])
-    )
-    return chosen, windows
-
-
-def _reply_from(text: str | None) -> Reply | None:
-    if text is None:
-        return None
-    data = json.loads(text)
-    data["references"] = tuple(data["references"])
-    return Reply(**data)
 
 
 class Store:
@@ -280,9 +138,7 @@ class Store:
             with self._transaction() as conn:
                 for statement in filter(str.strip, sql.split(";")):
                     conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO migrations VALUES (?, ?)", (name, _iso(datetime.now(UTC)))
-                )
+                conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, iso(datetime.now(UTC))))
 
     # -- checkpoints ---------------------------------------------------------------------------
 
@@ -301,7 +157,7 @@ class Store:
                  last_uid = CASE WHEN uidvalidity = excluded.uidvalidity
                                  THEN max(last_uid, excluded.last_uid) ELSE excluded.last_uid END,
                  uidvalidity = excluded.uidvalidity, updated_at = excluded.updated_at""",
-            (origin.account, origin.folder, origin.uidvalidity, origin.uid, _iso(now)),
+            (origin.account, origin.folder, origin.uidvalidity, origin.uid, iso(now)),
         )
 
     def advance(self, origin: Origin, now: datetime) -> None:
@@ -323,7 +179,7 @@ class Store:
                    ON CONFLICT (account, folder, uidvalidity, uid)
                    DO UPDATE SET count = count + 1, updated_at = excluded.updated_at
                    RETURNING count""",
-                (origin.account, origin.folder, origin.uidvalidity, origin.uid, _iso(now)),
+                (origin.account, origin.folder, origin.uidvalidity, origin.uid, iso(now)),
             ).fetchone()
         return int(row[0])
 
@@ -387,14 +243,14 @@ class Store:
                 envelope.sender,
                 envelope.subject,
                 plan.reason,
-                _reply_json(plan.reply),
+                reply_json(plan.reply),
                 json.dumps(verdict.evidence),
                 json.dumps(plan.links),
-                _iso(now),
-                _iso(now),
+                iso(now),
+                iso(now),
                 None if plan.extraction is None else json.dumps(extraction_json(plan.extraction)),
-                _schedule_json(plan),
-                _iso(envelope.date) if envelope.date else None,
+                schedule_json(plan),
+                iso(envelope.date) if envelope.date else None,
             ),
         )
         if cursor.rowcount == 0:
@@ -407,7 +263,7 @@ class Store:
     @staticmethod
     def _event(conn: sqlite3.Connection, item_id: int, now: datetime, text: str) -> None:
         conn.execute(
-            "INSERT INTO events (item_id, at, event) VALUES (?, ?, ?)", (item_id, _iso(now), text)
+            "INSERT INTO events (item_id, at, event) VALUES (?, ?, ?)", (item_id, iso(now), text)
         )
 
     def note(self, item_id: int, text: str, now: datetime) -> None:
@@ -424,7 +280,7 @@ class Store:
             "SELECT at, event FROM events WHERE item_id = ? ORDER BY id", (item_id,)
         ).fetchall()
         history = tuple((datetime.fromisoformat(at), text) for at, text in events)
-        return _item(row, history)
+        return item_from_row(row, history)
 
     def items(
         self,
@@ -443,13 +299,13 @@ class Store:
             args.extend(s.value for s in states)
         if since is not None:
             where.append("created_at >= ?")
-            args.append(_iso(since))
+            args.append(iso(since))
         if until is not None:
             where.append("created_at < ?")
-            args.append(_iso(until))
+            args.append(iso(until))
         sql = "SELECT * FROM items" + (" WHERE " + " AND ".join(where) if where else "")  # noqa: S608 - placeholders only
         sql += " ORDER BY id" + ("" if oldest_first else " DESC")
-        return [_item(row, ()) for row in self._conn.execute(sql, args)]
+        return [item_from_row(row, ()) for row in self._conn.execute(sql, args)]
 
     def counts(self) -> dict[State, int]:
         """How many items are in each state."""
@@ -480,7 +336,7 @@ class Store:
         )
         intervals: list[tuple[datetime, datetime]] = []
         for (text,) in rows:
-            chosen, windows = _schedule_from(text)
+            chosen, windows = schedule_from(text)
             if chosen is not None:
                 intervals.append((chosen.start, chosen.end or chosen.start + DEFAULT_DURATION))
             intervals.extend(windows)
@@ -509,7 +365,7 @@ class Store:
             conn.execute(
                 "UPDATE items SET state = ?, reason = coalesce(?, reason), updated_at = ? "
                 "WHERE id = ?",
-                (to.value, reason, _iso(now), item_id),
+                (to.value, reason, iso(now), item_id),
             )
             self._event(
                 conn, item_id, now, to.value + (f": {note or reason}" if note or reason else "")
@@ -531,9 +387,9 @@ class Store:
         """Items left in ``sending`` since before ``before``: a send that was interrupted."""
         rows = self._conn.execute(
             "SELECT * FROM items WHERE state = ? AND updated_at < ? ORDER BY id",
-            (State.SENDING.value, _iso(before)),
+            (State.SENDING.value, iso(before)),
         )
-        return [_item(row, ()) for row in rows]
+        return [item_from_row(row, ()) for row in rows]
 
     def set_draft(
         self, item_id: int, where: Location | None, now: datetime, *, event: str = ""
@@ -557,7 +413,7 @@ class Store:
         """Record that a reminder listed these items."""
         with self._transaction() as conn:
             for item_id in item_ids:
-                conn.execute("UPDATE items SET reminded_at = ? WHERE id = ?", (_iso(now), item_id))
+                conn.execute("UPDATE items SET reminded_at = ? WHERE id = ?", (iso(now), item_id))
                 self._event(conn, item_id, now, "reminded (digest in INBOX)")
 
     # -- what the daemon reports about itself ----------------------------------------------------
@@ -569,7 +425,7 @@ class Store:
                 """INSERT INTO runtime VALUES (?, ?, ?, ?)
                    ON CONFLICT (account, key)
                    DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at""",
-                [(account, key, value, _iso(now)) for key, value in values.items()],
+                [(account, key, value, iso(now)) for key, value in values.items()],
             )
 
     def runtime(self, account: str) -> dict[str, str]:
@@ -587,38 +443,7 @@ class Store:
         with self._transaction() as conn:
             conn.execute(
                 "UPDATE items SET reply = ?, updated_at = ? WHERE id = ? AND state = ?",
-                (_reply_json(reply), _iso(now), item_id, State.PENDING.value),
+                (reply_json(reply), iso(now), item_id, State.PENDING.value),
             )
             self._event(conn, item_id, now, "edited")
         return self.get(item_id)
-
-
-def _item(row: sqlite3.Row, history: tuple[tuple[datetime, str], ...]) -> QueueItem:
-    chosen, windows = _schedule_from(row["schedule"])
-    return QueueItem(
-        id=row["id"],
-        origin=Origin(row["account"], row["folder"], row["uidvalidity"], row["uid"]),
-        message_id=row["message_id"],
-        state=State(row["state"]),
-        label=Label(row["label"]),
-        score=row["score"],
-        sender=row["sender"],
-        subject=row["subject"],
-        reason=row["reason"],
-        reply=_reply_from(row["reply"]),
-        evidence=tuple(json.loads(row["evidence"])),
-        links=tuple(json.loads(row["links"])),
-        created_at=datetime.fromisoformat(row["created_at"]),
-        updated_at=datetime.fromisoformat(row["updated_at"]),
-        history=history,
-        extraction=_extraction_from(row["extraction"]),
-        chosen=chosen,
-        windows=windows,
-        draft=(
-            Location(row["draft_folder"], row["draft_uidvalidity"], row["draft_uid"])
-            if row["draft_folder"] is not None
-            else None
-        ),
-        reminded_at=_moment(row["reminded_at"]),
-        date=_moment(row["date"]),
-    )
