@@ -18,13 +18,8 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
-import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
 from datetime import date, time, timedelta
-from email.headerregistry import Address as HeaderAddress
-from email.headerregistry import HeaderRegistry
-from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -33,127 +28,49 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from triage.availability import Availability, parse_availability, parse_blackout
+from triage.config_values import (
+    LOG_LEVELS,
+    OFF_WORDS,
+    address,
+    bounded_int,
+    flags,
+    hours,
+    log_level,
+    one_of,
+    optional_duration,
+    parse_duration,
+    probability,
+)
 from triage.errors import ConfigError
-from triage.models import Address
+from triage.settings import (
+    DEFAULT_PORTS,
+    OAUTH2_PROVIDERS,
+    Auth,
+    OAuth2,
+    Secret,
+    Security,
+    Server,
+    Settings,
+)
+
+__all__ = [
+    "KNOWN",
+    "Auth",
+    "OAuth2",
+    "Secret",
+    "Security",
+    "Server",
+    "Settings",
+    "default_db_path",
+    "environ_with_file",
+    "is_loopback",
+    "load_settings",
+    "merged_environ",
+    "parse_duration",
+    "read_env_file",
+]
 
 T = TypeVar("T")
-
-
-class Secret:
-    """A string that never shows itself: use ``reveal()`` at the one place it is needed."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __repr__(self) -> str:
-        return "<SECRET>" if self._value else "<EMPTY>"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-class Security(StrEnum):
-    SSL = "ssl"  # implicit TLS from the first byte
-    STARTTLS = "starttls"  # plain connection upgraded with STARTTLS; refused if the server can't
-    NONE = "none"  # no encryption; allowed only towards a loopback address
-
-
-class Auth(StrEnum):
-    PASSWORD = "password"  # noqa: S105 - IMAP LOGIN / SMTP AUTH with the password
-    OAUTH2 = "oauth2"  # XOAUTH2 with an access token from TRIAGE_OAUTH2_* (Gmail, Microsoft 365)
-
-
-DEFAULT_PORTS = {
-    "imap": {Security.SSL: 993, Security.STARTTLS: 143, Security.NONE: 143},
-    "smtp": {Security.SSL: 465, Security.STARTTLS: 587, Security.NONE: 25},
-}
-
-
-@dataclass(frozen=True)
-class Server:
-    """How to reach and log in to one mail server."""
-
-    host: str
-    port: int
-    security: Security
-    user: str
-    password: Secret
-    auth: Auth = Auth.PASSWORD
-
-
-# Token endpoint, authorization endpoint and scopes for TRIAGE_OAUTH2_PROVIDER.
-OAUTH2_PROVIDERS = {
-    "google": (
-        "https://oauth2.googleapis.com/token",
-        "https://accounts.google.com/o/oauth2/v2/auth",
-        "https://mail.google.com/",
-    ),
-    "microsoft": (
-        "https://login.microsoftonline.com/common/oauth2/v2.0/token",
-        "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
-        "offline_access https://outlook.office.com/IMAP.AccessAsUser.All "
-        "https://outlook.office.com/SMTP.Send",
-    ),
-}
-
-
-@dataclass(frozen=True)
-class OAuth2:
-    """Where and as which client triage gets access tokens (``TRIAGE_OAUTH2_*``)."""
-
-    provider: str  # a key of OAUTH2_PROVIDERS, or "" for endpoints given one by one
-    token_url: str
-    auth_url: str  # used only by ``triage auth``
-    scope: str  # used only by ``triage auth``
-    client_id: str
-    client_secret: Secret
-    refresh_token: Secret
-
-
-@dataclass(frozen=True)
-class Settings:
-    imap: Server
-    smtp: Server
-    imap_folder: str
-    sent_folder: str | None
-    from_address: Address | None
-    signature: str
-    db_path: Path
-    poll_seconds: int
-    lookback_days: int
-    timezone: ZoneInfo
-    min_score: float
-    template_dir: Path | None
-    ca_file: Path | None
-    log_level: str
-    availability: Availability
-    buffer: timedelta
-    oauth2: OAuth2 | None = None  # set when a server uses oauth2 (or for ``triage auth``)
-    drafts_folder: str | None = None  # None: look for the server's \\Drafts folder
-    save_drafts: bool = True
-    flag_invites: tuple[str, ...] = ("\\Flagged", "$Interview")
-    remind_after: timedelta | None = timedelta(hours=4)
-    remind_before: timedelta = timedelta(hours=24)
-    quiet_hours: tuple[time, time] | None = (time(22), time(8))
-    timeout_seconds: float = 60.0
-
-    @property
-    def account(self) -> str:
-        """A stable name for the mailbox, used to key checkpoints and the queue."""
-        return f"{self.imap.user}@{self.imap.host}" if self.imap.host else "default"
 
 
 # Every variable triage reads, with its one-line meaning (kept in step with .env.example by a test).
@@ -200,7 +117,6 @@ KNOWN = {
     "TRIAGE_TIMEOUT_SECONDS": "network timeout for IMAP and SMTP",
 }
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DEFAULT_AVAILABILITY = "Mon-Fri 09:00-17:30"
 # Chosen for recall: a missed invitation is the worst error, a false alarm costs one review.
 DEFAULT_MIN_SCORE = 0.3
@@ -261,80 +177,6 @@ class _Reader:
             return default
 
 
-def _bounded_int(low: int, high: int) -> Callable[[str], int]:
-    def convert(raw: str) -> int:
-        value = int(raw)
-        if not low <= value <= high:
-            raise ValueError(raw)
-        return value
-
-    return convert
-
-
-def _probability(raw: str) -> float:
-    value = float(raw)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(raw)
-    return value
-
-
-def _log_level(raw: str) -> str:
-    if raw.upper() not in LOG_LEVELS:
-        raise ValueError(raw)
-    return raw.upper()
-
-
-_DURATION = re.compile(r"(\d+)\s*([dhms])", re.IGNORECASE)
-_DURATION_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
-_OFF = ("off", "no", "none", "false", "0")
-
-
-def parse_duration(raw: str) -> timedelta:
-    """``4h``, ``90m``, ``1d 12h``, ``45s``: a positive duration. Raises ``ValueError``."""
-    text = raw.strip().lower()
-    if not text or _DURATION.sub("", text).strip():
-        raise ValueError(raw)
-    total = timedelta()
-    for amount, unit in _DURATION.findall(text):
-        total += timedelta(**{_DURATION_UNITS[unit.lower()]: int(amount)})
-    if total <= timedelta():
-        raise ValueError(raw)
-    return total
-
-
-def _optional_duration(raw: str) -> timedelta | None:
-    return None if raw.strip().lower() in _OFF else parse_duration(raw)
-
-
-def _hours(raw: str) -> tuple[time, time] | None:
-    if raw.strip().lower() in _OFF:
-        return None
-    start, sep, end = raw.partition("-")
-    if not sep:
-        raise ValueError(raw)
-    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
-
-
-_FLAG = re.compile(r"^(\\(Flagged|Seen|Answered|Draft)|\$?[A-Za-z0-9_.-]{1,64})$")
-
-
-def _flags(raw: str) -> tuple[str, ...]:
-    if raw.strip().lower() in _OFF:
-        return ()
-    flags = tuple(raw.replace(",", " ").split())
-    if not all(_FLAG.match(flag) for flag in flags):
-        raise ValueError(raw)
-    return flags
-
-
-def _address(raw: str) -> Address:
-    header = HeaderRegistry()("From", raw)
-    addresses: tuple[HeaderAddress, ...] = getattr(header, "addresses", ())
-    if len(addresses) != 1 or "@" not in addresses[0].addr_spec or header.defects:
-        raise ValueError(raw)
-    return Address(addresses[0].display_name, addresses[0].addr_spec)
-
-
 def _credential(environ: Mapping[str, str], name: str) -> str | None:
     """A secret from systemd's credentials directory, if it holds one under ``name``."""
     directory = environ.get("CREDENTIALS_DIRECTORY")
@@ -358,7 +200,7 @@ def _server(
     port = r.parse(
         prefix + "PORT",
         DEFAULT_PORTS[proto][security],
-        _bounded_int(1, 65535),
+        bounded_int(1, 65535),
         "a port number from 1 to 65535",
     )
     if security is Security.NONE and host and not is_loopback(host):
@@ -398,7 +240,7 @@ def _oauth2(r: _Reader, *, tokens: bool, client: bool) -> OAuth2:
     """The OAuth2 client settings; ``tokens``: access tokens are needed (IMAP or SMTP use
     oauth2), ``client``: ``triage auth`` runs (endpoints and client ID, no refresh token yet)."""
     provider = r.parse(
-        "TRIAGE_OAUTH2_PROVIDER", "", _one_of(*OAUTH2_PROVIDERS), " or ".join(OAUTH2_PROVIDERS)
+        "TRIAGE_OAUTH2_PROVIDER", "", one_of(*OAUTH2_PROVIDERS), " or ".join(OAUTH2_PROVIDERS)
     )
     token_url, auth_url, scope = OAUTH2_PROVIDERS.get(provider, ("", "", ""))
     config = OAuth2(
@@ -434,15 +276,6 @@ def _oauth2(r: _Reader, *, tokens: bool, client: bool) -> OAuth2:
         if wanted and not value:
             r.problems.append(f"{name} is not set{hint}: {KNOWN[name]}")
     return config
-
-
-def _one_of(*choices: str) -> Callable[[str], str]:
-    def convert(raw: str) -> str:
-        if raw.lower() not in choices:
-            raise ValueError(raw)
-        return raw.lower()
-
-    return convert
 
 
 def _unknown_names(environ: Mapping[str, str]) -> list[str]:
@@ -489,7 +322,7 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
     from_address = r.parse(
         "TRIAGE_FROM",
         None,
-        _address,
+        address,
         "a name and address such as 'Jordan Avery <jordan@example.net>'",
     )
     template_dir = r.parse("TRIAGE_TEMPLATE_DIR", None, Path, "a folder")
@@ -516,45 +349,43 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
         poll_seconds=r.parse(
             "TRIAGE_POLL_SECONDS",
             60,
-            _bounded_int(5, 86400),
+            bounded_int(5, 86400),
             "a whole number of seconds from 5 to 86400",
         ),
         lookback_days=r.parse(
             "TRIAGE_LOOKBACK_DAYS",
             14,
-            _bounded_int(0, 3650),
+            bounded_int(0, 3650),
             "a whole number of days from 0 to 3650",
         ),
         timezone=zone,
         min_score=r.parse(
-            "TRIAGE_MIN_SCORE", DEFAULT_MIN_SCORE, _probability, "a number from 0 to 1"
+            "TRIAGE_MIN_SCORE", DEFAULT_MIN_SCORE, probability, "a number from 0 to 1"
         ),
         template_dir=template_dir,
         ca_file=ca_file,
-        log_level=r.parse(
-            "TRIAGE_LOG_LEVEL", "INFO", _log_level, "one of " + ", ".join(LOG_LEVELS)
-        ),
+        log_level=r.parse("TRIAGE_LOG_LEVEL", "INFO", log_level, "one of " + ", ".join(LOG_LEVELS)),
         availability=_availability(r, zone),
         buffer=timedelta(
             minutes=r.parse(
                 "TRIAGE_BUFFER_MINUTES",
                 30,
-                _bounded_int(0, 480),
+                bounded_int(0, 480),
                 "a whole number of minutes from 0 to 480",
             )
         ),
-        drafts_folder=None if drafts.lower() in ("auto", *_OFF) else drafts,
-        save_drafts=drafts.lower() not in _OFF,
+        drafts_folder=None if drafts.lower() in ("auto", *OFF_WORDS) else drafts,
+        save_drafts=drafts.lower() not in OFF_WORDS,
         flag_invites=r.parse(
             "TRIAGE_FLAG_INVITES",
             ("\\Flagged", "$Interview"),
-            _flags,
+            flags,
             "flags such as '\\Flagged $Interview' (system flags or keywords), or off",
         ),
         remind_after=r.parse(
             "TRIAGE_REMIND_AFTER",
             remind_after,
-            _optional_duration,
+            optional_duration,
             "a duration such as 4h or 90m, or off",
         ),
         remind_before=r.parse(
@@ -563,14 +394,14 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
         quiet_hours=r.parse(
             "TRIAGE_QUIET_HOURS",
             quiet_hours,
-            _hours,
+            hours,
             "hours such as 22:00-08:00, or off",
         ),
         timeout_seconds=float(
             r.parse(
                 "TRIAGE_TIMEOUT_SECONDS",
                 60,
-                _bounded_int(1, 600),
+                bounded_int(1, 600),
                 "a whole number of seconds from 1 to 600",
             )
         ),
