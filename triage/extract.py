@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 from triage.models import Address, Extraction, Message, SlotTime
@@ -176,11 +177,26 @@ _ATS_WORDS = (
     "example",
 )
 _ATS_HINT = re.compile(r"(ats|recruit|talent|hiring|hire|jobs|careers|mailer|notify)", re.I)
-_PHONE = re.compile(r"(?<![\w/])(\+?\d[\d ().-]{7,}\d)(?![\w/])")
-_ROLE = re.compile(
-    r"(?:for|as|about|into|to)\s+(?:the|a|an|our)\s+((?:[A-Z][\w/&+.-]*|of|and|\(|\))"
-    r"(?:[ ,]+(?:[A-Z][\w/&+.()-]*|of|and|\([^)]{1,40}\)))*)\s+(?:role|position|opening|"
-    r"vacancy|job|opportunity)",
+_PHONE = re.compile(r"(?<![\w/(])(\+?\(?\d[\d ().-]{7,}\d)(?![\w/])")
+# A role as written: capitalised words ("Node.js" keeps its dot, a full stop does not), with
+# "of", "and" and a bracketed part allowed inside.
+_ROLE_NAME = (
+    r"((?:[A-Z][\w/&+-]*(?:\.\w+)*|of|and|\(|\))"
+    r"(?:[ ,]+(?:[A-Z][\w/&+()-]*(?:\.\w+)*|of|and|\([^)]{1,40}\)))*?)"
+)
+_ROLES = (
+    # "your interest in the Revenue Manager role", "to discuss the Head of Retail Operations role"
+    re.compile(
+        r"(?:for|as|about|into|to|in|on|discuss)\s+(?:the|a|an|our)\s+"
+        + _ROLE_NAME
+        + r"\s+(?:role|position|opening|vacancy|job|opportunity|post)\b"
+    ),
+    # "the role of Legal Operations Analyst at ...", "your application as DevOps Engineer at ..."
+    re.compile(
+        r"(?:role|position|post|application)\s+(?:of|as)\s+(?:an?\s+)?"
+        + _ROLE_NAME
+        + r"(?=\s+(?:at|with|in)\b|[.,;:]|$)"
+    ),
 )
 _ADDRESS = re.compile(
     r"^.{0,40}\d+[A-Za-z]?\s+[A-Z][\w .'-]{2,40}\s(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|"
@@ -241,7 +257,10 @@ def _phrases(text: str) -> list[str]:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+    """Letters and digits only, accents folded: "Fjällvind Pay" -> "fjallvindpay" (a domain
+    spells a name without its accents)."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    return re.sub(r"[^a-z0-9]", "", "".join(c for c in folded if not unicodedata.combining(c)))
 
 
 def company_of(message: Message, target: tuple[Address, ...]) -> str:
@@ -280,9 +299,10 @@ def company_of(message: Message, target: tuple[Address, ...]) -> str:
 def role_of(message: Message) -> str:
     """The role as written ("the Backend Engineer (Payments) role"), or ""."""
     for text in (message.text, message.subject):
-        found = _ROLE.search(text.replace("\n", " "))
-        if found:
-            return " ".join(found.group(1).split()).strip(" ,")
+        for pattern in _ROLES:
+            found = pattern.search(text.replace("\n", " "))
+            if found:
+                return " ".join(found.group(1).split()).strip(" ,")
     return ""
 
 

@@ -1,0 +1,62 @@
+"""Extraction details that golden files do not pin down: roles, phone numbers, accented names."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import pytest
+
+from triage.extract import company_of, extract, role_of
+from triage.models import Message
+from triage.parse import parse_message
+
+
+def _message(body: str, sender: str = "Dana Reyes <dana@fjallvindpay.se>") -> Message:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "sam@example.net"
+    msg["Subject"] = "Interview"
+    msg["Date"] = "Mon, 16 Nov 2026 09:00:00 +0000"
+    msg.set_content(body)
+    return parse_message(msg.as_bytes())
+
+
+@pytest.mark.parametrize(
+    ("sentence", "role"),
+    [
+        (
+            "Thank you for your interest in the Revenue Manager role at Sable Cove.",
+            "Revenue Manager",
+        ),
+        (
+            "We'd like to discuss the Head of Retail Operations role with you.",
+            "Head of Retail Operations",
+        ),
+        (
+            "Thank you for applying for the role of Legal Operations Analyst at Pennant.",
+            "Legal Operations Analyst",
+        ),
+        ("Thank you for your application as DevOps Engineer at Feldlicht.", "DevOps Engineer"),
+        (
+            "Thank you for your application for the post of Learning Technologist.",
+            "Learning Technologist",
+        ),
+        (
+            "Thanks for applying to the Mobile Engineer (Android) position!",
+            "Mobile Engineer (Android)",
+        ),
+        ("We would like to invite you to interview next week.", ""),
+    ],
+)
+def test_the_role_as_written(sentence: str, role: str) -> None:
+    assert role_of(_message(f"Hi Sam,\n\n{sentence}\n\nBest,\nDana")) == role
+
+
+def test_a_phone_number_keeps_its_area_code_brackets() -> None:
+    found = extract(_message("Hi Sam,\n\nCall me at (303) 555-0178 on Tuesday at 10am.\n\nDana"))
+    assert found.phones == ("(303) 555-0178",)
+
+
+def test_the_company_keeps_the_accents_its_domain_drops() -> None:
+    message = _message("Hi Sam,\n\nThank you for applying to Fjällvind Pay. Are you free Tuesday?")
+    assert company_of(message, ()) == "Fjällvind Pay"
