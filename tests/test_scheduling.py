@@ -41,6 +41,14 @@ SENT = datetime(2026, 11, 17, 9, 14, tzinfo=timezone(timedelta(hours=-5)))  # a 
         ("Could you do tomorrow at 10 am?", [("2026-11-18T10:00:00-05:00", None)]),
         ("Are you free at 3pm on Thursday?", [("2026-11-19T15:00:00-05:00", None)]),
         ("11/24 at 10:30am GMT+1 works for us", [("2026-11-24T10:30:00+01:00", None)]),
+        (
+            "an onsite interview on Tuesday, December 1, 9:30 am – 1:00 pm ET, with lunch",
+            [("2026-12-01T09:30:00-05:00", "2026-12-01T13:00:00-05:00")],
+        ),
+        (
+            "Monday 23 November, 9 to 11am ET",
+            [("2026-11-23T09:00:00-05:00", "2026-11-23T11:00:00-05:00")],
+        ),
         ("We're free Monday 23 through Wednesday 25 November? I'm around 9:00 am to 4:00 pm.", []),
     ],
 )

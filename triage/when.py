@@ -168,20 +168,23 @@ def _clock(text: str, meridiem: str) -> str:
 
 
 def _split_time(span: Span) -> tuple[str, str | None]:
-    """(start, end) clock texts of a time match, the meridiem of the end applying to both."""
-    words = [t.text for t in span if not t.is_space]
-    meridiem = words[-1].lower() if words[-1].lower() in {"am", "pm", "a.m.", "p.m."} else ""
-    joined = " ".join(w for w in words if w.lower() not in {"am", "pm", "a.m.", "p.m."})
-    parts = re.split(r"\s*(?:[-–—]|\bto\b|\buntil\b|\btill\b)\s*", joined)
-    start_text = parts[0]
-    end_text = parts[1] if len(parts) > 1 and parts[1] else None
-    start_suffix = re.search(r"(am|pm)$", start_text.lower())
-    end_suffix = re.search(r"(am|pm)$", end_text.lower()) if end_text else None
-    end_meridiem = end_suffix.group(1) if end_suffix else meridiem
-    start_meridiem = start_suffix.group(1) if start_suffix else end_meridiem
-    start = _clock(start_text, start_meridiem)
+    """(start, end) clock texts of a time match. Each side keeps its own am/pm ("9:30 am - 1:00
+    pm"); a start without one takes the end's ("2:00-2:30 pm")."""
+    joined = " ".join(t.text for t in span if not t.is_space)
+    sides = re.split(r"\s*(?:[-–—]|\bto\b|\buntil\b|\btill\b)\s*", joined, maxsplit=1)
+    (start_text, start_meridiem), *rest = (_meridiem(side) for side in sides if side)
+    end_text, end_meridiem = rest[0] if rest else (None, "")
+    start = _clock(start_text, start_meridiem or end_meridiem)
     end = _clock(end_text, end_meridiem) if end_text else None
     return start, end
+
+
+def _meridiem(side: str) -> tuple[str, str]:
+    """("9:30", "am") from "9:30 am", "9:30am" or "9:30 a.m."; ("9:30", "") without one."""
+    found = re.match(r"^(.*?)\s*(am|pm|a\.m\.|p\.m\.)?$", side.strip(), re.IGNORECASE)
+    if found is None:  # pragma: no cover - the pattern matches every string
+        return side, ""
+    return found.group(1), (found.group(2) or "").lower().replace(".", "")
 
 
 def _parse(
