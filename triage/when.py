@@ -200,6 +200,42 @@ def _parse(
     return None if parsed is None else parsed.replace(tzinfo=zone)
 
 
+# Words after which a dotted number is a number, not a time ("Room 2.14", "page 3.15").
+_NOT_A_TIME_AFTER = frozenset(
+    {
+        "room",
+        "rm",
+        "floor",
+        "suite",
+        "level",
+        "unit",
+        "building",
+        "no",
+        "no.",
+        "number",
+        "version",
+        "v",
+        "v.",
+        "section",
+        "chapter",
+        "page",
+        "step",
+        "item",
+        "ref",
+        "ref.",
+    }
+)
+
+
+def _not_a_new_time(doc: Doc, start: int, last_end: int) -> bool:
+    """A time match that is no slot of its own: "16:00 CET (10:00 am ET)" is the same slot in
+    another zone; "Room 2.14" and "version 1.10" are numbers."""
+    before = doc[start - 1] if start > 0 else None
+    if before is None:
+        return False
+    return (before.text == "(" and start - last_end <= 4) or before.lower_ in _NOT_A_TIME_AFTER
+
+
 def find_when(text: str, sent: datetime | None) -> When:
     """Every proposed slot (in order, once each) and the reply-by deadline in ``text``.
 
@@ -225,8 +261,8 @@ def find_when(text: str, sent: datetime | None) -> When:
     last_end = -10
     for t_start, t_end in times[:MAX_TIMES]:  # each costs dateparser calls; no invite has more
         span = doc[t_start:t_end]
-        if t_start > 0 and doc[t_start - 1].text == "(" and t_start - last_end <= 4:
-            continue  # "16:00 CET (10:00 am ET)": the same slot in another zone
+        if _not_a_new_time(doc, t_start, last_end):
+            continue
         date = _date_for(doc, dates, t_start, t_end)
         if date is None:
             continue
