@@ -59,6 +59,7 @@ ZONES: dict[str, str] = {
 _OFFSET_ZONE = re.compile(r"^(?:gmt|utc)([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 _TIME_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"
 _TIME_RANGE_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm)?[-–—]\d{1,2}([:.]\d{2})?(am|pm)?$"
+_DOTTED_DATE = re.compile(r"\d\.\d")
 MAX_TIMES = 60  # times of day read in one message
 _DEADLINE_WORDS = {"by", "before", "until", "expires", "expire", "deadline", "later"}
 WEEKDAYS = tuple(
@@ -103,6 +104,9 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
             [day, of, month, comma, year],
             [month, day, comma, year],
             [{"TEXT": {"REGEX": r"^\d{1,2}/\d{1,2}(/\d{2,4})?$"}}],
+            # "Wednesday 25.11." and "25.11.2026": day first, as written where dots are used
+            [weekday, comma, {"TEXT": {"REGEX": r"^\d{1,2}\.\d{1,2}\.?$"}}],
+            [{"TEXT": {"REGEX": r"^\d{1,2}\.\d{1,2}\.\d{4}$"}}],
             [{"LOWER": {"IN": ["next", "this"]}}, weekday],
             [{"LOWER": {"IN": ["tomorrow", "today"]}}],
             [weekday],
@@ -113,6 +117,7 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
             [time, {"LOWER": {"IN": ["am", "pm", "a.m.", "p.m."]}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}[:.]\d{2}(am|pm)?$"}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}(am|pm)$"}}],
+            [{"TEXT": {"REGEX": r"^\d{1,2}h\d{2}$"}}],  # "11h00"
             [{"LOWER": {"IN": ["noon", "midday"]}}],
         ],
     }
@@ -157,6 +162,7 @@ def _zone_after(doc: Doc, index: int) -> tzinfo | None:
 def _clock(text: str, meridiem: str) -> str:
     """A time as dateparser reads it best: '2:30 pm'; a bare hour 1-7 is read as afternoon."""
     text = text.lower().replace(".", ":") if re.match(r"^\d{1,2}\.\d{2}", text) else text.lower()
+    text = re.sub(r"^(\d{1,2})h(\d{2})$", r"\1:\2", text)  # "11h00"
     match = re.match(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|a:m:|p:m:|a\.m\.|p\.m\.)?$", text)
     if not match:
         return "12:00 pm" if text in {"noon", "midday"} else text
@@ -250,7 +256,11 @@ def find_when(text: str, sent: datetime | None) -> When:
     default_zone: tzinfo = named[0] if named else (base.tzinfo or UTC)
     day_first = base.utcoffset() is not None and base.utcoffset() >= timedelta(hours=-1)  # type: ignore[operator]
     dates = [(s, e) for k, s, e in matches if k == "DATE"]
-    times = [(s, e) for k, s, e in matches if k == "TIME"]
+    times = [
+        (s, e)
+        for k, s, e in matches
+        if k == "TIME" and not any(ds <= s < de for ds, de in dates)  # "25.11." is a date
+    ]
     slots: list[Slot] = []
     deadline: datetime | None = None
     for d_start, d_end in dates:
@@ -271,10 +281,11 @@ def find_when(text: str, sent: datetime | None) -> When:
             continue
         zone = _zone_after(doc, t_end) or default_zone
         start_clock, end_clock = _split_time(span)
-        start = _parse(date_text, start_clock, base, zone, day_first)
+        dmy = day_first or _DOTTED_DATE.search(date_text) is not None  # 25.11. is always D.M
+        start = _parse(date_text, start_clock, base, zone, dmy)
         if start is None:
             continue
-        end = _parse(date_text, end_clock, base, zone, day_first) if end_clock else None
+        end = _parse(date_text, end_clock, base, zone, dmy) if end_clock else None
         if end is not None and end <= start:
             end = None
         words = doc[min(date[0], t_start) : max(date[1], t_end)].text
