@@ -42,6 +42,20 @@ SENT = datetime(2026, 11, 17, 9, 14, tzinfo=timezone(timedelta(hours=-5)))  # a 
         ("Are you free at 3pm on Thursday?", [("2026-11-19T15:00:00-05:00", None)]),
         ("11/24 at 10:30am GMT+1 works for us", [("2026-11-24T10:30:00+01:00", None)]),
         (
+            "Friday 20 November, 13:30–14:30 GMT, in Room 2.14 of the Elmhurst Building",
+            [("2026-11-20T13:30:00+00:00", "2026-11-20T14:30:00+00:00")],
+        ),
+        (
+            "Would Wednesday 25.11. at 10:00 or Thursday 26.11. at 15:30 CET work for you?",
+            [("2026-11-25T10:00:00+01:00", None), ("2026-11-26T15:30:00+01:00", None)],
+        ),
+        ("Would 24/11 at 11h00 CET suit you?", [("2026-11-24T11:00:00+01:00", None)]),
+        (
+            "Date: Monday, November 23, 2026\nTime: 10:00 AM – 10:30 AM (Eastern Time)",
+            [("2026-11-23T10:00:00-05:00", "2026-11-23T10:30:00-05:00")],
+        ),
+        ("Date: Monday, November 23, 2026\nRoom: 4\nat 10:00 AM ET", []),
+        (
             "an onsite interview on Tuesday, December 1, 9:30 am – 1:00 pm ET, with lunch",
             [("2026-12-01T09:30:00-05:00", "2026-12-01T13:00:00-05:00")],
         ),

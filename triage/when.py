@@ -295,10 +295,32 @@ def find_when(text: str, sent: datetime | None) -> When:
     return When(tuple(slots), deadline)
 
 
+def _labelled_lines(between: Span) -> bool:
+    """Whether ``between`` runs from a date at the end of a "Date:" line to the start of a
+    time on the next line, labelled "Time:" (or "Hour:", "When:")."""
+    lines = between.text.split("\n")
+    return (
+        len(lines) == 2
+        and not lines[0].strip()
+        and lines[1].strip().lower().rstrip(" :")
+        in {
+            "time",
+            "hour",
+            "hours",
+            "when",
+            "heure",
+            "uhrzeit",
+            "hora",
+        }
+    )
+
+
 def _date_for(
     doc: Doc, dates: list[tuple[int, int]], t_start: int, t_end: int
 ) -> tuple[int, int] | None:
-    """The date a time belongs to: the last one before it on its line, else one right after."""
+    """The date a time belongs to: the last one before it on its line, else one right after,
+    else, on a "Time:" line, the date of the "Date:" line just above (as scheduling systems
+    write them)."""
     for d_start, d_end in reversed(dates):
         if d_end <= t_start:
             between = doc[d_end:t_start]
@@ -309,6 +331,8 @@ def _date_for(
                 or (t.text == "." and t.i > d_end)
                 for t in between
             ):
+                if _labelled_lines(between):
+                    return d_start, d_end
                 break
             return d_start, d_end
     for d_start, d_end in dates:
