@@ -42,6 +42,14 @@ SENT = datetime(2026, 11, 17, 9, 14, tzinfo=timezone(timedelta(hours=-5)))  # a 
         ("Are you free at 3pm on Thursday?", [("2026-11-19T15:00:00-05:00", None)]),
         ("11/24 at 10:30am GMT+1 works for us", [("2026-11-24T10:30:00+01:00", None)]),
         (
+            "Can you do Monday 23 November at 2? We have 3 rooms free.",
+            [("2026-11-23T14:00:00-05:00", None)],
+        ),
+        (
+            "Tuesday, November 24 at 10 a.m. ET, or that afternoon at 2.",
+            [("2026-11-24T10:00:00-05:00", None), ("2026-11-24T14:00:00-05:00", None)],
+        ),
+        (
             "Friday 20 November, 13:30–14:30 GMT, in Room 2.14 of the Elmhurst Building",
             [("2026-11-20T13:30:00+00:00", "2026-11-20T14:30:00+00:00")],
         ),

@@ -118,6 +118,7 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
             [{"TEXT": {"REGEX": r"^\d{1,2}[:.]\d{2}(am|pm)?$"}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}(am|pm)$"}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}h\d{2}$"}}],  # "11h00"
+            [{"TEXT": {"REGEX": r"^\d{1,2}$"}}],  # a bare hour: only after "at" (see below)
             [{"LOWER": {"IN": ["noon", "midday"]}}],
         ],
     }
@@ -206,6 +207,7 @@ def _parse(
     return None if parsed is None else parsed.replace(tzinfo=zone)
 
 
+_BARE_HOUR_AFTER = frozenset({"at", "@", "around", "about"})
 # Words after which a dotted number is a number, not a time ("Room 2.14", "page 3.15").
 _NOT_A_TIME_AFTER = frozenset(
     {
@@ -233,10 +235,17 @@ _NOT_A_TIME_AFTER = frozenset(
 )
 
 
-def _not_a_new_time(doc: Doc, start: int, last_end: int) -> bool:
+def _not_a_new_time(doc: Doc, start: int, end: int, last_end: int) -> bool:
     """A time match that is no slot of its own: "16:00 CET (10:00 am ET)" is the same slot in
-    another zone; "Room 2.14" and "version 1.10" are numbers."""
+    another zone; "Room 2.14" and "version 1.10" are numbers, and so is a bare number unless it
+    follows "at" ("Monday at 2")."""
     before = doc[start - 1] if start > 0 else None
+    if (
+        end - start == 1
+        and doc[start].text.isdigit()
+        and (before is None or before.lower_ not in _BARE_HOUR_AFTER)
+    ):
+        return True  # "3 rooms"; but "Monday at 2" is a time
     if before is None:
         return False
     return (before.text == "(" and start - last_end <= 4) or before.lower_ in _NOT_A_TIME_AFTER
@@ -271,7 +280,7 @@ def find_when(text: str, sent: datetime | None) -> When:
     last_end = -10
     for t_start, t_end in times[:MAX_TIMES]:  # each costs dateparser calls; no invite has more
         span = doc[t_start:t_end]
-        if _not_a_new_time(doc, t_start, last_end):
+        if _not_a_new_time(doc, t_start, t_end, last_end):
             continue
         date = _date_for(doc, dates, t_start, t_end)
         if date is None:
