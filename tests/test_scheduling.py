@@ -138,3 +138,9 @@ def test_windows_skip_weekends_blackouts_and_promised_times() -> None:
     assert all(w[1] - w[0] == timedelta(hours=3) for w in windows)
     again = propose_windows(AVAIL, busy + windows, timedelta(minutes=30), NOW)
     assert not set(again) & set(windows)
+
+
+def test_a_deadline_keeps_the_time_written_with_it() -> None:
+    when = find_when("Please confirm by 5pm on Friday 20 November. Monday 23 at 10am ET?", SENT)
+    assert when.deadline == datetime(2026, 11, 20, 17, 0, tzinfo=SENT.tzinfo)
+    assert [s.start.isoformat() for s in when.slots] == ["2026-11-23T10:00:00-05:00"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,6 +59,7 @@ ZONES: dict[str, str] = {
 _OFFSET_ZONE = re.compile(r"^(?:gmt|utc)([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 _TIME_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"
 _TIME_RANGE_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm)?[-–—]\d{1,2}([:.]\d{2})?(am|pm)?$"
+_DAY_END = time(23, 59)  # a deadline with no time of its own lasts the whole day
 _DOTTED_DATE = re.compile(r"\d\.\d")
 MAX_TIMES = 60  # times of day read in one message
 _DEADLINE_WORDS = {"by", "before", "until", "expires", "expire", "deadline", "later"}
@@ -94,7 +95,7 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
     year = {"TEXT": {"REGEX": r"^(19|20)\d\d$"}, "OP": "?"}
     comma = {"TEXT": {"IN": [",", "the"]}, "OP": "*"}
     of = {"LOWER": "of", "OP": "?"}
-    time = {"TEXT": {"REGEX": _TIME_SHAPE}, "LOWER": {"NOT_IN": list(MONTHS)}}
+    clock = {"TEXT": {"REGEX": _TIME_SHAPE}, "LOWER": {"NOT_IN": list(MONTHS)}}
     ampm = {"LOWER": {"IN": ["am", "pm", "a.m.", "p.m."]}, "OP": "?"}
     dash = {"LOWER": {"IN": ["-", "–", "—", "to", "until", "till"]}}
     return {
@@ -112,9 +113,9 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
             [weekday],
         ],
         "TIME": [
-            [time, ampm, dash, time, ampm],
+            [clock, ampm, dash, clock, ampm],
             [{"TEXT": {"REGEX": _TIME_RANGE_SHAPE}}, ampm],
-            [time, {"LOWER": {"IN": ["am", "pm", "a.m.", "p.m."]}}],
+            [clock, {"LOWER": {"IN": ["am", "pm", "a.m.", "p.m."]}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}[:.]\d{2}(am|pm)?$"}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}(am|pm)$"}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}h\d{2}$"}}],  # "11h00"
@@ -286,13 +287,14 @@ def find_when(text: str, sent: datetime | None) -> When:
         if date is None:
             continue
         date_text = doc[date[0] : date[1]].text
-        if {t.lower_ for t in doc[max(0, date[0] - 4) : date[0]]} & _DEADLINE_WORDS:
-            continue
         zone = _zone_after(doc, t_end) or default_zone
         start_clock, end_clock = _split_time(span)
         dmy = day_first or _DOTTED_DATE.search(date_text) is not None  # 25.11. is always D.M
         start = _parse(date_text, start_clock, base, zone, dmy)
         if start is None:
+            continue
+        if {t.lower_ for t in doc[max(0, date[0] - 4) : date[0]]} & _DEADLINE_WORDS:
+            deadline = _deadline_at(deadline, start)  # "by 5pm on Friday": no slot
             continue
         end = _parse(date_text, end_clock, base, zone, dmy) if end_clock else None
         if end is not None and end <= start:
@@ -302,6 +304,15 @@ def find_when(text: str, sent: datetime | None) -> When:
             slots.append(Slot(start, end, " ".join(words.split())))
         last_end = t_end
     return When(tuple(slots), deadline)
+
+
+def _deadline_at(deadline: datetime | None, moment: datetime) -> datetime | None:
+    """The deadline at the time written with it ("by 5pm on Friday", "until November 16 at
+    5:00 PM PT"), when that time falls on the deadline's day; else the deadline unchanged (the
+    end of its day)."""
+    if deadline is not None and deadline.date() == moment.date() and deadline.time() == _DAY_END:
+        return moment
+    return deadline
 
 
 def _labelled_lines(between: Span) -> bool:
