@@ -50,6 +50,11 @@ SENT = datetime(2026, 11, 17, 9, 14, tzinfo=timezone(timedelta(hours=-5)))  # a 
             [("2026-11-24T10:00:00-05:00", None), ("2026-11-24T14:00:00-05:00", None)],
         ),
         (
+            "Our interview that was set for Thursday 19 November at 1pm ET has to move. "
+            "Could we do Friday 20 November at 3pm ET instead?",
+            [("2026-11-20T15:00:00-05:00", None)],
+        ),
+        (
             "Friday 20 November, 13:30–14:30 GMT, in Room 2.14 of the Elmhurst Building",
             [("2026-11-20T13:30:00+00:00", "2026-11-20T14:30:00+00:00")],
         ),

@@ -59,6 +59,18 @@ ZONES: dict[str, str] = {
 _OFFSET_ZONE = re.compile(r"^(?:gmt|utc)([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 _TIME_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"
 _TIME_RANGE_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm)?[-–—]\d{1,2}([:.]\d{2})?(am|pm)?$"
+_OLD_PLAN = (
+    "was set for",
+    "were set for",
+    "was scheduled for",
+    "were scheduled for",
+    "was booked for",
+    "was planned for",
+    "originally",
+    "previously",
+    "instead of",
+    "moved from",
+)
 _DAY_END = time(23, 59)  # a deadline with no time of its own lasts the whole day
 _DOTTED_DATE = re.compile(r"\d\.\d")
 MAX_TIMES = 60  # times of day read in one message
@@ -281,9 +293,7 @@ def find_when(text: str, sent: datetime | None) -> When:
     last_end = -10
     for t_start, t_end in times[:MAX_TIMES]:  # each costs dateparser calls; no invite has more
         span = doc[t_start:t_end]
-        if _not_a_new_time(doc, t_start, t_end, last_end):
-            continue
-        date = _date_for(doc, dates, t_start, t_end)
+        date = _slot_date(doc, dates, (t_start, t_end), last_end)
         if date is None:
             continue
         date_text = doc[date[0] : date[1]].text
@@ -304,6 +314,26 @@ def find_when(text: str, sent: datetime | None) -> When:
             slots.append(Slot(start, end, " ".join(words.split())))
         last_end = t_end
     return When(tuple(slots), deadline)
+
+
+def _slot_date(
+    doc: Doc, dates: list[tuple[int, int]], clock: tuple[int, int], last_end: int
+) -> tuple[int, int] | None:
+    """The date a time of day proposes a slot on, or None when it proposes none: no date, the
+    same slot in another zone, a number, or the old plan ("that was set for tomorrow at 1pm")."""
+    if _not_a_new_time(doc, clock[0], clock[1], last_end):
+        return None
+    date = _date_for(doc, dates, clock[0], clock[1])
+    if date is None or _was_planned(doc, min(date[0], clock[0])):
+        return None
+    return date
+
+
+def _was_planned(doc: Doc, start: int) -> bool:
+    """Whether the words just before ``start`` say the time was the old plan ("was set for",
+    "originally", "instead of"), as a reschedule says what it moves away from."""
+    before = " ".join(t.lower_ for t in doc[max(0, start - 5) : start])
+    return any(phrase in before for phrase in _OLD_PLAN)
 
 
 def _deadline_at(deadline: datetime | None, moment: datetime) -> datetime | None:
