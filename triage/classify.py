@@ -81,7 +81,9 @@ class Classifier:
                     fired[name] = doc[hit[0] : hit[1]].text
         # The model reads words only (and question marks): numbers, dates, punctuation runs,
         # addresses and links say more about a mail client's style than about an invitation.
-        words = [t.text for t in doc if t.is_alpha or t.text == "?"]
+        # Each word once, where it first appears: presence, not counts, so a long, wordy mail
+        # ("the", "we", "will" forty times) does not drown the few words that decide.
+        words = list(dict.fromkeys(t.text for t in doc if t.is_alpha or t.text == "?"))
         words += [f"rule_{name}" for name in sorted(fired)]
         doc = Doc(self.nlp.vocab, words=words or ["<empty>"])
         return doc, fired, job_words
