@@ -319,11 +319,14 @@ class Store:
         if not ids:
             return False
         marks = ", ".join("?" * len(ids))
+        # The reply's Message-ID is found inside its JSON with instr(), not json_extract(): that
+        # needs SQLite's JSON functions, which older system libraries may lack.
+        in_reply = " OR ".join("instr(reply, ?) > 0" for _ in ids)
         row = self._conn.execute(
             f"""SELECT 1 FROM items WHERE message_id IN ({marks})
-                   OR (reply IS NOT NULL AND json_extract(reply, '$.message_id') IN ({marks}))
+                   OR (reply IS NOT NULL AND ({in_reply}))
                 LIMIT 1""",  # noqa: S608 - placeholders only
-            ids + ids,
+            ids + [json.dumps(i) for i in ids],
         ).fetchone()
         return row is not None
 
