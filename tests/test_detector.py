@@ -94,7 +94,9 @@ def test_a_terse_note_in_a_known_interview_thread_counts() -> None:
     classifier = load_classifier(min_score=0.02)
     note = "thursday is out for us now, sorry. how is monday at 11? dana"
     alone = classifier.classify(message_from_fields("Re: Thursday", note))
-    in_thread = classifier.classify(message_from_fields("Re: Thursday", note), known_thread=True)
+    in_thread = classifier.classify(
+        message_from_fields("Re: Thursday", note), known_thread=lambda: True
+    )
     assert (
         not alone.is_invite
         and in_thread.is_invite

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +41,10 @@ MODEL_DIR = Path(__file__).parent / "model"
 MAX_CHARS = 6_000  # the newest part of an invitation says what it is in its first page
 _RULE_BIAS = 1.0  # rules-only: evidence an invitation needs beyond what speaks against it
 _JOB_WORDS = "job_words"  # the PhraseMatcher key of rules.JOB_WORDS (not a feature: a gate)
+
+
+def _no_thread() -> bool:
+    return False
 
 
 def _logistic(x: float) -> float:
@@ -88,19 +92,25 @@ class Classifier:
         doc = Doc(self.nlp.vocab, words=words or ["<empty>"])
         return doc, fired, job_words
 
-    def classify(self, message: Message, *, known_thread: bool = False) -> Verdict:
-        """The verdict on ``message``; ``known_thread``: it replies to a thread that holds an
-        interview triage has already detected (so it need not name the job again)."""
+    def classify(
+        self, message: Message, *, known_thread: Callable[[], bool] = _no_thread
+    ) -> Verdict:
+        """The verdict on ``message``. ``known_thread`` answers whether it replies to a thread
+        holding an interview triage has already detected (so it need not name the job again);
+        it is asked only when the answer decides the verdict."""
         return self.classify_text(message.subject, message.text, known_thread=known_thread)
 
-    def classify_text(self, subject: str, body: str, *, known_thread: bool = False) -> Verdict:
+    def classify_text(
+        self, subject: str, body: str, *, known_thread: Callable[[], bool] = _no_thread
+    ) -> Verdict:
         doc, fired, job_words = self.featurize(subject, body)
         cats = self._textcat(doc) if self.trained else self._rule_scores(fired)
         label = max(cats, key=cats.__getitem__)
         score = round(cats[Label.INVITE] + cats[Label.RESCHEDULE], 4)
-        needed = self.min_score
-        if not (job_words or known_thread):
-            needed = max(needed, NO_JOB_WORDS_MIN_SCORE)
+        needed = self.min_score if job_words else max(self.min_score, NO_JOB_WORDS_MIN_SCORE)
+        in_thread = self.min_score <= score < needed and known_thread()
+        if in_thread:
+            needed = self.min_score
         is_invite = score >= needed
         if is_invite and label not in INVITE_LABELS:
             label = max(INVITE_LABELS, key=cats.__getitem__)
@@ -112,7 +122,7 @@ class Classifier:
             f"rule {name} ({self.rules[name].label.value}): {phrase!r}"
             for name, phrase in fired.items()
         ]
-        if known_thread:
+        if in_thread:
             evidence.append("replies to a thread with an interview triage already detected")
         elif not job_words:
             evidence.append(f"no word of a job search: an invitation needs score {needed:.2f}")

@@ -204,10 +204,13 @@ def decide(
     known_thread: Callable[[Sequence[str]], bool] = lambda _ids: False,
 ) -> tuple[Message, Plan]:
     """Parse, classify and plan one raw message. ``known_thread`` answers whether a thread (its
-    Message-IDs) holds an interview detected before; the store answers it in the daemon."""
+    Message-IDs) holds an interview detected before; the store answers it in the daemon, and only
+    for the few messages whose verdict depends on it."""
     message = parse_message(raw)
     thread = (*message.references, *message.in_reply_to)
-    verdict = classifier.classify(message, known_thread=bool(thread) and known_thread(thread))
+    verdict = classifier.classify(
+        message, known_thread=lambda: bool(thread) and known_thread(thread)
+    )
     return message, plan_message(
         message, verdict, identity, renderer, reply_message_id=reply_message_id, calendar=calendar
     )
