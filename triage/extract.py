@@ -298,9 +298,9 @@ def company_of(message: Message, target: tuple[Address, ...]) -> str:
 
 def role_of(message: Message) -> str:
     """The role as written ("the Backend Engineer (Payments) role"), or ""."""
-    for text in (message.text, message.subject):
+    for text in (message.text.replace("\n", " "), message.subject):
         for pattern in _ROLES:
-            found = pattern.search(text.replace("\n", " "))
+            found = pattern.search(text)
             if found:
                 return " ".join(found.group(1).split()).strip(" ,")
     return ""

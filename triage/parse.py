@@ -72,9 +72,6 @@ _FORWARD = re.compile(
     r"message transféré|mensaje reenviado|messaggio inoltrato)|begin forwarded message)",
     re.IGNORECASE,
 )
-_SUBJECT_LINE = re.compile(
-    r"^\s*\*?(subject|betreff|objet|asunto|oggetto|temat)\s*:", re.IGNORECASE
-)
 FORWARD_NOTE_WORDS = 60  # a cover note this short is read together with what it forwards
 _OUTLOOK_FROM = re.compile(r"^\s*\*?(from|von|de|od)\s*:\*?\s+\S", re.IGNORECASE)
 _OUTLOOK_NEXT = re.compile(r"^\s*\*?(sent|date|gesendet|envoyé|wysłano|to)\s*:", re.IGNORECASE)
@@ -263,8 +260,7 @@ def newest_part(text: str) -> str:
 def _header_line(line: str) -> bool:
     """Whether ``line`` is one of a quoted message's header lines (From, Sent, To, cc, Subject)."""
     return any(
-        pattern.match(line)
-        for pattern in (_OUTLOOK_FROM, _OUTLOOK_NEXT, _BLOCK_TO, _BLOCK_NEXT, _SUBJECT_LINE)
+        pattern.match(line) for pattern in (_OUTLOOK_FROM, _OUTLOOK_NEXT, _BLOCK_TO, _BLOCK_NEXT)
     )
 
 

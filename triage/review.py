@@ -136,27 +136,25 @@ def _fields(rows: list[tuple[str, str | Text]]) -> Table:
     return grid
 
 
+def _moment(then: datetime, now: datetime) -> str:
+    """``then`` in ``now``'s zone, and how long ago it was."""
+    return f"{when_text(then.astimezone(now.tzinfo))} ({ago(then, now)})"
+
+
 def original_panel(item: QueueItem, now: datetime) -> Panel:
     """The original as triage saw it: who, what, the verdict and why, and what was extracted.
 
-    When it was queued is shown in ``now``'s zone (the user's).
+    When it was sent and queued is shown in ``now``'s zone (the user's).
     """
     verdict = Text(f"{item.label.value} ", style="bold")
     verdict.append(f"(score {item.score:.2f})", style="green" if item.score >= 0.5 else "yellow")
     rows: list[tuple[str, str | Text]] = [
         ("From", item.sender),
         ("Subject", Text(item.subject, style="bold")),
-        *(
-            [("Sent", f"{when_text(item.date.astimezone(now.tzinfo))} ({ago(item.date, now)})")]
-            if item.date is not None
-            else []
-        ),
-        (
-            "Queued",
-            f"{when_text(item.created_at.astimezone(now.tzinfo))} ({ago(item.created_at, now)})",
-        ),
-        ("Verdict", verdict),
     ]
+    if item.date is not None:
+        rows.append(("Sent", _moment(item.date, now)))
+    rows += [("Queued", _moment(item.created_at, now)), ("Verdict", verdict)]
     if item.reason:
         rows.append(("Why", item.reason))
     rows += [

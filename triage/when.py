@@ -71,6 +71,14 @@ _OLD_PLAN = (
     "instead of",
     "moved from",
 )
+# A bare hour is a time only after these ("Monday at 2"); a dotted number after the others is a
+# number ("Room 2.14"); a "Time:" line takes the date of the "Date:" line above it.
+_BARE_HOUR_AFTER = frozenset({"at", "@", "around", "about"})
+_NOT_A_TIME_AFTER = frozenset(
+    "room rm floor suite level unit building no no. number version v v. section chapter page "
+    "step item ref ref.".split()
+)
+_TIME_LABELS = frozenset({"time", "hour", "hours", "when", "heure", "uhrzeit", "hora"})
 _DAY_END = time(23, 59)  # a deadline with no time of its own lasts the whole day
 _DOTTED_DATE = re.compile(r"\d\.\d")
 MAX_TIMES = 60  # times of day read in one message
@@ -220,34 +228,6 @@ def _parse(
     return None if parsed is None else parsed.replace(tzinfo=zone)
 
 
-_BARE_HOUR_AFTER = frozenset({"at", "@", "around", "about"})
-# Words after which a dotted number is a number, not a time ("Room 2.14", "page 3.15").
-_NOT_A_TIME_AFTER = frozenset(
-    {
-        "room",
-        "rm",
-        "floor",
-        "suite",
-        "level",
-        "unit",
-        "building",
-        "no",
-        "no.",
-        "number",
-        "version",
-        "v",
-        "v.",
-        "section",
-        "chapter",
-        "page",
-        "step",
-        "item",
-        "ref",
-        "ref.",
-    }
-)
-
-
 def _not_a_new_time(doc: Doc, start: int, end: int, last_end: int) -> bool:
     """A time match that is no slot of its own: "16:00 CET (10:00 am ET)" is the same slot in
     another zone; "Room 2.14" and "version 1.10" are numbers, and so is a bare number unless it
@@ -286,8 +266,7 @@ def find_when(text: str, sent: datetime | None) -> When:
     slots: list[Slot] = []
     deadline: datetime | None = None
     for d_start, d_end in dates:
-        before = {t.lower_ for t in doc[max(0, d_start - 4) : d_start]}
-        if before & _DEADLINE_WORDS and deadline is None:
+        if _is_deadline(doc, d_start) and deadline is None:
             parsed = _parse(doc[d_start:d_end].text, "11:59 pm", base, default_zone, day_first)
             deadline = parsed
     last_end = -10
@@ -303,7 +282,7 @@ def find_when(text: str, sent: datetime | None) -> When:
         start = _parse(date_text, start_clock, base, zone, dmy)
         if start is None:
             continue
-        if {t.lower_ for t in doc[max(0, date[0] - 4) : date[0]]} & _DEADLINE_WORDS:
+        if _is_deadline(doc, date[0]):
             deadline = _deadline_at(deadline, start)  # "by 5pm on Friday": no slot
             continue
         end = _parse(date_text, end_clock, base, zone, dmy) if end_clock else None
@@ -329,6 +308,11 @@ def _slot_date(
     return date
 
 
+def _is_deadline(doc: Doc, date_start: int) -> bool:
+    """Whether the date starting at ``date_start`` is a reply-by date ("by Friday")."""
+    return bool({t.lower_ for t in doc[max(0, date_start - 4) : date_start]} & _DEADLINE_WORDS)
+
+
 def _was_planned(doc: Doc, start: int) -> bool:
     """Whether the words just before ``start`` say the time was the old plan ("was set for",
     "originally", "instead of"), as a reschedule says what it moves away from."""
@@ -352,16 +336,7 @@ def _labelled_lines(between: Span) -> bool:
     return (
         len(lines) == 2
         and not lines[0].strip()
-        and lines[1].strip().lower().rstrip(" :")
-        in {
-            "time",
-            "hour",
-            "hours",
-            "when",
-            "heure",
-            "uhrzeit",
-            "hora",
-        }
+        and lines[1].strip().lower().rstrip(" :") in _TIME_LABELS
     )
 
 
