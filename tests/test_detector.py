@@ -12,7 +12,7 @@ from triage.cli import main
 from triage.corpus import Example, in_dev, load, message_from_fields, project_corpus, split
 from triage.models import Label
 from triage.parse import parse_message
-from triage.training import train
+from triage.training import train, vocabulary
 
 # The project's own test mail: what each file is (see tests/data/mail/INDEX.md).
 INVITES = sorted(p.name for p in MAIL.glob("invite_*.eml"))
@@ -86,7 +86,19 @@ def test_invitation_phrasing_without_a_job_is_not_an_invitation(  # type: ignore
     verdict = classifier.classify(message_from_fields(subject, body))
     assert not verdict.is_invite, verdict
     assert verdict.label not in {Label.INVITE, Label.RESCHEDULE}
-    assert any(e.startswith("no word of a job search") for e in verdict.evidence)
+    assert any("no word of a job search" in e for e in verdict.evidence)
+
+
+def test_a_social_occasion_is_no_interview_but_a_job_word_wins(classifier) -> None:  # type: ignore[no-untyped-def]
+    party = classifier.classify_text("Saturday", "Are you free Saturday? It's Mia's birthday.")
+    assert not party.is_invite
+    assert any(e.startswith("a social occasion") for e in party.evidence)
+    interview = classifier.classify_text(
+        "Interview",
+        "Hi Sam, sorry for the slow reply, I was away for my sister's wedding. We would like to "
+        "invite you to an interview for the analyst role. Are you free on Tuesday at 10am?",
+    )
+    assert interview.is_invite, interview
 
 
 def test_a_terse_note_in_a_known_interview_thread_counts() -> None:
@@ -142,6 +154,28 @@ def test_training_is_reproducible(tmp_path: Path) -> None:
     trained = load_classifier(model_dir=first)
     assert trained.trained
     assert 0.0 <= trained.classify(small_dev[0].message).score <= 1.0
+
+
+def test_the_model_reads_only_words_of_its_training_vocabulary(classifier) -> None:  # type: ignore[no-untyped-def]
+    assert classifier.vocabulary and "interview" in classifier.vocabulary
+    body = "Hi {},\nWe would like to invite you to an interview. Are you free on Tuesday?"
+    doc, _, _ = classifier.featurize("Interview", body.format("Zyqvanthe"))
+    words = [t.text for t in doc]
+    assert "zyqvanthe" not in words and "invite" in words
+    assert all(w in classifier.vocabulary or w.startswith("rule_") for w in words)
+    # so the sender's or the reader's name cannot move the verdict
+    first = classifier.classify_text("Interview", body.format("Zyqvanthe"))
+    second = classifier.classify_text("Interview", body.format("Ouldrebbik"))
+    assert first == second
+
+
+def test_the_vocabulary_keeps_words_of_several_messages() -> None:
+    examples = [
+        Example(f"x{i}", Label.OTHER, message_from_fields("hello", f"lunch today {name}"))
+        for i, name in enumerate(("quillfeather", "marrowby", "quillfeather"))
+    ]
+    assert vocabulary(examples, 3) == {"hello", "lunch", "today"}
+    assert vocabulary(examples, 2) == {"hello", "lunch", "today", "quillfeather"}
 
 
 def test_eval_reports_per_label_figures_and_errors(

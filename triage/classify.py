@@ -15,6 +15,7 @@ rule weights alone decide. Pure: loading reads the model once; classifying does 
 
 from __future__ import annotations
 
+import enum
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import spacy
+from spacy.attrs import IS_ALPHA, ORTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -34,13 +36,30 @@ from triage.rules import (
     JOB_WORDS,
     NO_JOB_WORDS_MIN_SCORE,
     RULES,
+    SOCIAL_WORDS,
     Rule,
 )
 
 MODEL_DIR = Path(__file__).parent / "model"
+VOCABULARY = "vocabulary.txt"  # in the model folder: the words the model reads, one per line
 MAX_CHARS = 6_000  # the newest part of an invitation says what it is in its first page
 _RULE_BIAS = 1.0  # rules-only: evidence an invitation needs beyond what speaks against it
 _JOB_WORDS = "job_words"  # the PhraseMatcher key of rules.JOB_WORDS (not a feature: a gate)
+_SOCIAL_WORDS = "social_words"  # the key of rules.SOCIAL_WORDS (a gate too)
+
+
+class Topic(enum.Enum):
+    """What the words of a message say it is about, whatever its phrasing (a gate, not a
+    feature of the model)."""
+
+    JOB = "job"  # a word of rules.JOB_WORDS
+    SOCIAL = "social"  # no job word, and a social occasion (rules.SOCIAL_WORDS)
+    NONE = "none"  # neither
+
+
+# The score an invitation needs, by topic, when it does not continue a known interview thread
+# (and at least TRIAGE_MIN_SCORE); above 1, a score cannot reach it.
+_NEEDED = {Topic.NONE: NO_JOB_WORDS_MIN_SCORE, Topic.SOCIAL: 1.01}
 
 
 def _no_thread() -> bool:
@@ -60,20 +79,21 @@ class Classifier:
     rules: dict[str, Rule]
     min_score: float
     trained: bool
+    vocabulary: frozenset[str] | None = None  # None: every word
 
-    def featurize(self, subject: str, body: str) -> tuple[Doc, dict[str, str], bool]:
+    def featurize(self, subject: str, body: str) -> tuple[Doc, dict[str, str], Topic]:
         """The doc the textcat reads, the rules that fired (each with its first wording), and
-        whether the text has a word of a job search (``rules.JOB_WORDS``)."""
+        what the text is about (see ``Topic``)."""
         # Lower-cased: the bag-of-words model keys on exact token text, and real mail comes in
         # every casing (all-lower notes, ALL-CAPS headings).
         doc = self.nlp.make_doc(f"{subject}\n\n{body[:MAX_CHARS]}".lower())
         fired: dict[str, str] = {}
-        job_words = False
+        gates: set[str] = set()  # which of the gate word lists matched
         spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for match_id, start, end in sorted(self.phrases(doc), key=lambda m: m[1]):
             key = self.nlp.vocab.strings[match_id]
-            if key == _JOB_WORDS:
-                job_words = True
+            if key in (_JOB_WORDS, _SOCIAL_WORDS):
+                gates.add(key)
             elif "#" in key:  # one side of a Near clause: combined below
                 spans[key].append((start, end))
             else:
@@ -87,10 +107,26 @@ class Classifier:
         # addresses and links say more about a mail client's style than about an invitation.
         # Each word once, where it first appears: presence, not counts, so a long, wordy mail
         # ("the", "we", "will" forty times) does not drown the few words that decide.
-        words = list(dict.fromkeys(t.text for t in doc if t.is_alpha or t.text == "?"))
+        # Words outside the training vocabulary (names, companies, typos) are left out: the
+        # model cannot learn an invitation by its sender's name.
+        # (Read as hashes from one array: a Token object per word costs a third of the time.)
+        orth, alpha = doc.to_array([ORTH, IS_ALPHA]).T.tolist() if len(doc) else ([], [])
+        strings = self.nlp.vocab.strings
+        question = strings["?"]
+        keys = dict.fromkeys(h for h, a in zip(orth, alpha, strict=True) if a or h == question)
+        words = [strings[h] for h in keys]
+        if self.vocabulary is not None:
+            words = [w for w in words if w in self.vocabulary]
         words += [f"rule_{name}" for name in sorted(fired)]
         doc = Doc(self.nlp.vocab, words=words or ["<empty>"])
-        return doc, fired, job_words
+        topic = (
+            Topic.JOB
+            if _JOB_WORDS in gates
+            else Topic.SOCIAL
+            if _SOCIAL_WORDS in gates
+            else Topic.NONE
+        )
+        return doc, fired, topic
 
     def classify(
         self, message: Message, *, known_thread: Callable[[], bool] = _no_thread
@@ -103,11 +139,11 @@ class Classifier:
     def classify_text(
         self, subject: str, body: str, *, known_thread: Callable[[], bool] = _no_thread
     ) -> Verdict:
-        doc, fired, job_words = self.featurize(subject, body)
+        doc, fired, topic = self.featurize(subject, body)
         cats = self._textcat(doc) if self.trained else self._rule_scores(fired)
         label = max(cats, key=cats.__getitem__)
         score = round(cats[Label.INVITE] + cats[Label.RESCHEDULE], 4)
-        needed = self.min_score if job_words else max(self.min_score, NO_JOB_WORDS_MIN_SCORE)
+        needed = max(self.min_score, _NEEDED.get(topic, 0.0))
         in_thread = self.min_score <= score < needed and known_thread()
         if in_thread:
             needed = self.min_score
@@ -124,7 +160,9 @@ class Classifier:
         ]
         if in_thread:
             evidence.append("replies to a thread with an interview triage already detected")
-        elif not job_words:
+        elif topic is Topic.SOCIAL:
+            evidence.append("a social occasion and no word of a job search: not an interview")
+        elif topic is Topic.NONE:
             evidence.append(f"no word of a job search: an invitation needs score {needed:.2f}")
         top = sorted(cats.items(), key=lambda kv: -kv[1])[:3]
         evidence.append("scores " + ", ".join(f"{lbl.value} {p:.2f}" for lbl, p in top))
@@ -167,9 +205,16 @@ def _near(
     return None
 
 
-def _compile(nlp: Language, min_score: float, *, trained: bool) -> Classifier:
+def _compile(
+    nlp: Language,
+    min_score: float,
+    *,
+    trained: bool,
+    vocabulary: frozenset[str] | None = None,
+) -> Classifier:
     phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
     phrases.add(_JOB_WORDS, [nlp.make_doc(text) for text in JOB_WORDS])
+    phrases.add(_SOCIAL_WORDS, [nlp.make_doc(text) for text in SOCIAL_WORDS])
     for rule in RULES:
         if rule.phrases:
             phrases.add(rule.name, [nlp.make_doc(text) for text in rule.phrases])
@@ -182,12 +227,13 @@ def _compile(nlp: Language, min_score: float, *, trained: bool) -> Classifier:
         rules={rule.name: rule for rule in RULES},
         min_score=min_score,
         trained=trained,
+        vocabulary=vocabulary,
     )
 
 
-def rules_only(min_score: float = 0.3) -> Classifier:
+def rules_only(min_score: float = 0.3, vocabulary: frozenset[str] | None = None) -> Classifier:
     """A classifier from the rules alone (used to build training docs, and as the fallback)."""
-    return _compile(spacy.blank("en"), min_score, trained=False)
+    return _compile(spacy.blank("en"), min_score, trained=False, vocabulary=vocabulary)
 
 
 def load_classifier(min_score: float = 0.3, model_dir: Path = MODEL_DIR) -> Classifier:
@@ -204,4 +250,6 @@ def load_classifier(min_score: float = 0.3, model_dir: Path = MODEL_DIR) -> Clas
             f"the detector model in {model_dir} cannot be loaded ({exc}); "
             "reinstall triage or rebuild it with 'triage train'"
         ) from exc
-    return _compile(nlp, min_score, trained=True)
+    words = model_dir / VOCABULARY
+    vocabulary = frozenset(words.read_text("utf-8").split()) if words.is_file() else None
+    return _compile(nlp, min_score, trained=True, vocabulary=vocabulary)

@@ -41,6 +41,17 @@ JOB_WORDS: tuple[str, ...] = (
 )
 # fmt: on
 
+# Social occasions: with none of JOB_WORDS, a message that names one of these invites the reader
+# to a party, not to an interview, however much it sounds like an invitation ("are you free
+# Saturday?"); it counts only in a known interview thread.
+# fmt: off
+SOCIAL_WORDS: tuple[str, ...] = (
+    "barbecue", "barbeque", "bbq", "birthday", "party", "wedding", "picnic", "potluck",
+    "housewarming", "baby shower", "bridal shower", "anniversary", "reunion", "sleepover",
+    "playdate", "book club", "game night", "movie night", "christening", "graduation party",
+)
+# fmt: on
+
 _MEETING = (
     "interview",
     "interviews",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,18 +19,32 @@ from spacy.cli.train import train as spacy_train
 from spacy.tokens import DocBin
 from spacy.util import load_config
 
-from triage.classify import MODEL_DIR, rules_only
+from triage.classify import MODEL_DIR, VOCABULARY, rules_only
 from triage.corpus import Example
 from triage.models import Label
 from triage.rules import INVITE_LABELS
 
 CONFIG = Path(__file__).resolve().parent.parent / "corpus" / "textcat.cfg"
 POSITIVE_COPIES = 2  # invitations and reschedules count twice in training
+MIN_MESSAGES = 3  # a word the model reads appears in at least this many training messages
 
 
-def _docbin(examples: Sequence[Example], *, positive_copies: int = 1) -> DocBin:
-    """Featurized docs; invitations repeated ``positive_copies`` times (misses cost most)."""
+def vocabulary(examples: Sequence[Example], min_messages: int = MIN_MESSAGES) -> frozenset[str]:
+    """The words of at least ``min_messages`` examples: rarer ones (names, companies, typos)
+    would let the model memorise its training mail instead of learning its wording."""
     featurizer = rules_only()
+    counts: Counter[str] = Counter()
+    for example in examples:
+        doc, _, _ = featurizer.featurize(example.message.subject, example.message.text)
+        counts.update(t.text for t in doc if not t.text.startswith("rule_"))
+    return frozenset(word for word, n in counts.items() if n >= min_messages)
+
+
+def _docbin(
+    examples: Sequence[Example], words: frozenset[str], *, positive_copies: int = 1
+) -> DocBin:
+    """Featurized docs; invitations repeated ``positive_copies`` times (misses cost most)."""
+    featurizer = rules_only(vocabulary=words)
     docs = DocBin(attrs=["ORTH"], store_user_data=False)
     for example in examples:
         doc, _, _ = featurizer.featurize(example.message.subject, example.message.text)
@@ -57,6 +72,7 @@ def train(
     seed: int = 0,
     epochs: int | None = None,
     positive_copies: int = POSITIVE_COPIES,
+    min_messages: int = MIN_MESSAGES,
 ) -> Path:
     """Train on ``train_set`` (scored on ``dev_set`` as it goes); write the model to ``output``."""
     overrides: dict[str, object] = {"system.seed": seed}
@@ -64,8 +80,9 @@ def train(
         overrides["training.max_epochs"] = epochs
     with tempfile.TemporaryDirectory(prefix="triage-train-") as tmp:
         work = Path(tmp)
-        _docbin(train_set, positive_copies=positive_copies).to_disk(work / "train.spacy")
-        _docbin(dev_set).to_disk(work / "dev.spacy")
+        words = vocabulary(train_set, min_messages)
+        _docbin(train_set, words, positive_copies=positive_copies).to_disk(work / "train.spacy")
+        _docbin(dev_set, words).to_disk(work / "dev.spacy")
         overrides["paths.train"] = str(work / "train.spacy")
         overrides["paths.dev"] = str(work / "dev.spacy")
         spacy_train(config, work / "out", overrides=overrides)
@@ -73,6 +90,7 @@ def train(
         shutil.rmtree(staged, ignore_errors=True)
         shutil.copytree(work / "out" / "model-last", staged)
         _forget_paths(staged / "config.cfg")
+        (staged / VOCABULARY).write_text("".join(f"{w}\n" for w in sorted(words)), "utf-8")
     shutil.rmtree(output, ignore_errors=True)
     staged.rename(output)
     return output
