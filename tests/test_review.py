@@ -126,10 +126,8 @@ def test_review_in_a_terminal_edits_approves_skips_rejects_and_quits(
     tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("TRIAGE_TIMEZONE", "America/New_York")
-    now = datetime.now(UTC)
-    day = (now + timedelta(days=(2 - now.weekday()) % 7 + 7)).astimezone(
-        ZoneInfo("America/New_York")
-    )  # a Wednesday ahead, inside the default availability
+    now = datetime.now(ZoneInfo("America/New_York"))  # a Wednesday there, whatever UTC's day
+    day = now + timedelta(days=(2 - now.weekday()) % 7 + 7)  # ahead, in the default availability
     imap.append(_future_invite(day))
     for name in ("invite_plain.eml", "invite_reply_to.eml", "invite_ats_noreply_link.eml"):
         imap.append((MAIL / name).read_bytes())
