@@ -6,7 +6,7 @@ Runs once against pymap and once against Dovecot (the reference server).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -186,10 +186,8 @@ def test_two_invites_offering_the_same_time_are_not_both_accepted(
     tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("TRIAGE_TIMEZONE", "America/New_York")
-    today = datetime.now(UTC)
-    day = (today + timedelta(days=(2 - today.weekday()) % 7 + 7)).astimezone(
-        ZoneInfo("America/New_York")
-    )
+    today = datetime.now(ZoneInfo("America/New_York"))  # a Wednesday there, whatever UTC's day
+    day = today + timedelta(days=(2 - today.weekday()) % 7 + 7)
     offered = f"{day:%A} {day.day} {day:%B} {day.year} at 2:00 pm ET"  # a Wednesday ahead
     for n in (1, 2):
         imap.append(
