@@ -67,11 +67,6 @@ def test_the_newest_part_decides(classifier) -> None:  # type: ignore[no-untyped
 # Invitation phrasing with no word of a job search: a neighbour's party, a sales call.
 NO_JOB_WORDS = [
     (
-        "Saturday?",
-        "Hi Sam, are you free Saturday afternoon? We are having a few people over "
-        "for a barbecue. Let me know if you can make it!",
-    ),
-    (
         "Your trial",
         "Hello Sam, thanks for signing up for a trial. Can we schedule 20 minutes this week "
         "so I can show you the reporting features? Pick any time that suits you.",
@@ -86,13 +81,22 @@ def test_invitation_phrasing_without_a_job_is_not_an_invitation(  # type: ignore
     verdict = classifier.classify(message_from_fields(subject, body))
     assert not verdict.is_invite, verdict
     assert verdict.label not in {Label.INVITE, Label.RESCHEDULE}
-    assert any("no word of a job search" in e for e in verdict.evidence)
+    assert any(e.startswith("no word of a job search") for e in verdict.evidence)
 
 
 def test_a_social_occasion_is_no_interview_but_a_job_word_wins(classifier) -> None:  # type: ignore[no-untyped-def]
-    party = classifier.classify_text("Saturday", "Are you free Saturday? It's Mia's birthday.")
-    assert not party.is_invite
-    assert any(e.startswith("a social occasion") for e in party.evidence)
+    for subject, body in (
+        ("Saturday", "Are you free Saturday? It's Mia's birthday."),
+        (
+            "Saturday?",
+            "Hi Sam, are you free Saturday afternoon? We are having a few people over "
+            "for a barbecue. Let me know if you can make it!",
+        ),
+    ):
+        party = classifier.classify_text(subject, body)
+        assert not party.is_invite, party
+        assert party.label not in {Label.INVITE, Label.RESCHEDULE}
+        assert any(e.startswith("a social occasion") for e in party.evidence)
     interview = classifier.classify_text(
         "Interview",
         "Hi Sam, sorry for the slow reply, I was away for my sister's wedding. We would like to "

@@ -58,8 +58,8 @@ class Topic(enum.Enum):
 
 
 # The score an invitation needs, by topic, when it does not continue a known interview thread
-# (and at least TRIAGE_MIN_SCORE); above 1, a score cannot reach it.
-_NEEDED = {Topic.NONE: NO_JOB_WORDS_MIN_SCORE, Topic.SOCIAL: 1.01}
+# (and at least TRIAGE_MIN_SCORE); no score reaches infinity.
+_NEEDED = {Topic.NONE: NO_JOB_WORDS_MIN_SCORE, Topic.SOCIAL: math.inf}
 
 
 def _no_thread() -> bool:
@@ -110,7 +110,7 @@ class Classifier:
         # Words outside the training vocabulary (names, companies, typos) are left out: the
         # model cannot learn an invitation by its sender's name.
         # (Read as hashes from one array: a Token object per word costs a third of the time.)
-        orth, alpha = doc.to_array([ORTH, IS_ALPHA]).T.tolist() if len(doc) else ([], [])
+        orth, alpha = doc.to_array([ORTH, IS_ALPHA]).T.tolist()
         strings = self.nlp.vocab.strings
         question = strings["?"]
         keys = dict.fromkeys(h for h, a in zip(orth, alpha, strict=True) if a or h == question)
