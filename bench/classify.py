@@ -7,14 +7,18 @@
 - throughput: ``Classifier.classify`` on one core over messages of about 200 words built from the
   project's corpus (parse excluded: classification alone; the median of 5 passes, with the
   slowest and fastest, because a shared virtual machine's speed varies from minute to minute),
-  and classification of already parsed messages.
+  and classification of already parsed messages;
+- memory: resident size and spaCy's string count before and after classifying messages full of
+  words never seen before (names, codes, links: what a daemon meets for months).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
+import string
 import subprocess
 import sys
 import time
@@ -23,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from triage.classify import load_classifier  # noqa: E402
+from triage.classify import Classifier, load_classifier  # noqa: E402
 from triage.corpus import load, message_from_fields, project_corpus  # noqa: E402
 
 
@@ -50,11 +54,35 @@ def messages_of(words: int, count: int) -> list[tuple[str, str]]:
     return out
 
 
+def resident_mb() -> float:
+    """Current resident size (Linux; 0 elsewhere)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except OSError:
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def memory(classifier: Classifier, count: int) -> str:
+    rng = random.Random(0)
+    opening = "We would like to invite you to an interview next week."
+    before, strings = resident_mb(), len(classifier.nlp.vocab.strings)
+    for _ in range(count):
+        fresh = ("".join(rng.choices(string.ascii_lowercase, k=9)) for _ in range(60))
+        classifier.classify_text("Interview", f"{opening} {' '.join(fresh)}")
+    return (
+        f"memory: {count:,} messages of 60 never-seen words each: resident {before:.0f} -> "
+        f"{resident_mb():.0f} MB, spaCy strings {strings:,} -> "
+        f"{len(classifier.nlp.vocab.strings):,}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--words", type=int, default=200)
     parser.add_argument("--passes", type=int, default=5)
+    parser.add_argument("--fresh", type=int, default=20_000, help="messages for the memory check")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
@@ -82,6 +110,7 @@ def main() -> None:
         classifier.classify(message)
     classify_only = time.perf_counter() - start
     print(f"classification of parsed messages: {len(raw) / classify_only:,.0f} messages/s")
+    print(memory(classifier, args.fresh))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+import string
 from pathlib import Path
 
 import pytest
+import spacy
 from conftest import MAIL
 
 from triage.classify import MODEL_DIR, load_classifier, rules_only
@@ -12,6 +15,7 @@ from triage.cli import main
 from triage.corpus import Example, in_dev, load, message_from_fields, project_corpus, split
 from triage.models import Label
 from triage.parse import parse_message
+from triage.tokenizer import Words
 from triage.training import train, vocabulary
 
 # The project's own test mail: what each file is (see tests/data/mail/INDEX.md).
@@ -120,6 +124,65 @@ def test_a_terse_note_in_a_known_interview_thread_counts() -> None:
     )
     assert in_thread.score == alone.score  # the thread changes the bar, not the model
     assert any("thread" in e for e in in_thread.evidence)
+
+
+# Prose as mail has it: contractions and possessives (straight and curly), hyphens, punctuation.
+PROSE = (
+    "We'd like to invite you to an interview - don't worry, it's informal!",
+    "I’m afraid the candidate's on-site can’t go ahead; we’ll re-schedule (sorry).",
+    "Are you free Tuesday? They've asked: 30-minute call, self-schedule here.",
+    "Merci pour votre candidature, l'entretien aura lieu mardi.",
+)
+
+
+@pytest.mark.parametrize("text", PROSE)
+def test_the_tokenizer_cuts_prose_as_spacy_does(text: str) -> None:
+    nlp = spacy.blank("en")  # spaCy's own rule-based English tokenizer
+    ours = [t.text for t in Words(nlp.vocab)(text)]
+    assert ours == [t.text.replace("’", "'") for t in nlp.make_doc(text)]
+
+
+def test_rules_the_model_and_training_read_text_with_one_tokenizer(classifier) -> None:  # type: ignore[no-untyped-def]
+    assert isinstance(classifier.nlp.tokenizer, Words)
+    assert isinstance(rules_only().nlp.tokenizer, Words)
+    assert '"triage.Words.v1"' in (MODEL_DIR / "config.cfg").read_text("utf-8")
+    # a URL or an address falls apart into words, which the vocabulary then filters
+    assert [t.text for t in Words(classifier.nlp.vocab)("hr@acme.io")] == [
+        "hr",
+        "@",
+        "acme",
+        ".",
+        "io",
+    ]
+
+
+def test_words_the_model_does_not_know_leave_no_trace_in_spacy(classifier) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(7)
+    fresh = ["".join(rng.choices(string.ascii_lowercase, k=12)) for _ in range(300)]
+    body = "We would like to invite you, {}, to an interview at {}. Are you free {}?"
+    classifier.classify_text("Interview", body.format("x", "y", "z"))  # placeholders, rule names
+    strings_before = len(classifier.nlp.vocab.strings)
+    verdicts = [
+        classifier.classify_text("Interview", body.format(*fresh[i : i + 3]))
+        for i in range(0, 300, 3)
+    ]
+    assert len(classifier.nlp.vocab.strings) == strings_before  # a daemon reads for months
+    assert not any(word in classifier.nlp.vocab for word in fresh)
+    assert all(v.is_invite for v in verdicts)
+    # the evidence still shows the words as the mail wrote them
+    assert any(fresh[0] in e for e in verdicts[0].evidence), verdicts[0].evidence
+
+
+def test_unknown_words_do_not_change_a_verdict() -> None:
+    model_words = frozenset((MODEL_DIR / "vocabulary.txt").read_text("utf-8").split())
+    known = load_classifier()
+    every_word = load_classifier()
+    every_word.nlp.tokenizer = Words(every_word.nlp.vocab)  # each word as itself
+    assert isinstance(known.nlp.tokenizer, Words) and known.nlp.tokenizer.known
+    assert known.nlp.tokenizer.known >= model_words
+    for path in sorted(MAIL.glob("*.eml")):
+        message = parse_message(path.read_bytes())
+        assert known.classify(message) == every_word.classify(message), path.name
 
 
 def test_rules_only_classifier_still_works() -> None:

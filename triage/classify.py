@@ -19,7 +19,7 @@ import enum
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import spacy
@@ -39,6 +39,7 @@ from triage.rules import (
     SOCIAL_WORDS,
     Rule,
 )
+from triage.tokenizer import ORIGINAL, Words
 
 MODEL_DIR = Path(__file__).parent / "model"
 VOCABULARY = "vocabulary.txt"  # in the model folder: the words the model reads, one per line
@@ -79,7 +80,7 @@ class Classifier:
     rules: dict[str, Rule]
     min_score: float
     trained: bool
-    vocabulary: frozenset[str] | None = None  # None: every word
+    vocabulary: frozenset[str] | None = field(default=None, repr=False)  # None: every word
 
     def featurize(self, subject: str, body: str) -> tuple[Doc, dict[str, str], Topic]:
         """The doc the textcat reads, the rules that fired (each with its first wording), and
@@ -97,12 +98,12 @@ class Classifier:
             elif "#" in key:  # one side of a Near clause: combined below
                 spans[key].append((start, end))
             else:
-                fired.setdefault(key, doc[start:end].text)
+                fired.setdefault(key, _written(doc, start, end))
         for name, rule in self.rules.items():
             for index, near in enumerate(rule.near):
                 hit = _near(spans[f"{name}#{index}a"], spans[f"{name}#{index}b"], near.window)
                 if hit is not None and name not in fired:
-                    fired[name] = doc[hit[0] : hit[1]].text
+                    fired[name] = _written(doc, *hit)
         # The model reads words only (and question marks): numbers, dates, punctuation runs,
         # addresses and links say more about a mail client's style than about an invitation.
         # Each word once, where it first appears: presence, not counts, so a long, wordy mail
@@ -193,6 +194,13 @@ class Classifier:
         return cats
 
 
+def _written(doc: Doc, start: int, end: int) -> str:
+    """The words ``doc[start:end]`` as the mail wrote them (the doc may show unknown words as
+    ``tokenizer.UNKNOWN``)."""
+    original: list[str] | None = doc.user_data.get(ORIGINAL)
+    return " ".join(original[start:end]) if original is not None else doc[start:end].text
+
+
 def _near(
     firsts: Sequence[tuple[int, int]], thens: Sequence[tuple[int, int]], window: int
 ) -> tuple[int, int] | None:
@@ -212,15 +220,23 @@ def _compile(
     trained: bool,
     vocabulary: frozenset[str] | None = None,
 ) -> Classifier:
-    phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
-    phrases.add(_JOB_WORDS, [nlp.make_doc(text) for text in JOB_WORDS])
-    phrases.add(_SOCIAL_WORDS, [nlp.make_doc(text) for text in SOCIAL_WORDS])
+    nlp.tokenizer = Words(nlp.vocab)  # rules, training and run time cut text alike
+    patterns: dict[str, list[Doc]] = {
+        _JOB_WORDS: [nlp.make_doc(text) for text in JOB_WORDS],
+        _SOCIAL_WORDS: [nlp.make_doc(text) for text in SOCIAL_WORDS],
+    }
     for rule in RULES:
         if rule.phrases:
-            phrases.add(rule.name, [nlp.make_doc(text) for text in rule.phrases])
+            patterns[rule.name] = [nlp.make_doc(text) for text in rule.phrases]
         for index, near in enumerate(rule.near):
-            phrases.add(f"{rule.name}#{index}a", [nlp.make_doc(t) for t in near.first])
-            phrases.add(f"{rule.name}#{index}b", [nlp.make_doc(t) for t in near.then])
+            patterns[f"{rule.name}#{index}a"] = [nlp.make_doc(t) for t in near.first]
+            patterns[f"{rule.name}#{index}b"] = [nlp.make_doc(t) for t in near.then]
+    phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+    for key, docs in patterns.items():
+        phrases.add(key, docs)
+    if vocabulary is not None:  # only the words the rules or the model use reach a doc
+        rule_words = {token.lower_ for docs in patterns.values() for doc in docs for token in doc}
+        nlp.tokenizer = Words(nlp.vocab, known=vocabulary | rule_words)
     return Classifier(
         nlp=nlp,
         phrases=phrases,
