@@ -24,6 +24,23 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "unknown state" in capsys.readouterr().err
 
 
+def _heavy_modules_after(imports: str) -> str:
+    heavy = "{'spacy', 'dateparser'}"
+    code = (
+        f"import sys, {imports}; print(sorted({{m.split('.')[0] for m in sys.modules}} & {heavy}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_commands_that_do_not_classify_do_not_load_spacy() -> None:
+    # `triage queue`, `approve`, `review` and `--help` answer in a fraction of a second; spaCy's
+    # import alone takes about 0.9 s and is paid only by the commands that classify.
+    modules = "triage.cli, triage.app, triage.service, triage.extract, triage.review"
+    assert _heavy_modules_after(modules) == "[]"
+    assert _heavy_modules_after("triage.classify") == "['spacy']"  # the check can tell
+
+
 def test_config_errors_exit_1_listing_every_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

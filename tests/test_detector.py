@@ -251,11 +251,15 @@ def test_eval_reports_per_label_figures_and_errors(
     data = tmp_path / "labelled.jsonl"
     data.write_text(
         '{"id": "a", "label": "invite", "subject": "Interview", "body": "We would like to '
-        'invite you to an interview. Are you available on Tuesday at 3pm?"}\n'
+        'invite you to an interview. Are you available on Tuesday at 3pm?", "source": "mine"}\n'
         '{"id": "b", "label": "internal_interview", "subject": "Panel", "body": "Can you sit '
-        'on the interview panel for the candidate on Tuesday? Please send your scorecard."}\n'
+        'on the interview panel for the candidate on Tuesday? Please send your scorecard.", '
+        '"source": "a hiring manager"}\n'
     )
     assert main(["eval", str(data)]) == 0
     out = capsys.readouterr().out
     assert "invite detection: recall 1.000  precision 1.000" in out
     assert "gold \\ predicted" in out and "invite" in out
+    by_source = out.split("source ", 1)[1].splitlines()  # per source: n, tp, fp, fn, recall, prec
+    assert by_source[1].split() == ["a", "hiring", "manager", "1", "0", "0", "0", "1.000", "1.000"]
+    assert by_source[2].split() == ["mine", "1", "1", "0", "0", "1.000", "1.000"]

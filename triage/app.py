@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache, partial
+from typing import TYPE_CHECKING
 
-from triage.classify import Classifier, load_classifier
 from triage.config import OAuth2, Settings
 from triage.daemon import Daemon
 from triage.mailbox import Mailbox
@@ -18,6 +18,9 @@ from triage.outbox import Outbox
 from triage.render import Renderer
 from triage.service import Poller
 from triage.store import Store
+
+if TYPE_CHECKING:  # spaCy loads only for the commands that classify (about 0.9 s)
+    from triage.classify import Classifier
 
 
 def utc_now() -> datetime:
@@ -29,6 +32,8 @@ def open_store(settings: Settings) -> Store:
 
 
 def classifier_for(settings: Settings) -> Classifier:
+    from triage.classify import load_classifier  # noqa: PLC0415 - spaCy loads only here
+
     return load_classifier(settings.min_score)
 
 

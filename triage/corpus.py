@@ -40,6 +40,7 @@ class Example:
     label: Label
     message: Message
     kind: str = ""
+    source: str = ""  # where it comes from: the JSONL "source" field, else the file's name
 
 
 def to_label(value: str) -> Label:
@@ -83,6 +84,7 @@ def _jsonl_examples(path: Path) -> Iterable[Example]:
                     to_label(row["label"]),
                     message,
                     row.get("kind", ""),
+                    str(row.get("source") or path.stem),
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 raise TriageError(f"{path}:{number}: not a labelled message ({exc})") from exc

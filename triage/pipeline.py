@@ -15,15 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from triage.availability import Availability, Interval, first_fitting, propose_windows
-from triage.classify import Classifier
 from triage.compose import reply_references, reply_subject
 from triage.extract import extract, find_links, is_no_reply, reply_target, scheduling_links
 from triage.models import Action, Extraction, Label, Message, Plan, Reply, SlotTime, Verdict
 from triage.parse import parse_message
 from triage.render import Renderer
+
+if TYPE_CHECKING:  # spaCy is imported by the commands that classify, not by this module
+    from triage.classify import Classifier
 
 _AUTO_REPLY = ("auto-replied", "auto-notified")
 _BULK = ("bulk", "list", "junk")

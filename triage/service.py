@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import policy
 from email.utils import make_msgid
+from typing import TYPE_CHECKING
 
-from triage.classify import Classifier
 from triage.compose import build_email
 from triage.config import Settings
 from triage.errors import MailboxError, OutboxError, QueueError
@@ -24,6 +24,9 @@ from triage.pipeline import Calendar, Identity, decide
 from triage.render import Renderer
 from triage.store import MAX_ATTEMPTS, Store
 from triage.sync import Syncer, remove_draft
+
+if TYPE_CHECKING:  # spaCy is imported by the commands that classify, not by this module
+    from triage.classify import Classifier
 
 log = logging.getLogger(__name__)
 

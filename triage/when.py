@@ -15,14 +15,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import dateparser
-import spacy
-from spacy.language import Language
-from spacy.matcher import Matcher
-from spacy.tokens import Doc, Span
+if TYPE_CHECKING:  # spaCy and dateparser load on the first invitation, not with the CLI
+    from spacy.language import Language
+    from spacy.matcher import Matcher
+    from spacy.tokens import Doc, Span
 
 ZONES: dict[str, str] = {
     "et": "America/New_York",
@@ -147,6 +146,9 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
 
 @lru_cache(maxsize=1)
 def _matcher() -> tuple[Language, Matcher]:
+    import spacy  # noqa: PLC0415 - see the imports above
+    from spacy.matcher import Matcher  # noqa: PLC0415
+
     nlp = spacy.blank("en")
     matcher = Matcher(nlp.vocab)
     for key, patterns in _patterns().items():
@@ -224,6 +226,8 @@ def _parse(
         "DATE_ORDER": "DMY" if day_first else "MDY",
         "RETURN_AS_TIMEZONE_AWARE": False,
     }
+    import dateparser  # noqa: PLC0415 - see the imports above
+
     parsed = dateparser.parse(f"{date_text} {clock}", languages=["en"], settings=settings)
     return None if parsed is None else parsed.replace(tzinfo=zone)
 
