@@ -75,6 +75,36 @@ def test_a_short_cover_note_is_read_with_what_it_forwards() -> None:
     assert newest_part(reply) == "Thanks!"
 
 
+@pytest.mark.parametrize(
+    ("separator", "header"),
+    [
+        ("---------- Message transféré ---------", "De : Mira <mira@northwind.io>\nObjet : Poste"),
+        ("---------- Weitergeleitete Nachricht ---------", "Von: Mira <m@n.io>\nBetreff: Stelle"),
+        ("---------- Mensagem encaminhada ---------", "De: Mira <m@n.io>\nData: 3/3/2026"),
+        ("---------- Doorgestuurd bericht ---------", "Van: Mira <m@n.io>\nOnderwerp: Functie"),
+    ],
+)
+def test_forwards_in_other_languages_are_read_with_their_cover_note(
+    separator: str, header: str
+) -> None:
+    invite = "We would like to invite you to an interview."
+    text = f"Tomas, see below.\n\n{separator}\n{header}\n\n{invite}"
+    assert newest_part(text) == f"Tomas, see below.\n\n{invite}"
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        "Em ter., 3 de mar. de 2026 às 10:12, Mira <mira@northwind.io> escreveu:\n> convite",
+        "De: Mira <mira@northwind.io>\nEnviado: lunes, 2 de marzo de 2026\nPara: Tomas\nAsunto: x",
+        "Da: Mira <mira@northwind.io>\nInviato: lunedì 2 marzo 2026\nA: Tomas\nOggetto: x",
+        "Van: Mira <mira@northwind.io>\nVerzonden: maandag 2 maart 2026\nAan: Tomas",
+    ],
+)
+def test_replies_in_other_languages_are_cut_at_their_quote(quote: str) -> None:
+    assert newest_part(f"Obrigado!\n\n{quote}\n\nold text") == "Obrigado!"
+
+
 def test_to_line_in_the_newest_text_is_not_a_quote() -> None:
     text = "Agenda for the call:\nTo: decide the date\nThen: book the room"
     assert newest_part(text) == text

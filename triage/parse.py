@@ -58,23 +58,49 @@ _ATTRIBUTION = re.compile(
     # "On <date>, <name> wrote:" and its translations; some clients put the name after the verb.
     r"^\s*(on\b.{0,200}\b(wrote|writes)|le\b.{0,200}a\s+écrit|am\b.{0,200}schrieb\b.{0,120}|"
     r"el\b.{0,200}escribió|w\s+dniu\b.{0,200}(pisze|napisał\(?a?\)?)|"
-    r"op\b.{0,200}schreef|il\b.{0,200}ha\s+scritto)\s*:?\s*$",
+    r"op\b.{0,200}schreef|il\b.{0,200}ha\s+scritto|em\b.{0,200}escreveu)\s*:?\s*$",
     re.IGNORECASE,
 )
-_ORIGINAL = re.compile(
-    r"^\s*((-\s*){2,}\s*(original message|ursprüngliche nachricht|message d'origine|"
-    r"mensaje original|messaggio originale|wiadomość oryginalna|oorspronkelijk bericht|"
-    r"forwarded by\b|forwarded message)|begin forwarded message)",
-    re.IGNORECASE,
+# The separator lines over a forwarded or an original message ("---------- Forwarded message
+# ---------", "-----Original Message-----"), in the languages of the common clients.
+_FORWARDED = (
+    r"forwarded by\b",
+    "forwarded message",
+    "weitergeleitete nachricht",
+    "message transféré",
+    "mensaje reenviado",
+    "messaggio inoltrato",
+    "doorgestuurd bericht",
+    "mensagem encaminhada",
+    "przekazana wiadomość",
+    "wiadomość przekazana dalej",
 )
-_FORWARD = re.compile(
-    r"^\s*((-\s*){2,}\s*(forwarded by\b|forwarded message|weitergeleitete nachricht|"
-    r"message transféré|mensaje reenviado|messaggio inoltrato)|begin forwarded message)",
-    re.IGNORECASE,
+_ORIGINAL_WORDS = (
+    "original message",
+    "ursprüngliche nachricht",
+    "message d'origine",
+    "mensaje original",
+    "messaggio originale",
+    "wiadomość oryginalna",
+    "oorspronkelijk bericht",
+    "mensagem original",
 )
+
+
+def _separator(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(
+        rf"^\s*((-\s*){{2,}}\s*({'|'.join(words)})|begin forwarded message)", re.IGNORECASE
+    )
+
+
+_ORIGINAL = _separator(_ORIGINAL_WORDS + _FORWARDED)  # where quoted history starts
+_FORWARD = _separator(_FORWARDED)  # ... when it is a forward (read with a short cover note)
 FORWARD_NOTE_WORDS = 60  # a cover note this short is read together with what it forwards
-_OUTLOOK_FROM = re.compile(r"^\s*\*?(from|von|de|od)\s*:\*?\s+\S", re.IGNORECASE)
-_OUTLOOK_NEXT = re.compile(r"^\s*\*?(sent|date|gesendet|envoyé|wysłano|to)\s*:", re.IGNORECASE)
+_OUTLOOK_FROM = re.compile(r"^\s*\*?(from|von|de|od|van|da)\s*:\*?\s+\S", re.IGNORECASE)
+_OUTLOOK_NEXT = re.compile(
+    r"^\s*\*?(sent|date|data|fecha|gesendet|datum|envoyé|enviado|inviato|verzonden|wysłano|to)\s*:",
+    re.IGNORECASE,
+)
 _SEPARATOR = re.compile(r"^\s*_{8,}\s*$")
 # A quoted header block without a From line (Lotus Notes and some webmails): "To:" then "cc:" or
 # "Subject:", usually under a name line and a date line.
