@@ -77,6 +77,16 @@ SENT = datetime(2026, 11, 17, 9, 14, tzinfo=timezone(timedelta(hours=-5)))  # a 
             [("2026-11-23T09:00:00-05:00", "2026-11-23T11:00:00-05:00")],
         ),
         ("We're free Monday 23 through Wednesday 25 November? I'm around 9:00 am to 4:00 pm.", []),
+        # hours in words
+        ("Are you free Thursday at three o'clock ET?", [("2026-11-19T15:00:00-05:00", None)]),
+        ("How about Monday 23 November at half past ten?", [("2026-11-23T10:30:00-05:00", None)]),
+        ("Friday 20 November at quarter to four CET", [("2026-11-20T15:45:00+01:00", None)]),
+        ("Could you do Friday at eleven a.m.?", [("2026-11-20T11:00:00-05:00", None)]),
+        (
+            "Would Thursday at two suit you, or Friday at nine?",
+            [("2026-11-19T14:00:00-05:00", None), ("2026-11-20T09:00:00-05:00", None)],
+        ),
+        ("We interview at three of our offices on Thursday; one of us will call.", []),
     ],
 )
 def test_slots_are_read_with_their_time_zone(

@@ -1,7 +1,8 @@
 """When: proposed interview slots and reply-by deadlines in an invitation's text. Pure.
 
 spaCy's ``Matcher`` finds the date expressions ("Thursday, 19 November", "11/24", "next Tuesday",
-"tomorrow") and the times ("2:00-2:30 pm", "16:00–16:45", "10:30am") token by token; each time is
+"tomorrow") and the times ("2:00-2:30 pm", "16:00–16:45", "10:30am"; hours in words, "half past
+two", "three o'clock", are first written in digits) token by token; each time is
 paired with the date before it on the same line (or the one right after: "at 3pm on Tuesday"),
 and the pair is read by ``dateparser`` relative to the message's Date header. Time zones come
 from the abbreviation or name after the time (ET, PT, CET, GMT+1, "Pacific"), else from a zone
@@ -80,6 +81,41 @@ _NOT_A_TIME_AFTER = frozenset(
 _TIME_LABELS = frozenset({"time", "hour", "hours", "when", "heure", "uhrzeit", "hora"})
 _DAY_END = time(23, 59)  # a deadline with no time of its own lasts the whole day
 _DOTTED_DATE = re.compile(r"\d\.\d")
+
+# Hours written in words, read as digits before matching: "three o'clock", "half past two",
+# "quarter to four", "ten am", and "at three" closing a phrase ("Friday at three?").
+_HOURS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+          "eleven", "twelve")  # fmt: skip
+_HOUR = "|".join(_HOURS)
+_BARE_HOUR_ENDS = (  # "at three" is a time when a phrase ends there, or "works", "or", ...
+    r"(?=\s*(?:[?.,!;)]|$)"
+    r"|\s+(?:or|works?|suits?|is|be|would|could|ok|okay|fine|(?:your|our|my)\s+time)\b)"
+)
+_SPELLED_TIME = re.compile(
+    rf"\b(?:(?P<part>half|quarter)\s+(?P<way>past|to)\s+(?P<of>{_HOUR})"
+    rf"|(?P<hour>{_HOUR})(?:\s*o'?\s*clock|(?=\s*[ap]\.?\s?m\b))"
+    rf"|(?<=\bat\s)(?P<bare>{_HOUR}){_BARE_HOUR_ENDS})\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _hour_in_digits(match: re.Match[str]) -> str:
+    if match["part"]:
+        hour = _HOURS.index(match["of"].lower()) + 1
+        if match["part"].lower() == "half":
+            return f"{hour}:30"
+        if match["way"].lower() == "past":
+            return f"{hour}:15"
+        return f"{(hour - 2) % 12 + 1}:45"  # quarter to four: 3:45; quarter to one: 12:45
+    hour = _HOURS.index((match["hour"] or match["bare"]).lower()) + 1
+    return f"{hour}:00" if match["hour"] and "clock" in match[0].lower() else str(hour)
+
+
+def spelled_times_as_digits(text: str) -> str:
+    """``text`` with the hours written in words written in digits ("half past two" -> "2:30")."""
+    return _SPELLED_TIME.sub(_hour_in_digits, text)
+
+
 MAX_TIMES = 60  # times of day read in one message
 _DEADLINE_WORDS = {"by", "before", "until", "expires", "expire", "deadline", "later"}
 WEEKDAYS = tuple(
@@ -256,7 +292,7 @@ def find_when(text: str, sent: datetime | None) -> When:
     """
     base = sent or datetime(1970, 1, 5, tzinfo=UTC)
     nlp, matcher = _matcher()
-    doc = nlp.make_doc(text[:20_000])
+    doc = nlp.make_doc(spelled_times_as_digits(text[:20_000]))
     matches = sorted(((nlp.vocab.strings[k], s, e) for k, s, e in matcher(doc)), key=lambda m: m[1])
     named = [z for t in doc if (z := zone_named(t.text)) is not None]
     default_zone: tzinfo = named[0] if named else (base.tzinfo or UTC)
