@@ -168,3 +168,18 @@ def test_daemon_stops_cleanly_on_sigterm(triage_env: dict[str, str], imap: ImapA
             proc.kill()
     assert proc.returncode == 0, err
     assert "-> draft item=1" in err and "received SIGTERM, stopping" in err
+
+
+def test_a_reader_that_goes_away_is_no_error(tmp_path: Path) -> None:
+    data = tmp_path / "labelled.jsonl"
+    row = '{"id": "x%d", "label": "invite", "subject": "Lunch", "body": "Lunch at noon?"}\n'
+    data.write_text("".join(row % i for i in range(3000)))  # 3,000 misses: more than a pipe holds
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "triage", "eval", str(data), "--errors", "3000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().startswith(b"messages: 3000")
+    proc.stdout.close()  # what `| head -1` does
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and b"Traceback" not in err, err.decode()

@@ -470,3 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `triage eval ... | head`: the reader has gone, which is no error
+        # Python would report the failed flush of stdout at exit; point it at /dev/null instead
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
