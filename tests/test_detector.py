@@ -128,16 +128,17 @@ def test_a_terse_note_in_a_known_interview_thread_counts() -> None:
 
 # Prose as mail has it: contractions and possessives (straight and curly), hyphens, punctuation.
 PROSE = (
-    "We'd like to invite you to an interview - don't worry, it's informal!",
-    "I’m afraid the candidate's on-site can’t go ahead; we’ll re-schedule (sorry).",
-    "Are you free Tuesday? They've asked: 30-minute call, self-schedule here.",
-    "Merci pour votre candidature, l'entretien aura lieu mardi.",
+    ("en", "We'd like to invite you to an interview - don't worry, it's informal!"),
+    ("en", "I’m afraid the candidate's on-site can’t go ahead; we’ll re-schedule (sorry)."),
+    ("en", "Are you free Tuesday? They've asked: 30-minute call, self-schedule here, O'Brien."),
+    ("fr", "Merci pour votre candidature, l'entretien d'embauche aura lieu mardi."),
+    ("it", "Vorremmo invitarla a un'intervista nell'ufficio dell'azienda."),
 )
 
 
-@pytest.mark.parametrize("text", PROSE)
-def test_the_tokenizer_cuts_prose_as_spacy_does(text: str) -> None:
-    nlp = spacy.blank("en")  # spaCy's own rule-based English tokenizer
+@pytest.mark.parametrize(("lang", "text"), PROSE)
+def test_the_tokenizer_cuts_prose_as_spacy_does(lang: str, text: str) -> None:
+    nlp = spacy.blank(lang)  # spaCy's own rule-based tokenizer for the language
     ours = [t.text for t in Words(nlp.vocab)(text)]
     assert ours == [t.text.replace("’", "'") for t in nlp.make_doc(text)]
 

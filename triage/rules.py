@@ -71,6 +71,14 @@ _MEETING = (
 )
 
 
+# "interview" in the languages of JOB_WORDS, and the words their invitations use for one
+_INTERVIEW_NOUNS = (
+    "interview", "entretien", "entretiens", "vorstellungsgespräch", "bewerbungsgespräch",
+    "gespräch", "kennenlerngespräch", "entrevista", "entrevistas", "colloquio", "colloqui",
+    "sollicitatiegesprek", "gesprek", "kennismakingsgesprek", "rozmowę", "rozmowa", "rozmowy",
+)  # fmt: skip
+
+
 def _pairs(firsts: tuple[str, ...], seconds: tuple[str, ...], sep: str = " ") -> tuple[str, ...]:
     return tuple(f"{a}{sep}{b}" for a in firsts for b in seconds)
 
@@ -149,7 +157,27 @@ RULES: tuple[Rule, ...] = (
         "speak with you", "chat with you", "meet with you", "talk with you", "meet you",
         "speaking with you", "talking to you", "interview with us", "come in for",
     )),
-    Rule("interview_word", Label.INVITE, 0.5, phrases=("interview", "interviews", "entretien")),
+    # -- the same in the other languages of JOB_WORDS (fr, de, es, pt, it, nl, pl) ---------------
+    Rule("invites_you_translated", Label.INVITE, 3.0, near=(
+        Near(("vous inviter", "vous convier", "vous invitons", "t'inviter", "sie einladen",
+              "laden sie", "laden wir sie", "dich einladen", "laden dich", "te invitamos",
+              "le invitamos", "invitarte", "invitarle", "invitarlo", "invitarla", "invitarti",
+              "convidá-lo", "convidá-la", "convidar você", "te convidar", "convidamos",
+              "uitnodigen", "nodigen je", "nodigen u", "zaprosić", "zapraszamy", "pan zaprosić"),
+             _INTERVIEW_NOUNS, 8),
+    )),
+    Rule("asks_availability_translated", Label.INVITE, 3.0, phrases=(
+        "vos disponibilités", "tes disponibilités", "êtes-vous disponible",
+        "seriez-vous disponible", "es-tu disponible", "ihre verfügbarkeit", "deine verfügbarkeit",
+        "haben sie zeit", "hast du zeit", "passt es ihnen", "passt ihnen", "tu disponibilidad",
+        "su disponibilidad", "estás disponible", "está disponible", "te acomoda", "le acomoda",
+        "sua disponibilidade", "você pode vir", "você está disponível", "sue disponibilità",
+        "tue disponibilità", "è disponibile", "sei disponibile", "uw beschikbaarheid",
+        "je beschikbaarheid", "schikt het", "past het u", "znajdzie pan czas",
+        "znajdzie pani czas", "twoją dostępność", "pana dostępność", "pani dostępność",
+    )),
+    Rule("interview_word", Label.INVITE, 0.5, phrases=("interview", "interviews",
+                                                       *_INTERVIEW_NOUNS[1:])),
     # -- moves or confirms an interview already arranged -------------------------------------
     Rule("reschedule", Label.RESCHEDULE, 3.5, phrases=(
         "need to reschedule", "have to reschedule", "reschedule your interview",
