@@ -3,12 +3,16 @@
     python bench/extraction.py [--errors]
 
 Slots count as right when start time and UTC offset both match (and the end, when one is
-expected). Prints per-field accuracy; asserts nothing.
+expected). Prints per-field accuracy, and the memory a long run of invitations full of words
+never seen before leaves behind; asserts nothing.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import random
+import string
 import sys
 from datetime import datetime
 from email.message import EmailMessage
@@ -21,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from triage.extract import extract  # noqa: E402
 from triage.models import Extraction  # noqa: E402
 from triage.parse import parse_message  # noqa: E402
+from triage.when import _matcher, find_when  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "extraction.jsonl"
 
@@ -85,6 +90,26 @@ def main() -> None:
     print(
         f"  slot starts: precision {precision:.1%}, recall {recall:.1%} "
         f"(start and UTC offset exact; {slot_tp} right, {slot_fp} extra, {slot_fn} missed)"
+    )
+    print(memory())
+
+
+def memory(count: int = 2000) -> str:
+    """Resident size and spaCy's string count around ``count`` invitations of new words."""
+    find_when("Could you do Tuesday at 3pm?", None)
+    nlp, _ = _matcher()
+    rng = random.Random(0)
+    statm = Path("/proc/self/statm")
+    pages = (lambda: int(statm.read_text().split()[1])) if statm.exists() else (lambda: 0)
+    before, strings = pages(), len(nlp.vocab.strings)
+    for _ in range(count):
+        words = " ".join("".join(rng.choices(string.ascii_lowercase, k=9)) for _ in range(100))
+        find_when(f"{words} Could you do Tuesday 8 December at 3pm ET? {words}", None)
+    size = os.sysconf("SC_PAGE_SIZE") / 2**20
+    return (
+        f"memory: {count:,} invitations of 100 never-seen words each: resident "
+        f"{before * size:.0f} -> {pages() * size:.0f} MB, spaCy strings {strings:,} -> "
+        f"{len(nlp.vocab.strings):,}"
     )
 
 

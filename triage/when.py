@@ -290,8 +290,15 @@ def find_when(text: str, sent: datetime | None) -> When:
     ``sent`` is the message's Date (relative dates count from it; its offset is the fallback
     zone); without one, relative dates count from the Unix epoch's Monday and zones default to UTC.
     """
-    base = sent or datetime(1970, 1, 5, tzinfo=UTC)
     nlp, matcher = _matcher()
+    # Every new word a doc meets stays in spaCy's vocabulary unless met in a memory zone, and a
+    # daemon reads invitations for months; nothing made from the doc leaves the zone.
+    with nlp.memory_zone():
+        return _find_when(nlp, matcher, text, sent)
+
+
+def _find_when(nlp: Language, matcher: Matcher, text: str, sent: datetime | None) -> When:
+    base = sent or datetime(1970, 1, 5, tzinfo=UTC)
     doc = nlp.make_doc(spelled_times_as_digits(text[:20_000]))
     matches = sorted(((nlp.vocab.strings[k], s, e) for k, s, e in matcher(doc)), key=lambda m: m[1])
     named = [z for t in doc if (z := zone_named(t.text)) is not None]
