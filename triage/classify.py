@@ -1,4 +1,5 @@
-"""Interview-invitation detection with spaCy (imported only here, in training and in when).
+"""Interview-invitation detection with spaCy (imported by this module, tokenizer, training and
+when only; the commands that do not classify never load it).
 
 Two kinds of evidence meet in one spaCy ``Doc``:
 - rules (``rules.RULES``): phrases, and pairs of phrases near each other, matched by one
