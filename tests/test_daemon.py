@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +23,11 @@ import pytest
 from conftest import MAIL, ImapAccount
 from mailgen import mixed, variant
 from servers import DovecotServer, SilentProxy, dovecot_binary
+
+from triage.app import classifier_for, mailbox_factory, open_store, renderer_for, utc_now
+from triage.config import load_settings
+from triage.daemon import Daemon as TriageDaemon
+from triage.service import Poller
 
 
 def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
@@ -107,6 +113,45 @@ def test_new_mail_is_queued_within_seconds_through_idle(
     assert wait_for(lambda: item_count(d.db) == 1, 10), d.log()
     assert time.monotonic() - started < 10
     assert d.stop() == 0
+
+
+def test_mail_landing_between_a_poll_and_idle_does_not_wait_for_the_next_poll(
+    imap: ImapAccount, triage_env: dict[str, str]
+) -> None:
+    # IDLE announces only what arrives once it has started; mail that lands after a poll and
+    # before IDLE (here, on purpose, at that very moment) must not wait 10 minutes.
+    settings = load_settings(triage_env, need=("imap",))
+
+    class Racing(TriageDaemon):
+        raced = False
+
+        def _idle(self, seconds: float) -> bool:
+            if not self.raced:
+                self.raced = True
+                imap.append((MAIL / "invite_plain.eml").read_bytes())
+            return super()._idle(seconds)
+
+    started: list[Racing] = []
+
+    def run() -> None:  # SQLite wants the store used in the thread that opened it
+        store = open_store(settings)
+        poller = Poller(settings, store, classifier_for(settings), renderer_for(settings))
+        started.append(Racing(poller, mailbox_factory(settings), utc_now))
+        try:
+            started[0].run()
+        finally:
+            store.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        assert wait_for(lambda: item_count(settings.db_path) == 1, 10)
+        assert started[0].raced
+    finally:
+        if started:
+            started[0].stop()
+        thread.join(30)
+    assert not thread.is_alive()
 
 
 @pytest.mark.parametrize("imap", ["pymap"], indirect=True)

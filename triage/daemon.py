@@ -85,6 +85,7 @@ class Daemon:
         self._last_ping = 0.0
         self._last_beat = 0.0
         self._last_report = "starting"
+        self._exists: int | None = None  # messages in the folder at the last poll
 
     # -- one poll -------------------------------------------------------------------------------
 
@@ -125,6 +126,7 @@ class Daemon:
         self.failures = 0
         self._outage_started = None
         self._last_report = str(report)
+        self._exists = report.exists
         log.info("poll done: %s", report)
         self._beat(last_poll=True)
 
@@ -191,7 +193,12 @@ class Daemon:
         box = self._box
         if box is None:
             return False
-        box.open_folder(self.poller.settings.imap_folder)
+        status = box.open_folder(self.poller.settings.imap_folder)
+        if self._exists is not None and status.exists > self._exists:
+            # Mail that lands between a poll and IDLE is never announced in IDLE (the folder's
+            # status already counted it): poll again now rather than at the next scheduled poll.
+            self._exists = status.exists
+            return True
         box.idle_start()
         woke = False
         try:

@@ -46,6 +46,7 @@ class PollReport:
     """What one poll did, by outcome."""
 
     uidvalidity: int = 0
+    exists: int = 0  # messages in the folder when the poll opened it
     counts: dict[str, int] = field(default_factory=dict)
     new_items: list[int] = field(default_factory=list)
 
@@ -84,7 +85,7 @@ class Poller:
         settings = self.settings
         folder = settings.imap_folder
         status = mailbox.open_folder(folder)  # EXAMINE: read-only, so nothing can become \Seen
-        report = PollReport(uidvalidity=status.uidvalidity)
+        report = PollReport(uidvalidity=status.uidvalidity, exists=status.exists)
         checkpoint = self.store.checkpoint(settings.account, folder)
         if checkpoint is not None and checkpoint[0] == status.uidvalidity:
             uids = mailbox.uids_after(checkpoint[1])
