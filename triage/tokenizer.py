@@ -53,8 +53,9 @@ _CLITICS = frozenset(("'s", "'m", "'re", "'ve", "'ll", "'d", "n't"))
 class Words:
     """``text -> Doc`` for a spaCy ``Language`` (``nlp.tokenizer``); nothing to save or load.
 
-    ``known``: the words that may reach the doc as themselves (None: every word); single
-    characters and clitics always do, being few.
+    ``known``: the lower-case words that may reach the doc as themselves (None: every word);
+    single characters and clitics always do, being few. The classifier lower-cases text before
+    it tokenizes, so a word's case never makes it unknown.
     """
 
     def __init__(self, vocab: Vocab, known: frozenset[str] | None = None) -> None:
