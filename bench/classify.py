@@ -18,7 +18,6 @@ import argparse
 import os
 import random
 import statistics
-import string
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from unseen import resident_mb, unseen_words  # noqa: E402 (bench/unseen.py)
 
 from triage.classify import Classifier, load_classifier  # noqa: E402
 from triage.corpus import load, message_from_fields, project_corpus  # noqa: E402
@@ -54,22 +55,12 @@ def messages_of(words: int, count: int) -> list[tuple[str, str]]:
     return out
 
 
-def resident_mb() -> float:
-    """Current resident size (Linux; 0 elsewhere)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except OSError:
-        return 0.0
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 def memory(classifier: Classifier, count: int) -> str:
     rng = random.Random(0)
     opening = "We would like to invite you to an interview next week."
     before, strings = resident_mb(), len(classifier.nlp.vocab.strings)
     for _ in range(count):
-        fresh = ("".join(rng.choices(string.ascii_lowercase, k=9)) for _ in range(60))
-        classifier.classify_text("Interview", f"{opening} {' '.join(fresh)}")
+        classifier.classify_text("Interview", f"{opening} {unseen_words(rng, 60)}")
     return (
         f"memory: {count:,} messages of 60 never-seen words each: resident {before:.0f} -> "
         f"{resident_mb():.0f} MB, spaCy strings {strings:,} -> "

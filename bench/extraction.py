@@ -10,9 +10,7 @@ never seen before leaves behind; asserts nothing.
 from __future__ import annotations
 
 import json
-import os
 import random
-import string
 import sys
 from datetime import datetime
 from email.message import EmailMessage
@@ -21,6 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from unseen import resident_mb, unseen_words  # noqa: E402 (bench/unseen.py)
 
 from triage.extract import extract  # noqa: E402
 from triage.models import Extraction  # noqa: E402
@@ -99,16 +99,13 @@ def memory(count: int = 2000) -> str:
     find_when("Could you do Tuesday at 3pm?", None)
     nlp, _ = _matcher()
     rng = random.Random(0)
-    statm = Path("/proc/self/statm")
-    pages = (lambda: int(statm.read_text().split()[1])) if statm.exists() else (lambda: 0)
-    before, strings = pages(), len(nlp.vocab.strings)
+    before, strings = resident_mb(), len(nlp.vocab.strings)
     for _ in range(count):
-        words = " ".join("".join(rng.choices(string.ascii_lowercase, k=9)) for _ in range(100))
+        words = unseen_words(rng, 100)
         find_when(f"{words} Could you do Tuesday 8 December at 3pm ET? {words}", None)
-    size = os.sysconf("SC_PAGE_SIZE") / 2**20
     return (
         f"memory: {count:,} invitations of 100 never-seen words each: resident "
-        f"{before * size:.0f} -> {pages() * size:.0f} MB, spaCy strings {strings:,} -> "
+        f"{before:.0f} -> {resident_mb():.0f} MB, spaCy strings {strings:,} -> "
         f"{len(nlp.vocab.strings):,}"
     )
 
