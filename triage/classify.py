@@ -33,6 +33,7 @@ from triage.errors import TriageError
 from triage.models import Label, Message, Verdict
 from triage.rules import (
     ASKS_REPLY,
+    DEFAULT_MIN_SCORE,
     INVITE_LABELS,
     JOB_WORDS,
     NO_JOB_WORDS_MIN_SCORE,
@@ -248,12 +249,16 @@ def _compile(
     )
 
 
-def rules_only(min_score: float = 0.3, vocabulary: frozenset[str] | None = None) -> Classifier:
+def rules_only(
+    min_score: float = DEFAULT_MIN_SCORE, vocabulary: frozenset[str] | None = None
+) -> Classifier:
     """A classifier from the rules alone (used to build training docs, and as the fallback)."""
     return _compile(spacy.blank("en"), min_score, trained=False, vocabulary=vocabulary)
 
 
-def load_classifier(min_score: float = 0.3, model_dir: Path = MODEL_DIR) -> Classifier:
+def load_classifier(
+    min_score: float = DEFAULT_MIN_SCORE, model_dir: Path = MODEL_DIR
+) -> Classifier:
     """Load the shipped pipeline (about half a second) and compile the rules.
 
     Raises ``TriageError`` when the model folder exists but cannot be loaded.

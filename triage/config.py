@@ -42,6 +42,7 @@ from triage.config_values import (
     probability,
 )
 from triage.errors import ConfigError
+from triage.rules import DEFAULT_MIN_SCORE
 from triage.settings import (
     DEFAULT_PORTS,
     OAUTH2_PROVIDERS,
@@ -118,8 +119,6 @@ KNOWN = {
 }
 
 DEFAULT_AVAILABILITY = "Mon-Fri 09:00-17:30"
-# Chosen for recall: a missed invitation is the worst error, a false alarm costs one review.
-DEFAULT_MIN_SCORE = 0.3
 
 
 def read_env_file(path: Path) -> dict[str, str]:

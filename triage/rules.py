@@ -16,6 +16,12 @@ from dataclasses import dataclass
 from triage.models import Label
 
 ASKS_REPLY = "asks_reply"  # the rule whose hit makes a confirmation need an answer
+
+# The invite score at or above which a message is an invitation (TRIAGE_MIN_SCORE's default). Set
+# for recall: the highest threshold whose F2 score (recall weighted twice) on the corpus's dev
+# split is within 0.005 of the best, mean of three training seeds: 0.880 at 0.35, against 0.880
+# at 0.2 and 0.3 and 0.873 at 0.4.
+DEFAULT_MIN_SCORE = 0.35
 INVITE_LABELS = frozenset({Label.INVITE, Label.RESCHEDULE})
 
 # An invitation names the interview, the job or the hiring around it, unless it continues a thread
@@ -125,9 +131,6 @@ RULES: tuple[Rule, ...] = (
         "how about", "can you do", "best number to reach you", "give me a call", "call me at",
         "let me know what works", "days that work", "time slots", "what time works",
         "convenient time", "at your convenience", "times and dates", "a good time",
-        "would you be able to", "will you be able to", "could you make", "can you make",
-        "if you are available", "if you will be available", "will you be available",
-        "you be available for",
     ), near=(
         Near(("does", "would", "will", "do", "could"),
              ("work for you", "works for you", "suit you", "suits you"), 16),
@@ -135,7 +138,7 @@ RULES: tuple[Rule, ...] = (
              ("work", "works", "suit", "suits", "best"), 4),
     )),
     Rule("you_are_interviewed", Label.INVITE, 2.5, near=(
-        Near(("schedule you", "interview you", "get you in", "bring you", "have you come",
+        Near(("schedule you", "interview you", "get you in", "bring you in", "have you come",
               "have you in", "set you up", "line you up", "book you", "fly you", "invite you",
               "meet you", "speak with you", "talk to you", "see you"),
              (*_MEETING, "team", "office", "us", "group", "manager"), 6),
@@ -256,21 +259,16 @@ RULES: tuple[Rule, ...] = (
         "his resume", "her resume", "his cv", "her cv", "meet him", "meet her", "with him",
         "with her", "the candidates", "candidates for", "he is available", "she is available",
         "he would like", "she would like", "his availability", "her availability",
-        "their availability", "for the interviews", "interview schedule", "his interview",
-        "her interview", "their interview", "their interviews", "interview them", "for them",
-        "bring him", "bring her", "bring them", "invite him", "invite her", "invite them",
-        "have him", "have her", "call him", "call her", "his visit", "her visit",
-        "when he arrives", "when she arrives", "these people", "these candidates",
-        "both candidates",
+        "their availability", "for the interviews", "interview schedule",
     )),
     Rule("written_by_candidate", Label.OTHER, 3.0, phrases=(
         "my resume", "my cv", "i applied", "i have applied", "my application", "i interviewed",
         "thank you for the interview", "thank you for interviewing me", "attached is my",
         "i would welcome the opportunity", "i am writing to", "position i applied",
     )),
-    # An auto-reply speaks of its writer's absence in the first person and the present; "both
-    # are out of the office" or "I have been out of the office" is a person's apology for a late
-    # answer, common in real invitations.
+    # An auto-reply speaks of its writer's absence in the first person and the present; "sorry,
+    # I have been out of the office" or "our manager is out of the office until Monday" is a
+    # person's note, common in real invitations.
     Rule("not_job", Label.OTHER, 4.0, phrases=(
         "webinar", "out of office", "automatic reply", "i'm out of the office",
         "i am out of the office", "i will be out of the office", "i'll be out of the office",
