@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import string
 from pathlib import Path
@@ -293,3 +294,19 @@ def test_eval_reports_per_label_figures_and_errors(
     by_source = out.split("source ", 1)[1].splitlines()  # per source: n, tp, fp, fn, recall, prec
     assert by_source[1].split() == ["a", "hiring", "manager", "1", "0", "0", "0", "1.000", "1.000"]
     assert by_source[2].split() == ["mine", "1", "1", "0", "0", "1.000", "1.000"]
+
+
+def test_eval_gives_detection_at_other_thresholds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], classifier
+) -> None:  # type: ignore[no-untyped-def]
+    subject, body = "Hello", "Hi Sam, I saw your application. Free to talk next week?"
+    score = classifier.classify_text(subject, body).score
+    assert 0.2 < score < 0.6, score  # so that the table must change along its rows
+    data = tmp_path / "labelled.jsonl"
+    data.write_text(json.dumps({"id": "a", "label": "invite", "subject": subject, "body": body}))
+    assert main(["eval", str(data), "--thresholds"]) == 0
+    table = capsys.readouterr().out.split("min score", 1)[1].splitlines()[1:]
+    assert len(table) == 9
+    for row in table:
+        min_score, recall = float(row.split()[0]), row.split()[1]
+        assert recall == ("1.000" if score >= min_score else "0.000"), row

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from triage import __version__, app, corpus, doctor, oauth, service
 from triage.config import Settings, environ_with_file, load_settings, parse_duration
 from triage.errors import QueueError, TriageError
-from triage.evaluate import report
+from triage.evaluate import at_thresholds, by_threshold, report
 from triage.lock import DaemonLock
 from triage.mailbox import Mailbox
 from triage.models import QueueItem, State
@@ -169,6 +169,12 @@ def _parser() -> argparse.ArgumentParser:
         default=50,
         metavar="N",
         help="list at most N misclassified messages (default 50)",
+    )
+    evaluate.add_argument(
+        "--thresholds",
+        action="store_true",
+        help="also give invite detection at minimum scores 0.20 to 0.60, to choose "
+        "TRIAGE_MIN_SCORE",
     )
 
     classify = commands.add_parser("classify", help="classify .eml files offline")
@@ -370,6 +376,8 @@ def _eval(args: argparse.Namespace) -> int:
         examples = corpus.load(args.path)
     pairs = [(e, classifier.classify(e.message)) for e in examples]
     print(report(pairs, show_errors=args.errors))
+    if args.thresholds:
+        print("\n".join(by_threshold(at_thresholds(classifier, examples))))
     return 0
 
 

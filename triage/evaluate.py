@@ -3,17 +3,25 @@
 Two views. Per label: precision, recall and F1, and the confusion matrix. Invite detection, the
 figure that matters: positives are ``invite`` and ``reschedule``, ``confirmation`` counts neither
 way, everything else is negative; a miss is the worst error, a false alarm the second worst. It
-is also given per source (mailbox, or file of the corpus) when there is more than one.
+is also given per source (mailbox, or file of the corpus) when there is more than one, and, on
+request, at other thresholds (``by_threshold``), to choose ``TRIAGE_MIN_SCORE``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from triage.corpus import NEUTRAL, POSITIVE, Example
 from triage.models import Label, Verdict
+
+if TYPE_CHECKING:
+    from triage.classify import Classifier
+
+THRESHOLDS = tuple(step / 20 for step in range(4, 13))  # 0.20, 0.25, ... 0.60
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,36 @@ def detection(pairs: Sequence[tuple[Example, Verdict]]) -> Detection:
             ("t" if positive == verdict.is_invite else "f") + ("p" if verdict.is_invite else "n")
         ] += 1
     return Detection(counts["tp"], counts["fp"], counts["fn"], counts["tn"])
+
+
+def f2(d: Detection) -> float:
+    """The F-score with recall weighted twice as much as precision (a miss costs more)."""
+    p, r = d.precision, d.recall
+    return 5 * p * r / (4 * p + r) if p + r else 0.0
+
+
+def at_thresholds(
+    classifier: Classifier, examples: Sequence[Example]
+) -> list[tuple[float, list[tuple[Example, Verdict]]]]:
+    """``examples`` classified at each of ``THRESHOLDS`` (the gates move with the threshold, so
+    each is a full run, not a cut of one list of scores)."""
+    runs = []
+    for min_score in THRESHOLDS:
+        other = dataclasses.replace(classifier, min_score=min_score)
+        runs.append((min_score, [(e, other.classify(e.message)) for e in examples]))
+    return runs
+
+
+def by_threshold(runs: Sequence[tuple[float, Sequence[tuple[Example, Verdict]]]]) -> list[str]:
+    """Invite detection at each minimum score of ``runs`` (the same mail classified with each)."""
+    rows = ["", f"{'min score':>9} {'recall':>7} {'prec':>6} {'f2':>6} {'false alarms':>13}"]
+    for min_score, pairs in runs:
+        d = detection(pairs)
+        rows.append(
+            f"{min_score:>9.2f} {d.recall:>7.3f} {d.precision:>6.3f} {f2(d):>6.3f} "
+            f"{d.false_alarm_rate:>13.2%}"
+        )
+    return rows
 
 
 def _per_label(pairs: Sequence[tuple[Example, Verdict]]) -> list[str]:
