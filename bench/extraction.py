@@ -25,7 +25,7 @@ from unseen import resident_mb, unseen_words  # noqa: E402 (bench/unseen.py)
 from triage.extract import extract  # noqa: E402
 from triage.models import Extraction  # noqa: E402
 from triage.parse import parse_message  # noqa: E402
-from triage.when import _matcher, find_when  # noqa: E402
+from triage.when import find_when, known_strings  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "extraction.jsonl"
 
@@ -97,16 +97,15 @@ def main() -> None:
 def memory(count: int = 2000) -> str:
     """Resident size and spaCy's string count around ``count`` invitations of new words."""
     find_when("Could you do Tuesday at 3pm?", None)
-    nlp, _ = _matcher()
     rng = random.Random(0)
-    before, strings = resident_mb(), len(nlp.vocab.strings)
+    before, strings = resident_mb(), known_strings()
     for _ in range(count):
         words = unseen_words(rng, 100)
         find_when(f"{words} Could you do Tuesday 8 December at 3pm ET? {words}", None)
     return (
         f"memory: {count:,} invitations of 100 never-seen words each: resident "
         f"{before:.0f} -> {resident_mb():.0f} MB, spaCy strings {strings:,} -> "
-        f"{len(nlp.vocab.strings):,}"
+        f"{known_strings():,}"
     )
 
 

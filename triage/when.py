@@ -192,6 +192,13 @@ def _matcher() -> tuple[Language, Matcher]:
     return nlp, matcher
 
 
+def known_strings() -> int:
+    """How many strings the date reader's spaCy vocabulary holds: it must not grow with the mail
+    read (see ``find_when``; checked by a test and ``bench/extraction.py``)."""
+    nlp, _ = _matcher()
+    return len(nlp.vocab.strings)
+
+
 def zone_named(word: str) -> tzinfo | None:
     """The time zone an abbreviation or name stands for ("ET", "CET", "GMT+1"), or None."""
     key = word.strip("()").lower()
