@@ -22,6 +22,7 @@ ASKS_REPLY = "asks_reply"  # the rule whose hit makes a confirmation need an ans
 # split is within 0.005 of the best, mean of three training seeds: 0.880 at 0.35, against 0.880
 # at 0.2 and 0.3 and 0.873 at 0.4.
 DEFAULT_MIN_SCORE = 0.35
+
 INVITE_LABELS = frozenset({Label.INVITE, Label.RESCHEDULE})
 
 # An invitation names the interview, the job or the hiring around it, unless it continues a thread
