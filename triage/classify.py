@@ -74,6 +74,16 @@ def _logistic(x: float) -> float:
 
 
 @dataclass(frozen=True)
+class Scores:
+    """A message's label probabilities, the rules that fired (with their first wording) and its
+    topic: all a verdict needs besides the threshold."""
+
+    cats: dict[Label, float]
+    fired: dict[str, str]
+    topic: Topic
+
+
+@dataclass(frozen=True)
 class Classifier:
     """A tokenizer, compiled rules and (normally) a trained textcat; see ``load_classifier``."""
 
@@ -142,18 +152,35 @@ class Classifier:
     def classify_text(
         self, subject: str, body: str, *, known_thread: Callable[[], bool] = _no_thread
     ) -> Verdict:
+        return self.decide(self.scores(subject, body), known_thread=known_thread)
+
+    def scores(self, subject: str, body: str) -> Scores:
+        """What the words say, before any threshold (the costly part of classifying)."""
         doc, fired, topic = self.featurize(subject, body)
         cats = self._textcat(doc) if self.trained else self._rule_scores(fired)
+        return Scores(cats=cats, fired=fired, topic=topic)
+
+    def decide(
+        self,
+        scores: Scores,
+        *,
+        known_thread: Callable[[], bool] = _no_thread,
+        min_score: float | None = None,
+    ) -> Verdict:
+        """The verdict on ``scores`` at ``min_score`` (default: the classifier's own)."""
+        if min_score is None:
+            min_score = self.min_score
+        cats, fired, topic = scores.cats, scores.fired, scores.topic
         label = max(cats, key=cats.__getitem__)
         score = round(cats[Label.INVITE] + cats[Label.RESCHEDULE], 4)
-        needed = max(self.min_score, _NEEDED.get(topic, 0.0))
-        in_thread = self.min_score <= score < needed and known_thread()
+        needed = max(min_score, _NEEDED.get(topic, 0.0))
+        in_thread = min_score <= score < needed and known_thread()
         if in_thread:
-            needed = self.min_score
+            needed = min_score
         is_invite = score >= needed
         if is_invite and label not in INVITE_LABELS:
             label = max(INVITE_LABELS, key=cats.__getitem__)
-        elif not is_invite and label in INVITE_LABELS and score >= self.min_score:
+        elif not is_invite and label in INVITE_LABELS and score >= min_score:
             label = max((lbl for lbl in Label if lbl not in INVITE_LABELS), key=cats.__getitem__)
         elif label is Label.CONFIRMATION and ASKS_REPLY in fired:
             is_invite = True  # a confirmation that waits for the reader's answer

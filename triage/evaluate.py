@@ -9,7 +9,6 @@ request, at other thresholds (``by_threshold``), to choose ``TRIAGE_MIN_SCORE``.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,13 +67,13 @@ def f2(d: Detection) -> float:
 def at_thresholds(
     classifier: Classifier, examples: Sequence[Example]
 ) -> list[tuple[float, list[tuple[Example, Verdict]]]]:
-    """``examples`` classified at each of ``THRESHOLDS`` (the gates move with the threshold, so
-    each is a full run, not a cut of one list of scores)."""
-    runs = []
-    for min_score in THRESHOLDS:
-        other = dataclasses.replace(classifier, min_score=min_score)
-        runs.append((min_score, [(e, other.classify(e.message)) for e in examples]))
-    return runs
+    """``examples`` decided at each of ``THRESHOLDS``: scored once, then decided at each (the
+    gates move with the threshold, so each verdict is decided again, not cut from one score)."""
+    scored = [(e, classifier.scores(e.message.subject, e.message.text)) for e in examples]
+    return [
+        (min_score, [(e, classifier.decide(s, min_score=min_score)) for e, s in scored])
+        for min_score in THRESHOLDS
+    ]
 
 
 def by_threshold(runs: Sequence[tuple[float, Sequence[tuple[Example, Verdict]]]]) -> list[str]:
