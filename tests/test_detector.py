@@ -11,7 +11,7 @@ import pytest
 import spacy
 from conftest import MAIL
 
-from triage.classify import MODEL_DIR, load_classifier, rules_only
+from triage.classify import MODEL_DIR, load_classifier, model_words, rules_only
 from triage.cli import main
 from triage.corpus import Example, in_dev, load, message_from_fields, project_corpus, split
 from triage.models import Label
@@ -236,6 +236,20 @@ def test_the_model_reads_only_words_of_its_training_vocabulary(classifier) -> No
     first = classifier.classify_text("Interview", body.format("Zyqvanthe"))
     second = classifier.classify_text("Interview", body.format("Ouldrebbik"))
     assert first == second
+
+
+def test_training_reads_a_mail_as_the_model_does_at_run_time(classifier) -> None:  # type: ignore[no-untyped-def]
+    # Training featurizes each mail once with every word, then keeps the vocabulary's
+    # (model_words); at run time unknown words never reach the doc. Both must give one doc.
+    left_out = 0
+    for path in sorted(MAIL.glob("*.eml")):
+        message = parse_message(path.read_bytes())
+        every_word, _, _ = rules_only().featurize(message.subject, message.text)
+        at_run_time, _, _ = classifier.featurize(message.subject, message.text)
+        restricted = model_words([t.text for t in every_word], classifier.vocabulary)
+        assert restricted == [t.text for t in at_run_time], path.name
+        left_out += len(every_word) - len(restricted)
+    assert left_out > 100  # names, addresses and function words were there to leave out
 
 
 def test_the_vocabulary_keeps_words_of_several_messages() -> None:

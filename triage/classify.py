@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +49,14 @@ MAX_CHARS = 6_000  # the newest part of an invitation says what it is in its fir
 _RULE_BIAS = 1.0  # rules-only: evidence an invitation needs beyond what speaks against it
 _JOB_WORDS = "job_words"  # the PhraseMatcher key of rules.JOB_WORDS (not a feature: a gate)
 _SOCIAL_WORDS = "social_words"  # the key of rules.SOCIAL_WORDS (a gate too)
+RULE_PREFIX = "rule_"  # a rule's hit reaches the model as this prefix and the rule's name
+
+
+def model_words(words: Iterable[str], vocabulary: frozenset[str] | None) -> list[str]:
+    """What the model reads of a message's ``words``: those of ``vocabulary`` (all when it is
+    None) and every rule token, in order; ``<empty>`` when nothing is left."""
+    kept = [w for w in words if vocabulary is None or w in vocabulary or w.startswith(RULE_PREFIX)]
+    return kept or ["<empty>"]
 
 
 class Topic(enum.Enum):
@@ -127,11 +135,8 @@ class Classifier:
         strings = self.nlp.vocab.strings
         question = strings["?"]
         keys = dict.fromkeys(h for h, a in zip(orth, alpha, strict=True) if a or h == question)
-        words = [strings[h] for h in keys]
-        if self.vocabulary is not None:
-            words = [w for w in words if w in self.vocabulary]
-        words += [f"rule_{name}" for name in sorted(fired)]
-        doc = Doc(self.nlp.vocab, words=words or ["<empty>"])
+        words = [strings[h] for h in keys] + [f"{RULE_PREFIX}{name}" for name in sorted(fired)]
+        doc = Doc(self.nlp.vocab, words=model_words(words, self.vocabulary))
         topic = (
             Topic.JOB
             if _JOB_WORDS in gates

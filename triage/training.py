@@ -17,10 +17,11 @@ from pathlib import Path
 
 from spacy.cli.train import train as spacy_train
 from spacy.lang.en.stop_words import STOP_WORDS
-from spacy.tokens import DocBin
+from spacy.tokens import Doc, DocBin
 from spacy.util import load_config
+from spacy.vocab import Vocab
 
-from triage.classify import MODEL_DIR, VOCABULARY, rules_only
+from triage.classify import MODEL_DIR, RULE_PREFIX, VOCABULARY, model_words, rules_only
 from triage.corpus import Example
 from triage.models import Label
 from triage.rules import INVITE_LABELS
@@ -48,24 +49,40 @@ def vocabulary(examples: Sequence[Example], min_messages: int = MIN_MESSAGES) ->
     """The words of at least ``min_messages`` examples, less ``FUNCTION_WORDS``: rarer ones
     (names, companies, typos) would let the model memorise its training mail instead of learning
     its wording."""
+    return _vocabulary(_featurized(examples), min_messages)
+
+
+def _featurized(examples: Sequence[Example]) -> list[list[str]]:
+    """Each example as the model would read it with every word kept (and its rule tokens)."""
     featurizer = rules_only()
+    return [
+        [t.text for t in featurizer.featurize(e.message.subject, e.message.text)[0]]
+        for e in examples
+    ]
+
+
+def _vocabulary(features: Sequence[list[str]], min_messages: int) -> frozenset[str]:
     counts: Counter[str] = Counter()
-    for example in examples:
-        doc, _, _ = featurizer.featurize(example.message.subject, example.message.text)
-        counts.update(t.text for t in doc if not t.text.startswith("rule_"))
+    for words in features:
+        counts.update(w for w in words if not w.startswith(RULE_PREFIX))
     return frozenset(
         word for word, n in counts.items() if n >= min_messages and word not in FUNCTION_WORDS
     )
 
 
 def _docbin(
-    examples: Sequence[Example], words: frozenset[str], *, positive_copies: int = 1
+    examples: Sequence[Example],
+    features: Sequence[list[str]],
+    words: frozenset[str],
+    *,
+    positive_copies: int = 1,
 ) -> DocBin:
-    """Featurized docs; invitations repeated ``positive_copies`` times (misses cost most)."""
-    featurizer = rules_only(vocabulary=words)
+    """Training docs of ``features`` restricted to ``words``, as ``Classifier.featurize`` does at
+    run time; invitations repeated ``positive_copies`` times (misses cost most)."""
+    vocab = Vocab()
     docs = DocBin(attrs=["ORTH"], store_user_data=False)
-    for example in examples:
-        doc, _, _ = featurizer.featurize(example.message.subject, example.message.text)
+    for example, example_words in zip(examples, features, strict=True):
+        doc = Doc(vocab, words=model_words(example_words, words))
         doc.cats = {label.value: float(label is example.label) for label in Label}
         for _ in range(positive_copies if example.label in INVITE_LABELS else 1):
             docs.add(doc)
@@ -98,9 +115,12 @@ def train(
         overrides["training.max_epochs"] = epochs
     with tempfile.TemporaryDirectory(prefix="triage-train-") as tmp:
         work = Path(tmp)
-        words = vocabulary(train_set, min_messages)
-        _docbin(train_set, words, positive_copies=positive_copies).to_disk(work / "train.spacy")
-        _docbin(dev_set, words).to_disk(work / "dev.spacy")
+        features = _featurized(train_set)  # once: the vocabulary and the docs both need it
+        words = _vocabulary(features, min_messages)
+        _docbin(train_set, features, words, positive_copies=positive_copies).to_disk(
+            work / "train.spacy"
+        )
+        _docbin(dev_set, _featurized(dev_set), words).to_disk(work / "dev.spacy")
         overrides["paths.train"] = str(work / "train.spacy")
         overrides["paths.dev"] = str(work / "dev.spacy")
         spacy_train(config, work / "out", overrides=overrides)
