@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -180,8 +179,32 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
     }
 
 
-@lru_cache(maxsize=1)
-def _matcher() -> tuple[Language, Matcher]:
+# A memory zone (see ``find_when``) takes the words a doc met back out of spaCy's vocabulary, but
+# its hash tables (preshed maps) keep a tombstone for each and only shed them when they double:
+# they grow by about 50 bytes for every new word read (2,000 invitations: 110 -> 117 MB). A
+# daemon reads invitations for months, so the reader is built afresh (0.1 s) every so often.
+FRESH_AFTER = 1_000  # invitations read with one spaCy pipeline and matcher
+
+
+@dataclass
+class _Reader:
+    nlp: Language
+    matcher: Matcher
+    reads: int = 0
+
+
+_reader: list[_Reader] = []  # the current one, built on the first invitation
+
+
+def _current() -> _Reader:
+    """The date reader: spaCy's blank English pipeline and the date matcher, built afresh once
+    it has read ``FRESH_AFTER`` invitations."""
+    if not _reader or _reader[0].reads >= FRESH_AFTER:
+        _reader[:] = [_build()]
+    return _reader[0]
+
+
+def _build() -> _Reader:
     import spacy  # noqa: PLC0415 - see the imports above
     from spacy.matcher import Matcher  # noqa: PLC0415
 
@@ -189,14 +212,18 @@ def _matcher() -> tuple[Language, Matcher]:
     matcher = Matcher(nlp.vocab)
     for key, patterns in _patterns().items():
         matcher.add(key, patterns, greedy="LONGEST")
-    return nlp, matcher
+    return _Reader(nlp, matcher)
+
+
+def reads() -> int:
+    """How many invitations the current date reader has read (at most ``FRESH_AFTER``)."""
+    return _reader[0].reads if _reader else 0
 
 
 def known_strings() -> int:
     """How many strings the date reader's spaCy vocabulary holds: it must not grow with the mail
     read (see ``find_when``; checked by a test and ``bench/extraction.py``)."""
-    nlp, _ = _matcher()
-    return len(nlp.vocab.strings)
+    return len(_current().nlp.vocab.strings)
 
 
 def zone_named(word: str) -> tzinfo | None:
@@ -297,11 +324,12 @@ def find_when(text: str, sent: datetime | None) -> When:
     ``sent`` is the message's Date (relative dates count from it; its offset is the fallback
     zone); without one, relative dates count from the Unix epoch's Monday and zones default to UTC.
     """
-    nlp, matcher = _matcher()
+    reader = _current()
+    reader.reads += 1
     # Every new word a doc meets stays in spaCy's vocabulary unless met in a memory zone, and a
     # daemon reads invitations for months; nothing made from the doc leaves the zone.
-    with nlp.memory_zone():
-        return _find_when(nlp, matcher, text, sent)
+    with reader.nlp.memory_zone():
+        return _find_when(reader.nlp, reader.matcher, text, sent)
 
 
 def _find_when(nlp: Language, matcher: Matcher, text: str, sent: datetime | None) -> When:
