@@ -20,7 +20,7 @@ from pathlib import Path
 from triage import app, arguments, corpus, doctor, oauth, service
 from triage.config import Settings, environ_with_file, load_settings
 from triage.errors import QueueError, TriageError
-from triage.evaluate import at_thresholds, by_threshold, report
+from triage.evaluate import at_thresholds, by_threshold, report, scored
 from triage.lock import DaemonLock
 from triage.mailbox import Mailbox
 from triage.models import QueueItem, State
@@ -202,10 +202,10 @@ def _eval(args: argparse.Namespace) -> int:
         examples = corpus.split(corpus.load(corpus.project_corpus()))[1]
     else:
         examples = corpus.load(args.path)
-    pairs = [(e, classifier.classify(e.message)) for e in examples]
-    print(report(pairs, show_errors=args.errors))
+    scores = scored(classifier, examples)  # once, for the report and every threshold
+    print(report([(e, classifier.decide(s)) for e, s in scores], show_errors=args.errors))
     if args.thresholds:
-        print("\n".join(by_threshold(at_thresholds(classifier, examples))))
+        print("\n".join(by_threshold(at_thresholds(classifier, scores))))
     return 0
 
 

@@ -18,7 +18,7 @@ from triage.corpus import NEUTRAL, POSITIVE, Example
 from triage.models import Label, Verdict
 
 if TYPE_CHECKING:
-    from triage.classify import Classifier
+    from triage.classify import Classifier, Scores
 
 THRESHOLDS = tuple(step / 20 for step in range(4, 13))  # 0.20, 0.25, ... 0.60
 
@@ -64,14 +64,19 @@ def f2(d: Detection) -> float:
     return 5 * p * r / (4 * p + r) if p + r else 0.0
 
 
+def scored(classifier: Classifier, examples: Sequence[Example]) -> list[tuple[Example, Scores]]:
+    """Each example's scores: the costly part of a verdict, done once however many thresholds it
+    is then decided at (``Classifier.decide``)."""
+    return [(e, classifier.scores(e.message.subject, e.message.text)) for e in examples]
+
+
 def at_thresholds(
-    classifier: Classifier, examples: Sequence[Example]
+    classifier: Classifier, scores: Sequence[tuple[Example, Scores]]
 ) -> list[tuple[float, list[tuple[Example, Verdict]]]]:
-    """``examples`` decided at each of ``THRESHOLDS``: scored once, then decided at each (the
-    gates move with the threshold, so each verdict is decided again, not cut from one score)."""
-    scored = [(e, classifier.scores(e.message.subject, e.message.text)) for e in examples]
+    """The ``scored`` examples decided at each of ``THRESHOLDS`` (the gates move with the
+    threshold, so each verdict is decided again, not cut from one score)."""
     return [
-        (min_score, [(e, classifier.decide(s, min_score=min_score)) for e, s in scored])
+        (min_score, [(e, classifier.decide(s, min_score=min_score)) for e, s in scores])
         for min_score in THRESHOLDS
     ]
 
