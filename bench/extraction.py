@@ -98,14 +98,14 @@ def memory(count: int = 2000) -> str:
     """Resident size and spaCy's string count around ``count`` invitations of new words."""
     find_when("Could you do Tuesday at 3pm?", None)
     rng = random.Random(0)
-    before, strings = resident_mb(), known_strings()
+    before, strings = resident_mb(), len(known_strings())
     for _ in range(count):
         words = unseen_words(rng, 100)
         find_when(f"{words} Could you do Tuesday 8 December at 3pm ET? {words}", None)
     return (
         f"memory: {count:,} invitations of 100 never-seen words each: resident "
         f"{before:.0f} -> {resident_mb():.0f} MB, spaCy strings {strings:,} -> "
-        f"{known_strings():,}"
+        f"{len(known_strings()):,}"
     )
 
 

@@ -169,6 +169,7 @@ def test_reading_times_leaves_no_words_behind_in_spacy() -> None:
     when = find_when(f"{fresh} Could you do Monday 23 November at 2pm ET? {fresh}", SENT)
     assert [s.start.isoformat() for s in when.slots] == ["2026-11-23T14:00:00-05:00"]
     assert known_strings() == before  # a daemon reads invitations for months
+    assert "zq7xv" not in known_strings()
 
 
 def test_the_date_reader_is_built_afresh_after_many_invitations(monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -220,10 +220,10 @@ def reads() -> int:
     return _reader[0].reads if _reader else 0
 
 
-def known_strings() -> int:
-    """How many strings the date reader's spaCy vocabulary holds: it must not grow with the mail
+def known_strings() -> frozenset[str]:
+    """The strings the date reader's spaCy vocabulary holds: they must not grow with the mail
     read (see ``find_when``; checked by a test and ``bench/extraction.py``)."""
-    return len(_current().nlp.vocab.strings)
+    return frozenset(_current().nlp.vocab.strings)
 
 
 def zone_named(word: str) -> tzinfo | None:
