@@ -14,6 +14,7 @@ from conftest import MAIL
 from triage.classify import MODEL_DIR, load_classifier, model_words, rules_only
 from triage.cli import main
 from triage.corpus import Example, in_dev, load, message_from_fields, project_corpus, split
+from triage.evaluate import wilson
 from triage.models import Label
 from triage.parse import parse_message
 from triage.tokenizer import Words
@@ -304,10 +305,26 @@ def test_eval_reports_per_label_figures_and_errors(
     assert main(["eval", str(data)]) == 0
     out = capsys.readouterr().out
     assert "invite detection: recall 1.000  precision 1.000" in out
+    assert "recall 0.207-1.000  precision 0.207-1.000  false alarms 0.00%-79.35%" in out  # 1 of 1
     assert "gold \\ predicted" in out and "invite" in out
     by_source = out.split("source ", 1)[1].splitlines()  # per source: n, tp, fp, fn, recall, prec
     assert by_source[1].split() == ["a", "hiring", "manager", "1", "0", "0", "0", "1.000", "1.000"]
     assert by_source[2].split() == ["mine", "1", "1", "0", "0", "1.000", "1.000"]
+
+
+@pytest.mark.parametrize(
+    ("hits", "n", "low", "high"),  # Newcombe (1998), Table I, method 3
+    [
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
+)
+def test_wilson_interval_matches_the_published_figures(
+    hits: int, n: int, low: float, high: float
+) -> None:
+    assert wilson(hits, n) == pytest.approx((low, high), abs=5e-5)
 
 
 def test_eval_gives_detection_at_other_thresholds(

@@ -5,10 +5,15 @@ figure that matters: positives are ``invite`` and ``reschedule``, ``confirmation
 way, everything else is negative; a miss is the worst error, a false alarm the second worst. It
 is also given per source (mailbox, or file of the corpus) when there is more than one, and, on
 request, at other thresholds (``by_threshold``), to choose ``TRIAGE_MIN_SCORE``.
+
+Labelled mail is scarce (a job search brings a few dozen invitations), so each rate is given with
+its 95 % Wilson interval: 33 of 37 invitations found is a recall of 0.89, but anything from 0.75 to
+0.96 would be found that often.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +49,31 @@ class Detection:
     def false_alarm_rate(self) -> float:
         negatives = self.false_positives + self.true_negatives
         return self.false_positives / negatives if negatives else 0.0
+
+
+def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of the rate ``hits / n`` (95 % for the default ``z``): unlike
+    the rate plus or minus two standard errors, it stays within 0 and 1 and is not empty at 0 of
+    n or n of n (Newcombe 1998, method 3)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = hits / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    scale = 1 + z * z / n
+    return max(0.0, (centre - spread) / scale), min(1.0, (centre + spread) / scale)
+
+
+def intervals(d: Detection) -> str:
+    """Recall, precision and false-alarm rate as 95 % intervals, for the report."""
+    recall = wilson(d.true_positives, d.true_positives + d.false_negatives)
+    precision = wilson(d.true_positives, d.true_positives + d.false_positives)
+    alarms = wilson(d.false_positives, d.false_positives + d.true_negatives)
+    return (
+        f"95% intervals (Wilson): recall {recall[0]:.3f}-{recall[1]:.3f}  "
+        f"precision {precision[0]:.3f}-{precision[1]:.3f}  "
+        f"false alarms {alarms[0]:.2%}-{alarms[1]:.2%}"
+    )
 
 
 def detection(pairs: Sequence[tuple[Example, Verdict]]) -> Detection:
@@ -145,6 +175,7 @@ def report(pairs: Sequence[tuple[Example, Verdict]], *, show_errors: int = 50) -
         f"invite detection: recall {d.recall:.3f}  precision {d.precision:.3f}  "
         f"false alarms {d.false_alarm_rate:.2%}  (tp {d.true_positives}, fp {d.false_positives}, "
         f"fn {d.false_negatives}, tn {d.true_negatives}; confirmations not counted)",
+        intervals(d),
         "",
         *_per_label(pairs),
         "",
