@@ -35,6 +35,14 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _daemon_commands(commands)
+    _queue_commands(commands)
+    _detector_commands(commands)
+    return parser
+
+
+def _daemon_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """demo, auth, run, doctor, status, review: running triage and seeing how it is doing."""
     commands.add_parser("demo", help="run the whole path on a local demo mailbox (no account)")
 
     auth = commands.add_parser(
@@ -73,6 +81,9 @@ def parser() -> argparse.ArgumentParser:
         "review", help="walk the waiting drafts one at a time: approve, edit, reject or skip"
     )
 
+
+def _queue_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """queue list, show, approve, reject, edit."""
     queue = commands.add_parser("queue", help="review the drafts").add_subparsers(
         dest="queue_command", required=True, metavar="ACTION"
     )
@@ -115,6 +126,9 @@ def parser() -> argparse.ArgumentParser:
                 help="send an item that failed before (check Sent first)",
             )
 
+
+def _detector_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """train, eval, classify: the detector on its own."""
     train = commands.add_parser("train", help="rebuild the detector from the project's corpus")
     train.add_argument(
         "--corpus",
@@ -158,7 +172,6 @@ def parser() -> argparse.ArgumentParser:
     classify = commands.add_parser("classify", help="classify .eml files offline")
     classify.add_argument("--json", action="store_true", help="one JSON object per line")
     classify.add_argument("files", nargs="+", metavar="FILE", help=".eml files, or - for stdin")
-    return parser
 
 
 def _moment_arg(value: str) -> Callable[[ZoneInfo, datetime], datetime]:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from triage import app, arguments, corpus, doctor, oauth, service
@@ -34,6 +35,7 @@ from triage.present import (
     status_text,
     verdict_json,
 )
+from triage.store import Store
 
 log = logging.getLogger("triage")
 
@@ -108,16 +110,7 @@ def _queue(args: argparse.Namespace) -> int:
     now = app.utc_now()
     with app.open_store(settings) as store:
         if action == "list":
-            zone = settings.timezone
-            items = store.items(
-                args.state,
-                since=args.since(zone, now) if args.since else None,
-                until=args.until(zone, now) if args.until else None,
-            )
-            if args.json:
-                print(json.dumps([item_json(i) for i in items], indent=2, ensure_ascii=False))
-            else:
-                print(item_table(items))
+            _queue_list(args, settings, store, now)
         elif action == "show":
             item = store.get(args.id)
             print(
@@ -128,34 +121,42 @@ def _queue(args: argparse.Namespace) -> int:
             if args.ics:
                 _write_ics(item, settings, args.ics)
         elif action == "approve":
-            item = service.approve(
-                args.id,
-                settings,
-                store,
-                app.outbox_for(settings),
-                app.mailbox_factory(settings),
-                now,
-                retry=args.retry,
-            )
+            outbox, mailbox = app.outbox_for(settings), app.mailbox_factory(settings)
+            item = service.approve(args.id, settings, store, outbox, mailbox, now, retry=args.retry)
             print(f"Sent item {item.id} to {item.reply.to if item.reply else '?'}.")
         elif action == "reject":
             service.reject(args.id, store, now, mailbox=_mailbox_if_configured(settings))
             print(f"Rejected item {args.id}; nothing was sent.")
         elif action == "edit":
-            item = store.get(args.id)
-            if item.reply is None or item.state is not State.PENDING:
-                raise QueueError(
-                    f"item {args.id} is {item.state.value}: only a pending draft can be edited"
-                )
-            body = _edit_text(item.reply.body)
-            if body.rstrip() == item.reply.body.rstrip():
-                print("No change.")
-            else:
-                service.edit(
-                    args.id, body, settings, store, now, mailbox=_mailbox_if_configured(settings)
-                )
-                print(f"Saved the edited draft of item {args.id}.")
+            _queue_edit(args.id, settings, store, now)
     return 0
+
+
+def _queue_list(args: argparse.Namespace, settings: Settings, store: Store, now: datetime) -> None:
+    zone = settings.timezone
+    items = store.items(
+        args.state,
+        since=args.since(zone, now) if args.since else None,
+        until=args.until(zone, now) if args.until else None,
+    )
+    if args.json:
+        print(json.dumps([item_json(i) for i in items], indent=2, ensure_ascii=False))
+    else:
+        print(item_table(items))
+
+
+def _queue_edit(item_id: int, settings: Settings, store: Store, now: datetime) -> None:
+    item = store.get(item_id)
+    if item.reply is None or item.state is not State.PENDING:
+        raise QueueError(
+            f"item {item_id} is {item.state.value}: only a pending draft can be edited"
+        )
+    body = _edit_text(item.reply.body)
+    if body.rstrip() == item.reply.body.rstrip():
+        print("No change.")
+        return
+    service.edit(item_id, body, settings, store, now, mailbox=_mailbox_if_configured(settings))
+    print(f"Saved the edited draft of item {item_id}.")
 
 
 def _classify(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from triage import app, service
 from triage.config import Settings, load_settings
 from triage.local_servers import PymapServer, SmtpSink
 from triage.mailbox import Mailbox
-from triage.models import State
+from triage.models import QueueItem, State
 from triage.present import item_detail, item_table
 
 DEMO_FROM = "Jordan Avery <jordan@example.net>"
@@ -38,6 +38,52 @@ def _count(settings: Settings, folder: str) -> int:
         return box.open_folder(folder).exists
 
 
+def _demo_settings(imap: PymapServer, smtp: SmtpSink, folder: str) -> Settings:
+    """Settings for the two local servers, with the queue in ``folder``."""
+    return load_settings(
+        {
+            "TRIAGE_IMAP_HOST": imap.host,
+            "TRIAGE_IMAP_PORT": str(imap.port),
+            "TRIAGE_IMAP_USER": imap.user,
+            "TRIAGE_IMAP_PASSWORD": imap.password,
+            "TRIAGE_IMAP_SECURITY": "none",
+            "TRIAGE_SMTP_HOST": smtp.host,
+            "TRIAGE_SMTP_PORT": str(smtp.port),
+            "TRIAGE_SMTP_SECURITY": "none",
+            "TRIAGE_FROM": DEMO_FROM,
+            "TRIAGE_TIMEZONE": "America/New_York",
+            "TRIAGE_DB_PATH": str(Path(folder, "triage.sqlite3")),
+        },
+        need=("imap", "smtp"),
+    )
+
+
+def _received(smtp: SmtpSink) -> list[str]:
+    """The headers that thread a reply, and the body, of each message the SMTP server got."""
+    lines = []
+    for received in smtp.received:
+        email = message_from_bytes(received.content, policy=policy.default)
+        for header in ("From", "To", "Subject", "In-Reply-To", "References", "Message-ID"):
+            lines.append(f"   {header}: {email.get(header, '')}")
+        body = email.get_body()
+        lines += ["", "   " + (body.get_content() if body else "").rstrip().replace("\n", "\n   ")]
+    return lines
+
+
+def _flags_after(settings: Settings, chosen: QueueItem) -> str:
+    """The answered original's flags, and how many inbox messages are \\Seen (none should be)."""
+    with Mailbox(settings.imap) as box:
+        box.open_folder("INBOX")
+        flags = box.flags(box.uids_after(0))
+    seen = sum(b"\\Seen" in f for f in flags.values())
+    original = " ".join(f.decode() for f in flags.get(chosen.origin.uid, ()))
+    return (
+        f"The original's flags now: {original}; "
+        f"messages in INBOX marked \\Seen by triage: {seen} of {len(flags)}; "
+        f"drafts left in Drafts: {_count(settings, 'Drafts')} (the sent one was removed)."
+    )
+
+
 def run_demo(out: TextIO) -> int:
     def say(text: str = "") -> None:
         print(text, file=out, flush=True)
@@ -47,29 +93,13 @@ def run_demo(out: TextIO) -> int:
         PymapServer() as imap,
         SmtpSink() as smtp,
     ):
-        settings = load_settings(
-            {
-                "TRIAGE_IMAP_HOST": imap.host,
-                "TRIAGE_IMAP_PORT": str(imap.port),
-                "TRIAGE_IMAP_USER": imap.user,
-                "TRIAGE_IMAP_PASSWORD": imap.password,
-                "TRIAGE_IMAP_SECURITY": "none",
-                "TRIAGE_SMTP_HOST": smtp.host,
-                "TRIAGE_SMTP_PORT": str(smtp.port),
-                "TRIAGE_SMTP_SECURITY": "none",
-                "TRIAGE_FROM": DEMO_FROM,
-                "TRIAGE_TIMEZONE": "America/New_York",
-                "TRIAGE_DB_PATH": str(Path(tmp, "triage.sqlite3")),
-            },
-            need=("imap", "smtp"),
-        )
-        now = DEMO_NOW
+        settings = _demo_settings(imap, smtp, tmp)
         messages = demo_messages()
         with Mailbox(settings.imap) as box:
             box.ensure_folder("Sent")
             box.ensure_folder("Drafts")
             for _, raw in messages:
-                box.append("INBOX", raw, now)
+                box.append("INBOX", raw, DEMO_NOW)
         say(
             f"== 1. A demo IMAP server on {imap.host}:{imap.port} holds {len(messages)} messages "
             f"for {DEMO_FROM}; SMTP listens on {smtp.host}:{smtp.port}."
@@ -92,32 +122,12 @@ def run_demo(out: TextIO) -> int:
             say(f"\n== 4. Item {chosen.id} in full ('triage queue show {chosen.id}'):")
             say(item_detail(chosen))
             say(f"\n== 5. Approving item {chosen.id} ('triage queue approve {chosen.id}'):")
-            sent = service.approve(
-                chosen.id,
-                settings,
-                store,
-                app.outbox_for(settings),
-                app.mailbox_factory(settings),
-                DEMO_NOW,
-            )
+            outbox, mailbox = app.outbox_for(settings), app.mailbox_factory(settings)
+            sent = service.approve(chosen.id, settings, store, outbox, mailbox, DEMO_NOW)
             say(f"   state: {sent.state.value}")
             say("\n== 6. What the SMTP server received:")
-            for received in smtp.received:
-                email = message_from_bytes(received.content, policy=policy.default)
-                for header in ("From", "To", "Subject", "In-Reply-To", "References", "Message-ID"):
-                    say(f"   {header}: {email.get(header, '')}")
-                body = email.get_body()
-                say("")
-                say("   " + (body.get_content() if body else "").rstrip().replace("\n", "\n   "))
-            with Mailbox(settings.imap) as box:
-                box.open_folder("INBOX")
-                flags = box.flags(box.uids_after(0))
-            seen = sum(b"\\Seen" in f for f in flags.values())
-            original = " ".join(f.decode() for f in flags.get(chosen.origin.uid, ()))
-            say(
-                f"\n== 7. The original's flags now: {original}; "
-                f"messages in INBOX marked \\Seen by triage: {seen} of {len(flags)}; "
-                f"drafts left in Drafts: {_count(settings, 'Drafts')} (the sent one was removed)."
-            )
+            for line in _received(smtp):
+                say(line)
+            say(f"\n== 7. {_flags_after(settings, chosen)}")
         say("\nDone: the demo servers are stopped and the temporary queue is deleted.")
     return 0

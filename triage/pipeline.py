@@ -142,6 +142,14 @@ def _context(
     }
 
 
+def _unanswerable(message: Message) -> str:
+    """Why a reply has nowhere to go, naming the sender."""
+    if message.sender is None:
+        return "no sender"
+    why = "no-reply sender" if is_no_reply(message.sender) else "unusable address"
+    return f"{why}: {message.sender.addr}"
+
+
 def plan_message(
     message: Message,
     verdict: Verdict,
@@ -163,17 +171,8 @@ def plan_message(
         return Plan(Action.IGNORE, verdict, reason=reason, links=shown, extraction=found)
     target = tuple(a for a in reply_target(message) if a.addr.lower() not in identity.addresses)
     if not target:
-        sender = message.sender.addr if message.sender else "no sender"
-        why = "no sender"
-        if message.sender is not None:
-            why = "no-reply sender" if is_no_reply(message.sender) else "unusable address"
-        return Plan(
-            Action.NOTIFY,
-            verdict,
-            links=shown,
-            extraction=found,
-            reason=f"no address a person reads ({why}: {sender}); act on the links",
-        )
+        reason = f"no address a person reads ({_unanswerable(message)}); act on the links"
+        return Plan(Action.NOTIFY, verdict, links=shown, extraction=found, reason=reason)
     template, chosen, windows = _situation(verdict.label, found, calendar)
     zone = calendar.availability.zone
     body = renderer.render(template, _context(found, identity, chosen, windows, zone))

@@ -17,8 +17,17 @@ from triage.compose import build_email
 from triage.config import Settings
 from triage.errors import MailboxError, OutboxError, QueueError
 from triage.lock import holder
-from triage.mailbox import Fetched, Mailbox
-from triage.models import Action, DaemonStatus, Envelope, Origin, QueueItem, State
+from triage.mailbox import Fetched, FolderStatus, Mailbox
+from triage.models import (
+    Action,
+    DaemonStatus,
+    Envelope,
+    Message,
+    Origin,
+    Plan,
+    QueueItem,
+    State,
+)
 from triage.outbox import Outbox
 from triage.pipeline import Calendar, Identity, decide
 from triage.render import Renderer
@@ -83,31 +92,12 @@ class Poller:
         message that can't be handled is quarantined with the reason; the poll goes on.
         """
         settings = self.settings
-        folder = settings.imap_folder
-        status = mailbox.open_folder(folder)  # EXAMINE: read-only, so nothing can become \Seen
+        status = mailbox.open_folder(settings.imap_folder)  # EXAMINE: nothing can become \Seen
         report = PollReport(uidvalidity=status.uidvalidity, exists=status.exists)
-        checkpoint = self.store.checkpoint(settings.account, folder)
-        if checkpoint is not None and checkpoint[0] == status.uidvalidity:
-            uids = mailbox.uids_after(checkpoint[1])
-        else:
-            if checkpoint is not None:
-                log.warning(
-                    "%s: UIDVALIDITY changed (%s -> %s); rescanning the last %d days, "
-                    "Message-IDs keep drafts from repeating",
-                    folder,
-                    checkpoint[0],
-                    status.uidvalidity,
-                    settings.lookback_days,
-                )
-            uids = mailbox.uids_since((now - timedelta(days=settings.lookback_days)).date())
-            if not uids and status.uidnext and not dry_run:
-                self.store.advance(
-                    Origin(settings.account, folder, status.uidvalidity, status.uidnext - 1), now
-                )
         identity = identity_of(settings)
         calendar = self._calendar(now)
-        for fetched in mailbox.fetch(uids):
-            origin = Origin(settings.account, folder, status.uidvalidity, fetched.uid)
+        for fetched in mailbox.fetch(self._uids_to_read(mailbox, status, now, dry_run)):
+            origin = Origin(settings.account, settings.imap_folder, status.uidvalidity, fetched.uid)
             outcome, item_id = self._handle(fetched, origin, identity, calendar, dry_run)
             report.add(outcome)
             progress()
@@ -118,6 +108,32 @@ class Poller:
         if not dry_run:
             Syncer(settings, self.store, self.renderer).after_poll(mailbox, report.new_items, now)
         return report
+
+    def _uids_to_read(
+        self, mailbox: Mailbox, status: FolderStatus, now: datetime, dry_run: bool
+    ) -> list[int]:
+        """The UIDs after the checkpoint; without one (or when UIDVALIDITY changed), those of
+        the lookback window. An empty window moves the checkpoint to the folder's end."""
+        settings = self.settings
+        folder = settings.imap_folder
+        checkpoint = self.store.checkpoint(settings.account, folder)
+        if checkpoint is not None and checkpoint[0] == status.uidvalidity:
+            return mailbox.uids_after(checkpoint[1])
+        if checkpoint is not None:
+            log.warning(
+                "%s: UIDVALIDITY changed (%s -> %s); rescanning the last %d days, "
+                "Message-IDs keep drafts from repeating",
+                folder,
+                checkpoint[0],
+                status.uidvalidity,
+                settings.lookback_days,
+            )
+        uids = mailbox.uids_since((now - timedelta(days=settings.lookback_days)).date())
+        if not uids and status.uidnext and not dry_run:
+            self.store.advance(
+                Origin(settings.account, folder, status.uidvalidity, status.uidnext - 1), now
+            )
+        return uids
 
     def _calendar(self, now: datetime) -> Calendar:
         """The user's availability and the times the queue already holds, as of ``now``."""
@@ -132,26 +148,19 @@ class Poller:
         calendar: Calendar,
         dry_run: bool,
     ) -> tuple[str, int | None]:
-        domain = identity_domain(identity)
+        """Decide one message and record the outcome: its name (an ``Action`` value,
+        "duplicate" or "quarantined") and the new queue item's id, if any."""
         now = calendar.now
-        if not dry_run:
-            attempts = self.store.begin_attempt(origin, now)
-            if attempts > MAX_ATTEMPTS:
-                reason = (
-                    f"handling this message was interrupted {attempts - 1} times "
-                    "(the program stopped while reading it); skipped"
-                )
-                log.error("uid=%d quarantined: %s", fetched.uid, reason)
-                return "quarantined", self.store.quarantine(
-                    origin, Envelope(None, "", ""), reason, now
-                )
+        attempts = 0 if dry_run else self.store.begin_attempt(origin, now)
+        if attempts > MAX_ATTEMPTS:  # it stopped the program each time it was read
+            return "quarantined", self._give_up(origin, attempts, now)
         try:
             message, plan = decide(
                 fetched.raw,
                 self.classifier,
                 identity,
                 self.renderer,
-                reply_message_id=make_msgid(domain=domain),
+                reply_message_id=make_msgid(domain=identity_domain(identity)),
                 calendar=calendar,
                 known_thread=self.store.knows_thread,
             )
@@ -162,28 +171,44 @@ class Poller:
             if not dry_run:
                 item_id = self.store.quarantine(origin, Envelope(None, "", ""), reason, now)
             return "quarantined", item_id
-        verdict = plan.verdict
-        sender = message.sender.formatted() if message.sender else ""
         item_id = None
         if not dry_run:
+            sender = message.sender.formatted() if message.sender else ""
             envelope = Envelope(message.message_id, sender, message.subject, message.date)
             item_id = self.store.record(origin, envelope, plan, now)
         duplicate = plan.action is not Action.SKIP and item_id is None and not dry_run
         outcome = "duplicate" if duplicate else plan.action.value
-        log.info(
-            "uid=%d label=%s score=%.2f -> %s%s%s%s%s",
-            fetched.uid,
-            verdict.label.value,
-            verdict.score,
-            outcome,
-            f" item={item_id}" if item_id else "",
-            f" ({plan.reason})" if plan.reason else "",
-            " [truncated]" if fetched.truncated else "",
-            f" [read with {len(message.defects)} defect(s): {message.defects[0][:120]}]"
-            if message.defects
-            else "",
-        )
+        _log_outcome(fetched, message, plan, outcome, item_id)
         return outcome, item_id
+
+    def _give_up(self, origin: Origin, attempts: int, now: datetime) -> int | None:
+        """Quarantine a message whose handling never finished in ``attempts - 1`` tries (one that
+        crashes the parser or the process), so the loop is not stuck on it."""
+        reason = (
+            f"handling this message was interrupted {attempts - 1} times "
+            "(the program stopped while reading it); skipped"
+        )
+        log.error("uid=%d quarantined: %s", origin.uid, reason)
+        return self.store.quarantine(origin, Envelope(None, "", ""), reason, now)
+
+
+def _log_outcome(
+    fetched: Fetched, message: Message, plan: Plan, outcome: str, item_id: int | None
+) -> None:
+    """One line per message: its verdict, what became of it, and anything odd about reading it."""
+    log.info(
+        "uid=%d label=%s score=%.2f -> %s%s%s%s%s",
+        fetched.uid,
+        plan.verdict.label.value,
+        plan.verdict.score,
+        outcome,
+        f" item={item_id}" if item_id else "",
+        f" ({plan.reason})" if plan.reason else "",
+        " [truncated]" if fetched.truncated else "",
+        f" [read with {len(message.defects)} defect(s): {message.defects[0][:120]}]"
+        if message.defects
+        else "",
+    )
 
 
 def identity_domain(identity: Identity) -> str:
