@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from triage.classify import load_classifier  # noqa: E402
+from triage.evaluate import wilson  # noqa: E402
 from triage.parse import parse_message  # noqa: E402
 
 HAM = ("easy-ham-1", "easy-ham-2", "hard-ham-1")
@@ -47,9 +48,10 @@ def main() -> None:
             if verdict.is_invite:
                 flagged.append((path.parent.name + "/" + path.name, verdict.score, message.subject))
         elapsed = time.perf_counter() - start
+    low, high = wilson(len(flagged), len(files))
     print(
         f"ham messages: {len(files)}  flagged as invitations: {len(flagged)}  "
-        f"false-alarm rate: {len(flagged) / len(files):.2%}  "
+        f"false-alarm rate: {len(flagged) / len(files):.2%} (95% interval {low:.2%}-{high:.2%})  "
         f"({len(files) / elapsed:,.0f} messages/s incl. parsing)"
     )
     for name, score, subject in flagged:
