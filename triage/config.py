@@ -175,6 +175,18 @@ class _Reader:
             self.problems.append(f"{name}={raw!r} is not valid: expected {expected}")
             return default
 
+    def whole(self, name: str, default: int, low: int, high: int, unit: str) -> int:
+        """A whole number of ``unit`` from ``low`` to ``high``."""
+        expected = f"a whole number of {unit} from {low} to {high}"
+        return self.parse(name, default, bounded_int(low, high), expected)
+
+    def path(self, name: str, is_wanted: Callable[[Path], bool], kind: str) -> Path | None:
+        """An existing file or folder (``kind`` says which), or None when unset."""
+        value = self.parse(name, None, Path, kind)
+        if value is not None and not is_wanted(value):
+            self.problems.append(f"{name}={str(value)!r} is not {kind}")
+        return value
+
 
 def _credential(environ: Mapping[str, str], name: str) -> str | None:
     """A secret from systemd's credentials directory, if it holds one under ``name``."""
@@ -304,19 +316,7 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
     """
     r = _Reader(environ)
     r.problems.extend(_unknown_names(environ))
-    imap = _server(r, "imap", required="imap" in need)
-    smtp = _server(r, "smtp", required="smtp" in need, auth=imap.auth, oauth2_user=imap.user)
-    uses_oauth2 = Auth.OAUTH2 in (imap.auth, smtp.auth)
-    oauth2 = (
-        _oauth2(
-            r,
-            tokens=(imap.auth is Auth.OAUTH2 and "imap" in need)
-            or (smtp.auth is Auth.OAUTH2 and "smtp" in need),
-            client="oauth2" in need,
-        )
-        if uses_oauth2 or "oauth2" in need
-        else None
-    )
+    imap, smtp, oauth2 = _servers(r, need)
     r.text("TRIAGE_FROM", required="smtp" in need or "imap" in need)
     from_address = r.parse(
         "TRIAGE_FROM",
@@ -324,12 +324,8 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
         address,
         "a name and address such as 'Jordan Avery <jordan@example.net>'",
     )
-    template_dir = r.parse("TRIAGE_TEMPLATE_DIR", None, Path, "a folder")
-    if template_dir is not None and not template_dir.is_dir():
-        r.problems.append(f"TRIAGE_TEMPLATE_DIR={str(template_dir)!r} is not a folder")
-    ca_file = r.parse("TRIAGE_CA_FILE", None, Path, "a PEM file")
-    if ca_file is not None and not ca_file.is_file():
-        r.problems.append(f"TRIAGE_CA_FILE={str(ca_file)!r} is not a file")
+    template_dir = r.path("TRIAGE_TEMPLATE_DIR", Path.is_dir, "a folder")
+    ca_file = r.path("TRIAGE_CA_FILE", Path.is_file, "a file")
     zone = r.parse(
         "TRIAGE_TIMEZONE", ZoneInfo("UTC"), ZoneInfo, "an IANA time zone name such as Europe/Berlin"
     )
@@ -345,18 +341,8 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
         from_address=from_address,
         signature=r.text("TRIAGE_SIGNATURE", from_address.name if from_address else ""),
         db_path=Path(r.text("TRIAGE_DB_PATH") or default_db_path(environ)).expanduser(),
-        poll_seconds=r.parse(
-            "TRIAGE_POLL_SECONDS",
-            60,
-            bounded_int(5, 86400),
-            "a whole number of seconds from 5 to 86400",
-        ),
-        lookback_days=r.parse(
-            "TRIAGE_LOOKBACK_DAYS",
-            14,
-            bounded_int(0, 3650),
-            "a whole number of days from 0 to 3650",
-        ),
+        poll_seconds=r.whole("TRIAGE_POLL_SECONDS", 60, 5, 86400, "seconds"),
+        lookback_days=r.whole("TRIAGE_LOOKBACK_DAYS", 14, 0, 3650, "days"),
         timezone=zone,
         min_score=r.parse(
             "TRIAGE_MIN_SCORE", DEFAULT_MIN_SCORE, probability, "a number from 0 to 1"
@@ -365,14 +351,7 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
         ca_file=ca_file,
         log_level=r.parse("TRIAGE_LOG_LEVEL", "INFO", log_level, "one of " + ", ".join(LOG_LEVELS)),
         availability=_availability(r, zone),
-        buffer=timedelta(
-            minutes=r.parse(
-                "TRIAGE_BUFFER_MINUTES",
-                30,
-                bounded_int(0, 480),
-                "a whole number of minutes from 0 to 480",
-            )
-        ),
+        buffer=timedelta(minutes=r.whole("TRIAGE_BUFFER_MINUTES", 30, 0, 480, "minutes")),
         drafts_folder=None if drafts.lower() in ("auto", *OFF_WORDS) else drafts,
         save_drafts=drafts.lower() not in OFF_WORDS,
         flag_invites=r.parse(
@@ -396,18 +375,24 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
             hours,
             "hours such as 22:00-08:00, or off",
         ),
-        timeout_seconds=float(
-            r.parse(
-                "TRIAGE_TIMEOUT_SECONDS",
-                60,
-                bounded_int(1, 600),
-                "a whole number of seconds from 1 to 600",
-            )
-        ),
+        timeout_seconds=float(r.whole("TRIAGE_TIMEOUT_SECONDS", 60, 1, 600, "seconds")),
     )
     if r.problems:
         raise ConfigError(r.problems)
     return settings
+
+
+def _servers(r: _Reader, need: Collection[str]) -> tuple[Server, Server, OAuth2 | None]:
+    """IMAP, SMTP (whose login and auth default to IMAP's) and, when either uses it or ``need``
+    names it, the OAuth2 client."""
+    imap = _server(r, "imap", required="imap" in need)
+    smtp = _server(r, "smtp", required="smtp" in need, auth=imap.auth, oauth2_user=imap.user)
+    if Auth.OAUTH2 not in (imap.auth, smtp.auth) and "oauth2" not in need:
+        return imap, smtp, None
+    tokens = (imap.auth is Auth.OAUTH2 and "imap" in need) or (
+        smtp.auth is Auth.OAUTH2 and "smtp" in need
+    )
+    return imap, smtp, _oauth2(r, tokens=tokens, client="oauth2" in need)
 
 
 def _availability(r: _Reader, zone: ZoneInfo) -> Availability:
