@@ -16,8 +16,9 @@ from triage.availability import (
     parse_blackout,
     propose_windows,
 )
+from triage.clock import zone_named
 from triage.models import SlotTime
-from triage.when import find_when, known_strings, reads, zone_named
+from triage.when import find_when, known_strings, reads
 
 NY = ZoneInfo("America/New_York")
 SENT = datetime(2026, 11, 17, 9, 14, tzinfo=timezone(timedelta(hours=-5)))  # a Tuesday

@@ -14,48 +14,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+
+from triage.clock import spelled_times_as_digits, time_range, zone_named
 
 if TYPE_CHECKING:  # spaCy and dateparser load on the first invitation, not with the CLI
     from spacy.language import Language
     from spacy.matcher import Matcher
     from spacy.tokens import Doc, Span
 
-ZONES: dict[str, str] = {
-    "et": "America/New_York",
-    "est": "America/New_York",
-    "edt": "America/New_York",
-    "eastern": "America/New_York",
-    "ct": "America/Chicago",
-    "cst": "America/Chicago",
-    "cdt": "America/Chicago",
-    "central": "America/Chicago",
-    "mt": "America/Denver",
-    "mst": "America/Denver",
-    "mdt": "America/Denver",
-    "mountain": "America/Denver",
-    "pt": "America/Los_Angeles",
-    "pst": "America/Los_Angeles",
-    "pdt": "America/Los_Angeles",
-    "pacific": "America/Los_Angeles",
-    "gmt": "UTC",
-    "utc": "UTC",
-    "bst": "Europe/London",
-    "uk": "Europe/London",
-    "london": "Europe/London",
-    "cet": "Europe/Paris",
-    "cest": "Europe/Paris",
-    "eet": "Europe/Athens",
-    "eest": "Europe/Athens",
-    "ist": "Asia/Kolkata",
-    "sgt": "Asia/Singapore",
-    "jst": "Asia/Tokyo",
-    "aest": "Australia/Sydney",
-    "aedt": "Australia/Sydney",
-}
-_OFFSET_ZONE = re.compile(r"^(?:gmt|utc)([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 _TIME_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"
 _TIME_RANGE_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm)?[-–—]\d{1,2}([:.]\d{2})?(am|pm)?$"
 _OLD_PLAN = (
@@ -80,40 +48,6 @@ _NOT_A_TIME_AFTER = frozenset(
 _TIME_LABELS = frozenset({"time", "hour", "hours", "when", "heure", "uhrzeit", "hora"})
 _DAY_END = time(23, 59)  # a deadline with no time of its own lasts the whole day
 _DOTTED_DATE = re.compile(r"\d\.\d")
-
-# Hours written in words, read as digits before matching: "three o'clock", "half past two",
-# "quarter to four", "ten am", and "at three" closing a phrase ("Friday at three?").
-_HOURS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-          "eleven", "twelve")  # fmt: skip
-_HOUR = "|".join(_HOURS)
-_BARE_HOUR_ENDS = (  # "at three" is a time when a phrase ends there, or "works", "or", ...
-    r"(?=\s*(?:[?.,!;)]|$)"
-    r"|\s+(?:or|works?|suits?|is|be|would|could|ok|okay|fine|(?:your|our|my)\s+time)\b)"
-)
-_SPELLED_TIME = re.compile(
-    rf"\b(?:(?P<part>half|quarter)\s+(?P<way>past|to)\s+(?P<of>{_HOUR})"
-    rf"|(?P<hour>{_HOUR})(?:\s*o'?\s*clock|(?=\s*[ap]\.?\s?m\b))"
-    rf"|(?<=\bat\s)(?P<bare>{_HOUR}){_BARE_HOUR_ENDS})\b",
-    re.IGNORECASE | re.MULTILINE,
-)
-
-
-def _hour_in_digits(match: re.Match[str]) -> str:
-    if match["part"]:
-        hour = _HOURS.index(match["of"].lower()) + 1
-        if match["part"].lower() == "half":
-            return f"{hour}:30"
-        if match["way"].lower() == "past":
-            return f"{hour}:15"
-        return f"{(hour - 2) % 12 + 1}:45"  # quarter to four: 3:45; quarter to one: 12:45
-    hour = _HOURS.index((match["hour"] or match["bare"]).lower()) + 1
-    return f"{hour}:00" if match["hour"] and "clock" in match[0].lower() else str(hour)
-
-
-def spelled_times_as_digits(text: str) -> str:
-    """``text`` with the hours written in words written in digits ("half past two" -> "2:30")."""
-    return _SPELLED_TIME.sub(_hour_in_digits, text)
-
 
 MAX_TIMES = 60  # times of day read in one message
 _DEADLINE_WORDS = {"by", "before", "until", "expires", "expire", "deadline", "later"}
@@ -226,21 +160,6 @@ def known_strings() -> frozenset[str]:
     return frozenset(_current().nlp.vocab.strings)
 
 
-def zone_named(word: str) -> tzinfo | None:
-    """The time zone an abbreviation or name stands for ("ET", "CET", "GMT+1"), or None."""
-    key = word.strip("()").lower()
-    if key == "gmt":  # GMT as written: UTC+0 all year, unlike London's summer time
-        return timezone(timedelta(0), "GMT")
-    if key in ZONES:
-        return ZoneInfo(ZONES[key])
-    offset = _OFFSET_ZONE.match(key)
-    if offset:
-        sign = -1 if offset.group(1) == "-" else 1
-        delta = timedelta(hours=int(offset.group(2)), minutes=int(offset.group(3) or 0))
-        return timezone(sign * delta)
-    return None
-
-
 def _zone_after(doc: Doc, index: int) -> tzinfo | None:
     for token in doc[index : index + 3]:
         if token.is_space or token.text in {"(", ")"}:
@@ -253,38 +172,9 @@ def _zone_after(doc: Doc, index: int) -> tzinfo | None:
     return None
 
 
-def _clock(text: str, meridiem: str) -> str:
-    """A time as dateparser reads it best: '2:30 pm'; a bare hour 1-7 is read as afternoon."""
-    text = text.lower().replace(".", ":") if re.match(r"^\d{1,2}\.\d{2}", text) else text.lower()
-    text = re.sub(r"^(\d{1,2})h(\d{2})$", r"\1:\2", text)  # "11h00"
-    match = re.match(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|a:m:|p:m:|a\.m\.|p\.m\.)?$", text)
-    if not match:
-        return "12:00 pm" if text in {"noon", "midday"} else text
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
-    suffix = (match.group(3) or meridiem).replace(".", "").replace(":", "")
-    if not suffix and 1 <= hour <= 7:
-        suffix = "pm"
-    return f"{hour}:{minute:02d} {suffix}".strip()
-
-
 def _split_time(span: Span) -> tuple[str, str | None]:
-    """(start, end) clock texts of a time match. Each side keeps its own am/pm ("9:30 am - 1:00
-    pm"); a start without one takes the end's ("2:00-2:30 pm")."""
-    joined = " ".join(t.text for t in span if not t.is_space)
-    sides = re.split(r"\s*(?:[-–—]|\bto\b|\buntil\b|\btill\b)\s*", joined, maxsplit=1)
-    (start_text, start_meridiem), *rest = (_meridiem(side) for side in sides if side)
-    end_text, end_meridiem = rest[0] if rest else (None, "")
-    start = _clock(start_text, start_meridiem or end_meridiem)
-    end = _clock(end_text, end_meridiem) if end_text else None
-    return start, end
-
-
-def _meridiem(side: str) -> tuple[str, str]:
-    """("9:30", "am") from "9:30 am", "9:30am" or "9:30 a.m."; ("9:30", "") without one."""
-    found = re.match(r"^(.*?)\s*(am|pm|a\.m\.|p\.m\.)?$", side.strip(), re.IGNORECASE)
-    if found is None:  # pragma: no cover - the pattern matches every string
-        return side, ""
-    return found.group(1), (found.group(2) or "").lower().replace(".", "")
+    """(start, end) clock texts of a time match (see ``clock.time_range``)."""
+    return time_range(" ".join(t.text for t in span if not t.is_space))
 
 
 def _parse(
