@@ -55,6 +55,15 @@ def test_every_problem_is_reported_at_once_naming_the_variable() -> None:
     assert len(info.value.problems) >= 9
 
 
+@pytest.mark.parametrize("value", ["\\Seen", "\\Flagged \\Answered", "$Interview \\Deleted"])
+def test_flags_that_would_mark_mail_read_answered_or_deleted_are_refused(value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({**GOOD, "TRIAGE_FLAG_INVITES": value})
+    assert "TRIAGE_FLAG_INVITES" in str(info.value) and "never \\Seen" in str(info.value)
+    settings = load_settings({**GOOD, "TRIAGE_FLAG_INVITES": "\\Flagged $Interview job-search"})
+    assert settings.flag_invites == ("\\Flagged", "$Interview", "job-search")
+
+
 def test_plaintext_is_refused_except_on_loopback() -> None:
     with pytest.raises(ConfigError, match="TRIAGE_IMAP_SECURITY=none is refused"):
         load_settings({**GOOD, "TRIAGE_IMAP_SECURITY": "none"}, need=("imap",))

@@ -32,6 +32,7 @@ from triage.config import environ_with_file, load_settings
 from triage.local_servers import LOOPBACK, SmtpSink, free_port
 from triage.models import Origin, State
 from triage.store import MAX_ATTEMPTS, Store
+from triage.sync import Syncer
 
 
 def _message_id(raw: bytes) -> str:
@@ -251,6 +252,45 @@ def test_an_item_left_sending_by_a_crash_is_resolved_from_the_sent_folder(
     if not in_sent:
         assert "not in your Sent folder" in item["reason"]
     assert smtp.received == []  # resolved by looking, never by sending again
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)
+@pytest.mark.parametrize("minutes", [6, 120])
+def test_a_slow_send_is_not_taken_for_a_crash_and_if_it_was_it_still_ends_sent(
+    minutes: int,
+    pending_item: str,
+    imap: ImapAccount,
+    smtp: SmtpSink,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The daemon polls while ``queue approve`` is still in the SMTP session, ``minutes`` in.
+    Six minutes is slow but within 20 times TRIAGE_TIMEOUT_SECONDS (60): not a crash. After
+    two hours it is taken for one and marked failed; the send then goes through, and the item
+    must end sent, filed in Sent once, never failed with an empty Sent (which invites a retry
+    and a second send)."""
+    item_id = int(pending_item)
+    settings = load_settings(environ_with_file(None), need=("imap", "smtp"))
+    real = app.outbox_for(settings)
+
+    class SlowOutbox:
+        def send(self, email: Any) -> list[str]:
+            later = datetime.now(UTC) + timedelta(minutes=minutes)
+            with app.open_store(settings) as store, app.mailbox_factory(settings)() as box:
+                Syncer(settings, store, app.renderer_for(settings)).recover_sending(box, later)
+                assert store.get(item_id).state is (State.SENDING if minutes < 20 else State.FAILED)
+            return real.send(email)
+
+    monkeypatch.setattr(app, "outbox_for", lambda _settings: SlowOutbox())
+    assert main(["queue", "approve", str(item_id)]) == 0
+    capsys.readouterr()
+    assert main(["queue", "show", str(item_id), "--json"]) == 0
+    item = json.loads(capsys.readouterr().out)
+    assert item["state"] == "sent"
+    taken_for_crash = any("taken for interrupted" in e["event"] for e in item["history"])
+    assert taken_for_crash is (minutes > 20)
+    assert len(smtp.received) == 1
+    assert len(imap.messages("Sent")) == 1
 
 
 # -- a message whose handling keeps killing the process -----------------------------------------

@@ -5,6 +5,7 @@ mid-fetch, and a connection that goes silent without closing."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -27,6 +28,7 @@ from servers import DovecotServer, SilentProxy, dovecot_binary
 from triage.app import classifier_for, mailbox_factory, open_store, renderer_for, utc_now
 from triage.config import load_settings
 from triage.daemon import Daemon as TriageDaemon
+from triage.lock import DaemonLock, holder, lock_path
 from triage.service import Poller
 
 
@@ -172,6 +174,15 @@ def test_a_second_daemon_on_the_same_database_refuses_to_start_and_status_shows_
     assert second.returncode == 1
     assert "already running" in second.stderr
     assert first.proc is not None and str(first.proc.pid) in second.stderr
+    by_hand = subprocess.run(  # a poll by hand beside the daemon could save a draft twice
+        [sys.executable, "-m", "triage", "run", "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert by_hand.returncode == 1 and "already running" in by_hand.stderr
 
     status = subprocess.run(
         [sys.executable, "-m", "triage", "status", "--json"],
@@ -304,3 +315,20 @@ def test_systemd_hears_ready_status_and_watchdog_pings(
     finally:
         server.close()
         shutil.rmtree(short, ignore_errors=True)
+
+
+def test_a_daemon_starts_while_status_looks_at_the_lock(tmp_path: Path) -> None:
+    """``triage status`` (``holder``) takes a shared lock for an instant to look; a daemon
+    starting in that instant waits for it instead of reporting another daemon."""
+    db = tmp_path / "queue.sqlite3"
+    lock_path(db).write_text("")
+    fd = os.open(lock_path(db), os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # as holder() does, held a little longer
+    releaser = threading.Timer(0.2, os.close, (fd,))
+    releaser.start()
+    try:
+        with DaemonLock(db):
+            assert holder(db) == os.getpid()
+    finally:
+        releaser.join()
+    assert holder(db) is None

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import MAIL, ImapAccount
@@ -16,6 +17,8 @@ from triage import app
 from triage.cli import main
 from triage.config import environ_with_file, load_settings
 from triage.local_servers import SmtpSink
+from triage.models import Extraction, Label, Origin, QueueItem, SlotTime, State
+from triage.remind import ReminderPolicy, due
 
 INVITE = MAIL / "invite_plain.eml"
 
@@ -137,19 +140,54 @@ def test_deleting_the_draft_dismisses_the_item(
 
 
 @pytest.mark.parametrize("imap", ["dovecot"], indirect=True)
-def test_a_draft_edited_and_resaved_in_the_client_is_followed_not_dismissed(
-    account: ImapAccount, capsys: pytest.CaptureFixture[str]
+def test_a_draft_edited_and_resaved_in_the_client_is_followed_and_its_text_is_what_is_sent(
+    account: ImapAccount, smtp: SmtpSink, capsys: pytest.CaptureFixture[str]
 ) -> None:
     account.append(INVITE.read_bytes())
     assert main(["run", "--once"]) == 0
     ((_, draft),) = _drafts(account)
-    draft.set_content("Edited on my phone.\n")
+    del draft["Message-ID"]  # a client saves an edited draft as a new message
+    draft["Message-ID"] = "<resaved.1@phone.example>"
+    draft.set_content("Edited on my phone: Tuesday at 10 suits me better.\n")
     _delete_drafts(account)
     account.append(draft.as_bytes(policy=policy.SMTP), folder="Drafts")
     assert main(["run", "--once"]) == 0
     item = _one_item(capsys)
     assert item["state"] == "pending"
     assert len(_drafts(account)) == 1
+    history = _history(capsys, int(str(item["id"])))
+    assert any("draft edited in your mail client" in line for line in history)
+    assert any("took the edited text" in line for line in history)
+
+    assert main(["run", "--once"]) == 0  # followed once, not again at every poll
+    history_again = _history(capsys, int(str(item["id"])))
+    assert sum("took the edited text" in line for line in history_again) == 1
+
+    assert main(["queue", "approve", str(item["id"])]) == 0
+    (sent,) = smtp.received
+    body = _parsed(sent.content).get_body()
+    assert body is not None
+    assert body.get_content().strip() == "Edited on my phone: Tuesday at 10 suits me better."
+    assert _drafts(account) == []  # the edited draft went out: not left to be sent twice
+
+
+def test_a_draft_only_flagged_deleted_in_the_client_dismisses_the_item(
+    account: ImapAccount, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Some clients delete by setting \\Deleted and expunge later: the draft is gone for the
+    user, and must not be taken for one re-saved after an edit."""
+    account.append(INVITE.read_bytes())
+    assert main(["run", "--once"]) == 0
+    client = account.client()
+    try:
+        client.select_folder("Drafts")
+        client.add_flags(client.search("ALL"), [b"\\Deleted"])
+    finally:
+        client.logout()
+    assert main(["run", "--once"]) == 0
+    item = _one_item(capsys)
+    assert item["state"] == "dismissed"
+    assert not any("edited" in line for line in _history(capsys, int(str(item["id"]))))
 
 
 def test_approving_in_triage_sends_once_and_removes_the_draft(
@@ -246,3 +284,65 @@ def _history(capsys: pytest.CaptureFixture[str], item_id: int) -> list[str]:
     capsys.readouterr()
     assert main(["queue", "show", str(item_id)]) == 0
     return capsys.readouterr().out.splitlines()
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)
+def test_a_broken_reminder_template_is_logged_and_the_poll_still_ends_well(
+    account: ImapAccount,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    (mine / "reminder.txt.j2").write_text("{{ no_such_variable }}")
+    monkeypatch.setenv("TRIAGE_TEMPLATE_DIR", str(mine))
+    monkeypatch.setenv("TRIAGE_QUIET_HOURS", "off")
+    account.append(INVITE.read_bytes())
+    start = datetime.now(UTC)
+    _poll_at(start)
+    _poll_at(start + timedelta(hours=5))  # a reminder is due: its template fails, not the poll
+    assert _digests(account) == []
+    assert "reminding failed" in caplog.text and "no_such_variable" in caplog.text
+    (mine / "reminder.txt.j2").unlink()  # back to the shipped one: the reminder goes out
+    _poll_at(start + timedelta(hours=5, minutes=10))
+    assert len(_digests(account)) == 1
+
+
+def _waiting(created: datetime, starts: list[datetime], deadline: datetime | None) -> QueueItem:
+    return QueueItem(
+        id=1,
+        origin=Origin("a", "INBOX", 1, 1),
+        message_id="<m@x.example>",
+        state=State.PENDING,
+        label=Label.INVITE,
+        score=0.9,
+        sender="Dana <dana@x.example>",
+        subject="Interview",
+        reason="",
+        reply=None,
+        evidence=(),
+        links=(),
+        created_at=created,
+        updated_at=created,
+        extraction=Extraction(slots=tuple(SlotTime(t, None) for t in starts), deadline=deadline),
+    )
+
+
+@pytest.mark.parametrize("past", ["slot", "deadline"])
+def test_a_slot_or_deadline_already_past_does_not_hide_the_next_one_from_an_early_reminder(
+    past: str,
+) -> None:
+    now = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+    reminder = ReminderPolicy(timedelta(hours=4), timedelta(hours=24), None, ZoneInfo("UTC"))
+    gone = now - timedelta(hours=2)
+    coming = now + timedelta(hours=3)  # within remind_before: remind now, not in four hours
+    created = now - timedelta(hours=1)  # too recent for the ordinary reminder
+    item = _waiting(
+        created,
+        [gone, coming] if past == "slot" else [coming],
+        gone if past == "deadline" else None,
+    )
+    assert due([item], now, reminder) == [item]
+    far = _waiting(created, [gone, now + timedelta(days=3)], None)
+    assert due([far], now, reminder) == []  # nothing close ahead, and not waited long enough

@@ -67,10 +67,15 @@ def _run(args: argparse.Namespace) -> int:
     settings = _settings(args, need=("imap",))
     with app.open_store(settings) as store:
         daemon = app.daemon_for(settings, store)
-        if args.once or args.dry_run:
-            daemon.poll_once(dry_run=args.dry_run)
-        else:
-            with DaemonLock(settings.db_path):  # a second daemon on this database refuses
+        if args.dry_run:  # changes nothing, so it may run beside a daemon
+            daemon.poll_once(dry_run=True)
+            return 0
+        # A second daemon, or a poll by hand beside one, on this database refuses: two pollers
+        # could both find a draft missing from Drafts and both save it.
+        with DaemonLock(settings.db_path):
+            if args.once:
+                daemon.poll_once()
+            else:
                 daemon.run()
     return 0
 

@@ -358,7 +358,7 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
             "TRIAGE_FLAG_INVITES",
             ("\\Flagged", "$Interview"),
             flags,
-            "flags such as '\\Flagged $Interview' (system flags or keywords), or off",
+            "\\Flagged and keywords such as $Interview (never \\Seen or \\Answered), or off",
         ),
         remind_after=r.parse(
             "TRIAGE_REMIND_AFTER",

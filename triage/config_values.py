@@ -68,7 +68,9 @@ def hours(raw: str) -> tuple[time, time] | None:
     return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
 
 
-_FLAG = re.compile(r"^(\\(Flagged|Seen|Answered|Draft)|\$?[A-Za-z0-9_.-]{1,64})$")
+# \Flagged and keywords only: \Seen would mark invitations read, \Answered would make a deleted
+# draft look sent by the user (``sync``), \Draft and \Deleted do not belong on received mail.
+_FLAG = re.compile(r"^(\\Flagged|\$?[A-Za-z0-9_.-]{1,64})$")
 
 
 def flags(raw: str) -> tuple[str, ...]:

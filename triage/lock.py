@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -43,6 +44,20 @@ def holder(db_path: Path) -> int | None:
     return None
 
 
+def _lock_soon(fd: int, tries: int = 20, pause: float = 0.05) -> bool:
+    """Take the exclusive lock, trying for about a second: ``holder`` (``triage status``) takes
+    a shared lock for an instant to look, which must not stop a daemon from starting."""
+    for attempt in range(tries):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if attempt < tries - 1:
+                time.sleep(pause)
+            continue
+        return True
+    return False
+
+
 class DaemonLock:
     """Held while a daemon runs. ``with DaemonLock(db_path):`` raises ``StoreError`` when another
     daemon holds it."""
@@ -55,9 +70,7 @@ class DaemonLock:
     def __enter__(self) -> DaemonLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _lock_soon(fd):
             os.close(fd)
             pid = _read_pid(self.path)
             raise StoreError(

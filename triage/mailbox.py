@@ -362,14 +362,16 @@ class Mailbox:
             raise self._fail(f"searching {folder!r}", exc) from exc
 
     def header_ids(self, folder: str, header: str, since: date | None = None) -> dict[int, str]:
-        """``header`` (a Message-ID header such as In-Reply-To) of the messages in ``folder``,
-        optionally only those that arrived on or after ``since``: one SEARCH and batched FETCHes
-        of just that header field, so a large folder costs a few round trips."""
+        """``header`` (a Message-ID header such as In-Reply-To) of the messages in ``folder`` not
+        marked ``\\Deleted`` (a client may delete by flagging and expunge later), optionally only
+        those that arrived on or after ``since``: one SEARCH and batched FETCHes of just that
+        header field, so a large folder costs a few round trips."""
         self.open_folder(folder)
         name = header.upper()
         found: dict[int, str] = {}
+        criteria: list[object] = ["NOT", "DELETED"] + (["SINCE", since] if since else [])
         try:
-            uids = sorted(self.client.search(["SINCE", since] if since else ["ALL"]))
+            uids = sorted(self.client.search(criteria))
             for start in range(0, len(uids), FETCH_BATCH * 10):
                 batch = uids[start : start + FETCH_BATCH * 10]
                 spec = f"BODY.PEEK[HEADER.FIELDS ({name})]"
@@ -393,6 +395,14 @@ class Mailbox:
         if self.open_folder(folder).uidvalidity != uidvalidity:
             return None
         return self.flags(uids)
+
+    def read(self, where: Location) -> bytes | None:
+        """The message at ``where`` (up to ``MAX_MESSAGE_BYTES``), never setting ``\\Seen``; None
+        when it is gone or its folder's UIDVALIDITY changed."""
+        if self.open_folder(where.folder).uidvalidity != where.uidvalidity:
+            return None
+        found = next(self.fetch([where.uid]), None)
+        return found.raw if found is not None else None
 
     def present(self, where: Location) -> bool | None:
         """Whether the message is still in its folder and not marked ``\\Deleted``."""

@@ -40,15 +40,16 @@ def in_quiet_hours(now: datetime, quiet: tuple[time, time] | None, zone: ZoneInf
     return local >= start or local < end
 
 
-def _soonest(item: QueueItem) -> datetime | None:
-    """The earlier of the reply-by date and the first proposed slot still to come."""
+def _soonest(item: QueueItem, now: datetime) -> datetime | None:
+    """The earlier of the reply-by date and the first proposed slot, of those still to come
+    (a slot already past says nothing about the ones ahead)."""
     found = item.extraction
     if found is None:
         return None
     moments = [slot.start for slot in found.slots]
     if found.deadline is not None:
         moments.append(found.deadline)
-    return min(moments) if moments else None
+    return min((m for m in moments if m > now), default=None)
 
 
 def due(items: Iterable[QueueItem], now: datetime, policy: ReminderPolicy) -> list[QueueItem]:
@@ -61,7 +62,7 @@ def due(items: Iterable[QueueItem], now: datetime, policy: ReminderPolicy) -> li
             continue
         last = item.reminded_at or item.created_at
         waited = now - last >= policy.after
-        soonest = _soonest(item)
+        soonest = _soonest(item, now)
         urgent = soonest is not None and now < soonest <= now + policy.before
         recently = item.reminded_at is not None and now - item.reminded_at < policy.after
         if waited or (urgent and not recently):
@@ -86,7 +87,7 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> str:
 
 def _entry(item: QueueItem, now: datetime, zone: ZoneInfo) -> dict[str, object]:
     found = item.extraction
-    first = min((s.start for s in found.slots), default=None) if found else None
+    first = min((s.start for s in found.slots if s.start > now), default=None) if found else None
     return {
         "id": item.id,
         "state": item.state.value,

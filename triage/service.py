@@ -256,10 +256,13 @@ def approve(  # noqa: PLR0917 - the use case's collaborators, each passed in for
     try:
         refused = outbox.send(email)
     except OutboxError as exc:
-        store.transition(item_id, State.FAILED, now, reason=str(exc))
+        if store.get(item_id).state is State.SENDING:  # not already taken for interrupted
+            store.transition(item_id, State.FAILED, now, reason=str(exc))
         raise
-    note = f"refused by the server for {', '.join(refused)}" if refused else ""
-    store.transition(item_id, State.SENT, now, reason="", note=note)
+    notes = [f"refused by the server for {', '.join(refused)}"] if refused else []
+    if store.get(item_id).state is State.FAILED:  # a daemon took the slow send for a crash
+        notes.append("the send went through after it had been taken for interrupted")
+    store.transition(item_id, State.SENT, now, reason="", note="; ".join(notes))
     _file_copy(item, email.as_bytes(policy=policy.SMTP), settings, store, mailbox=mailbox, now=now)
     return store.get(item_id)
 

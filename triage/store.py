@@ -49,8 +49,9 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     State.ACTION: frozenset({State.REJECTED}),
     State.APPROVED: frozenset({State.SENDING}),
     State.SENDING: frozenset({State.SENT, State.FAILED}),
-    # An explicit retry by the user, or the user sending it from their own client after all.
-    State.FAILED: frozenset({State.APPROVED, State.SENT_BY_USER, State.REJECTED}),
+    # An explicit retry by the user, or the user sending it from their own client after all;
+    # sent: a send taken for interrupted (``sync.recover_sending``) that then went through.
+    State.FAILED: frozenset({State.APPROVED, State.SENT_BY_USER, State.REJECTED, State.SENT}),
     State.IGNORED: frozenset(),
     State.SENT: frozenset(),
     State.REJECTED: frozenset(),
@@ -435,8 +436,11 @@ class Store:
         rows = self._conn.execute("SELECT key, value FROM runtime WHERE account = ?", (account,))
         return {key: value for key, value in rows}
 
-    def set_reply_body(self, item_id: int, body: str, now: datetime) -> QueueItem:
-        """Replace a pending draft's body (``triage queue edit``). Raises ``QueueError``."""
+    def set_reply_body(
+        self, item_id: int, body: str, now: datetime, *, event: str = "edited"
+    ) -> QueueItem:
+        """Replace a pending draft's body (``triage queue edit``, or an edit in the user's mail
+        client). Raises ``QueueError``."""
         item = self.get(item_id)
         if item.state is not State.PENDING or item.reply is None:
             raise QueueError(
@@ -448,5 +452,5 @@ class Store:
                 "UPDATE items SET reply = ?, updated_at = ? WHERE id = ? AND state = ?",
                 (reply_json(reply), iso(now), item_id, State.PENDING.value),
             )
-            self._event(conn, item_id, now, "edited")
+            self._event(conn, item_id, now, event)
         return self.get(item_id)

@@ -19,15 +19,17 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import policy
+from email import message_from_bytes, policy
 
 from triage.compose import build_email
 from triage.config import Settings
-from triage.errors import MailboxError
+from triage.errors import MailboxError, TriageError
 from triage.mailbox import Mailbox
 from triage.models import Location, QueueItem, State
+from triage.parse import parse_message
 from triage.remind import ReminderPolicy, digest, due
 from triage.render import Renderer
 from triage.store import Store
@@ -37,8 +39,11 @@ log = logging.getLogger(__name__)
 _MSG_ID = re.compile(r"<[^<>\s]{1,250}>")
 DELETED = b"\\Deleted"
 
-# A send still in ``sending`` after this long was interrupted (SMTP gives up well before).
+# A send still in ``sending`` after this long was interrupted: at least STALE_SENDING, and never
+# less than SMTP_WAITS times TRIAGE_TIMEOUT_SECONDS (each of the SMTP session's steps, from the
+# connection to the end of DATA, may wait that long), so a slow send is not taken for a crash.
 STALE_SENDING = timedelta(minutes=5)
+SMTP_WAITS = 20
 
 
 def original(item: QueueItem) -> Location:
@@ -74,12 +79,26 @@ class Syncer:
     renderer: Renderer
 
     def after_poll(self, box: Mailbox, new_items: list[int], now: datetime) -> None:
-        """Flag the new invitations, then bring drafts, Sent and reminders up to date."""
-        self.flag(box, new_items)
-        self.recover_sending(box, now)
-        self.follow_replies(box, now)
-        self.save_drafts(box, now)
-        self.remind(box, now)
+        """Flag the new invitations, then bring drafts, Sent and reminders up to date.
+
+        A step that fails for a reason of its own (a broken reminder template of the user's, an
+        item a command changed meanwhile) is logged and the next step runs; a lost connection
+        (``MailboxError``) ends the poll, for the daemon to reconnect.
+        """
+        steps: tuple[tuple[str, Callable[[], None]], ...] = (
+            ("flagging the new invitations", lambda: self.flag(box, new_items)),
+            ("resolving interrupted sends", lambda: self.recover_sending(box, now)),
+            ("following replies and drafts", lambda: self.follow_replies(box, now)),
+            ("saving drafts", lambda: self.save_drafts(box, now)),
+            ("reminding", lambda: self.remind(box, now)),
+        )
+        for doing, step in steps:
+            try:
+                step()
+            except MailboxError:
+                raise
+            except TriageError as exc:
+                log.error("%s failed; the next poll tries again: %s", doing, exc)
 
     # -- flags ----------------------------------------------------------------------------------
 
@@ -191,12 +210,34 @@ class Syncer:
                 status = box.open_folder(item.draft.folder)
                 where = Location(item.draft.folder, status.uidvalidity, uid)
                 self.store.set_draft(item.id, where, now, event="draft edited in your mail client")
+                self._take_edited_text(box, item, where, now)
             elif box.is_answered(original(item)):
                 self._answered(box, item, now, "the draft was sent and the original is answered")
             else:
                 self.store.set_draft(item.id, None, now)
                 self.store.transition(item.id, State.DISMISSED, now, note="the draft was deleted")
                 log.info("item %d: the draft was deleted in the mail client; dismissed", item.id)
+
+    def _take_edited_text(
+        self, box: Mailbox, item: QueueItem, where: Location, now: datetime
+    ) -> None:
+        """Make the text of the draft the user edited in their client the item's reply, so that
+        ``triage queue approve`` sends what they wrote (as plain text, to the same recipients,
+        in the same thread)."""
+        raw = box.read(where)
+        if raw is None or item.reply is None:
+            return
+        text = parse_message(raw).full_text.strip()
+        if not text or text.split() == item.reply.body.split():  # unchanged but for spacing
+            return
+        self.store.set_reply_body(item.id, text + "\n", now, event="took the edited text")
+        if any(True for _ in message_from_bytes(raw, policy=policy.default).iter_attachments()):
+            self.store.note(
+                item.id,
+                "the edited draft has attachments, which triage does not send: "
+                "send it from your mail client",
+                now,
+            )
 
     @staticmethod
     def _missing_drafts(box: Mailbox, items: list[QueueItem]) -> list[QueueItem]:
@@ -226,7 +267,8 @@ class Syncer:
 
     def recover_sending(self, box: Mailbox, now: datetime) -> None:
         """Resolve sends a crash interrupted: sent if Sent holds the Message-ID, else failed."""
-        stale = self.store.stale_sending(now - STALE_SENDING)
+        slowest = timedelta(seconds=SMTP_WAITS * self.settings.timeout_seconds)
+        stale = self.store.stale_sending(now - max(STALE_SENDING, slowest))
         if not stale:
             return
         try:
