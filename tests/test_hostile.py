@@ -233,6 +233,29 @@ def long_mime_headers(count: int = 300) -> bytes:
     )
 
 
+def html_rejected_invite() -> bytes:
+    """An invitation whose HTML alternative holds markup the HTML parser refuses ("<![ ")."""
+    html = "<p>" + INVITE_TEXT.replace("\r\n", "<br>") + "</p><![ endif]>"
+    return (
+        head("Interview (markup the parser refuses)", message_id="<rejected@brightloop.io>")
+        + b"Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
+        + text_part(INVITE_TEXT)
+        + b"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        + html.encode()
+        + b"\r\n--b--\r\n"
+    )
+
+
+def many_line_breaks(count: int = 20_000) -> bytes:
+    """An HTML-only mail of ``count`` line breaks (each once cost a search of its siblings)."""
+    return (
+        head("Newsletter (line breaks)", message_id="<breaks@brightloop.io>")
+        + b"Content-Type: text/html; charset=utf-8\r\n\r\n<p>Hello"
+        + b"<br>" * count
+        + b"there</p>\r\n"
+    )
+
+
 def binary_junk() -> bytes:
     return bytes(range(256)) * 64 + b"\r\n\r\n\x00\xff\xfe" * 100
 
@@ -251,9 +274,11 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
     "megabyte headers": huge_headers,
     "300 parts with long MIME headers": long_mime_headers,
     "binary junk": binary_junk,
+    "HTML the parser refuses (an invite)": html_rejected_invite,
+    "20,000 HTML line breaks": many_line_breaks,
 }
 # The hostile messages that are invitations: each must still get a draft to Dana alone.
-INVITES = {unknown_charset_invite, recipients_invite, injection_invite}
+INVITES = {unknown_charset_invite, recipients_invite, injection_invite, html_rejected_invite}
 # What the test servers can't store: NUL bytes (IMAP literals can't carry them), and for pymap,
 # whose own MIME and header parsing fails on them, deep nesting and megabyte headers.
 UNSTORABLE = {"binary junk"}
@@ -596,6 +621,7 @@ def test_a_poll_over_hostile_mail_handles_all_of_it_and_drafts_the_invite_after_
     assert subjects == [
         "Interview (2,000 recipients)",
         "Interview (injection)",
+        "Interview (markup the parser refuses)",
         "Interview (unknown charset)",
     ]
     for item in drafted:
