@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.utils import getaddresses
 from pathlib import Path
@@ -567,6 +567,25 @@ def test_template_syntax_in_any_field_renders_as_literal_text(payload: str) -> N
             body = renderer.render(name, {**context, "offered_count": offered})
             assert payload in body, name
             assert "49" not in body and "<function" not in body and "<class" not in body, name
+
+
+@pytest.mark.parametrize(
+    "date", [None, "Mon, 16 Nov 2026 09:00:00", "Fri, 31 Dec 9999 10:00:00 +0000"]
+)
+def test_relative_dates_count_from_now_when_the_date_header_is_missing_or_absurd(
+    classifier: Classifier, date: str | None
+) -> None:
+    """No Date (or one without a zone) once made "Tuesday" a Tuesday of January 1970, and the
+    draft declined every time offered; the year 9999 made the date reader overflow."""
+    raw = head("Interview (odd Date)").replace(b"Date: Mon, 16 Nov 2026 10:00:00 -0500\r\n", b"")
+    if date is not None:
+        raw += f"Date: {date}\r\n".encode()
+    _, plan = _decide(classifier, raw + text_part(INVITE_TEXT))
+    assert plan.action is Action.DRAFT and plan.extraction is not None
+    starts = [slot.start for slot in plan.extraction.slots]
+    assert len(starts) == 2, plan.extraction
+    assert all(CALENDAR.now < start < CALENDAR.now + timedelta(days=8) for start in starts)
+    assert plan.chosen is not None  # one of them fits the availability: accepted, not declined
 
 
 def test_template_syntax_in_the_mail_stays_text_in_the_draft(classifier: Classifier) -> None:

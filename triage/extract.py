@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from triage.models import Address, Extraction, Message, SlotTime
@@ -350,13 +351,20 @@ def phones_in(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def extract(message: Message) -> Extraction:
-    """Everything a reply needs from one invitation."""
+def extract(message: Message, now: datetime | None = None) -> Extraction:
+    """Everything a reply needs from one invitation, read at ``now`` (when given).
+
+    Relative dates ("Tuesday at 3pm") count from the message's Date; from ``now`` when it has
+    none (or no zone), or one more than a day ahead of ``now`` (a wrong clock, the year 9999).
+    """
     target = reply_target(message)
     greet = greeting_name(target[0] if target else message.sender)
     if not greet:
         greet = signature_name(message.text) or signature_name(message.full_text)
-    when = find_when(message.text, message.date)
+    sent = message.date
+    if now is not None and (sent is None or sent > now + timedelta(days=1)):
+        sent = now
+    when = find_when(message.text, sent)
     slots = tuple(SlotTime(s.start, s.end, s.text) for s in when.slots)
     links = find_links(message)
     address = _ADDRESS.search(message.text)

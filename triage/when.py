@@ -188,7 +188,10 @@ def _parse(
     }
     import dateparser  # noqa: PLC0415 - see the imports above
 
-    parsed = dateparser.parse(f"{date_text} {clock}", languages=["en"], settings=settings)
+    try:
+        parsed = dateparser.parse(f"{date_text} {clock}", languages=["en"], settings=settings)
+    except (OverflowError, ValueError):  # "next Tuesday" from a Date in the year 9999
+        return None
     return None if parsed is None else parsed.replace(tzinfo=zone)
 
 
