@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from triage.extract import company_of, extract, role_of
+from triage.extract import company_of, extract, is_scheduling_link, role_of
 from triage.models import Message
 from triage.parse import parse_message
 
@@ -60,3 +60,42 @@ def test_a_phone_number_keeps_its_area_code_brackets() -> None:
 def test_the_company_keeps_the_accents_its_domain_drops() -> None:
     message = _message("Hi Sam,\n\nThank you for applying to Fjällvind Pay. Are you free Tuesday?")
     assert company_of(message, ()) == "Fjällvind Pay"
+
+
+def test_a_company_name_stops_at_the_end_of_its_line() -> None:
+    body = "Hi Sam,\n\nI am writing on behalf of our client Northwind\nWe'd like to invite you."
+    assert company_of(_message(body), ()) == "Northwind"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        pytest.param(
+            "We would like to interview you for the " + "Very " * 3000 + "Senior Engineer role.",
+            id="3,000 words",
+        ),
+        pytest.param(
+            "We would like to interview you for the Engineer (see https://evil.example/x) role.",
+            id="a link",
+        ),
+    ],
+)
+def test_a_role_too_long_or_carrying_a_link_is_left_out(sentence: str) -> None:
+    assert role_of(_message(sentence)) == ""
+
+
+@pytest.mark.parametrize(
+    ("url", "booking"),
+    [
+        ("https://www.facebook.com/brightloop", False),
+        ("https://brightloop.io/ebook.pdf", False),
+        ("https://local.example/", False),
+        ("https://medical.example/team", False),
+        ("https://cobaltway.teamtailor-mail.com/meetings/book/4c1b9", True),
+        ("https://book.example-ats.com/x1", True),
+        ("https://cal.com/dana/30min", True),
+        ("https://meetwith.slotsy.co/dana", True),
+    ],
+)
+def test_a_booking_word_counts_at_the_start_of_a_word_only(url: str, booking: bool) -> None:
+    assert is_scheduling_link(url) is booking

@@ -236,4 +236,7 @@ def test_build_email_never_fails_and_injects_nothing(
     )
     raw = assert_clean_build(reply)
     assert raw.count(b"dana@brightloop.io") == len(names)
+    to_header = message_from_bytes(raw, policy=policy.default)["To"]
+    recipients = [a.addr_spec for a in to_header.addresses] if to_header else []
+    assert recipients == ["dana@brightloop.io"] * len(names)  # nobody added by a name
     assert build_email(reply, Address("", "jordan@example.net"), CALENDAR.now)["Message-ID"]

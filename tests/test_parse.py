@@ -125,7 +125,7 @@ def test_hostile_headers_are_sanitised() -> None:
     m = parse_message(raw)
     assert "\r" not in m.subject and "\n" not in m.subject
     assert m.sender is not None and "\n" not in m.sender.name and "\r" not in m.sender.name
-    assert m.message_id is None or "\x00" not in m.message_id
+    assert m.message_id is None  # an id with a NUL in it is no id
     assert clean_header("a\r\nb\x00c") == "a b c"
 
 

@@ -63,6 +63,8 @@ def _plan(classifier, raw: bytes):  # type: ignore[no-untyped-def]
         ({"Precedence": "bulk"}, "bulk mail"),
         ({"From": "Jordan Avery <jordan@example.net>"}, "your own message"),
         ({"From": "MAILER-DAEMON@mx.example.org"}, "delivery report"),
+        ({"List_Post": "<mailto:jobs@lists.example.org>"}, "mailing-list"),
+        ({"Precedence": "auto_reply"}, "automatic reply"),
     ],
 )
 def test_loop_guards_ignore_invites_with_the_reason(classifier, headers, reason) -> None:  # type: ignore[no-untyped-def]
@@ -83,6 +85,28 @@ def test_ats_invite_from_no_reply_with_human_reply_to_gets_a_draft_to_the_human(
     assert plan.action is Action.DRAFT and plan.reply is not None
     assert parseaddr(plan.reply.to)[1] == "dana@acme.example"
     assert plan.reply.body.startswith("Hi Dana,")
+
+
+def test_a_reply_to_naming_the_user_falls_back_to_the_sender(classifier) -> None:  # type: ignore[no-untyped-def]
+    plan = _plan(classifier, _mail(Reply_To="Jordan Avery <jordan@example.net>"))
+    assert plan.action is Action.DRAFT and plan.reply is not None
+    assert parseaddr(plan.reply.to)[1] == "dana@brightloop.io"
+    assert plan.reply.body.startswith("Hi Dana,")  # not "Hi Jordan," to the user's own name
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "Apple <no_reply@email.apple.com>",
+        "Acme <do_not_reply@acme.example>",
+        "Acme <no.reply@acme.example>",
+        "Acme Careers <careersnoreply@acme.example>",
+        "Zoë <zoë@brightloop.io>",  # needs SMTPUTF8, which replies do not use
+    ],
+)
+def test_no_reply_spellings_and_non_ascii_addresses_get_no_draft(classifier, sender: str) -> None:  # type: ignore[no-untyped-def]
+    plan = _plan(classifier, _mail(From=sender))
+    assert plan.action is Action.NOTIFY and plan.reply is None, plan
 
 
 def test_ats_invite_nobody_reads_is_queued_for_action_with_links(classifier) -> None:  # type: ignore[no-untyped-def]

@@ -67,7 +67,7 @@ def test_built_email_encodes_names_and_keeps_headers_single_line() -> None:
         datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
     )
     raw = msg.as_bytes(policy=policy.SMTP)
-    assert raw.isascii() or b"=?utf-8?" in raw
+    assert raw.isascii() and b"=?utf-8?" in raw  # the names and subject as encoded words
     back = message_from_bytes(raw, policy=policy.default)
     assert str(back["To"]) == "Zoë Ångström <zoe@verrine.example>"
     assert str(back["Subject"]) == "Re: Entretien — Développeur"

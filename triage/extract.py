@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from triage.models import Address, Extraction, Message, SlotTime
 from triage.when import MONTHS, WEEKDAYS, find_when
 
+# A separator between the words of "no reply", "do not reply": none, "-", "_" or ".".
+_SEP = r"[-_.]?"
 _NO_REPLY = re.compile(
-    r"(^|[-_.+])(no-?reply|do-?not-?reply|donotreply|noreply|mailer-daemon|postmaster|bounces?|"
-    r"notifications?|no-?response|auto-?confirm)($|[-_.+0-9])",
+    rf"(^|[-_.+]|(?<=[a-z])(?=no{_SEP}reply))"  # "careersnoreply" too
+    rf"(no{_SEP}reply|do{_SEP}not{_SEP}reply|mailer-daemon|postmaster|bounces?|"
+    rf"notifications?|no{_SEP}response|auto{_SEP}confirm)($|[-_.+0-9])",
     re.IGNORECASE,
 )
 _NOT_A_NAME = re.compile(
@@ -28,7 +32,10 @@ _NOT_A_NAME = re.compile(
     r"notifications?|support|info|mailer|system|admin|do not reply|via)\b",
     re.IGNORECASE,
 )
-_PLAIN_ADDRESS = re.compile(r"\A[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}\Z")
+# ASCII only: an address with other letters needs SMTPUTF8, which triage's replies do not use.
+_PLAIN_ADDRESS = re.compile(
+    r"\A[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}\Z", re.ASCII
+)
 MAX_REPLY_TARGETS = 3
 _URL = re.compile(r"https?://[^\s<>()\"'\[\]{}]+", re.IGNORECASE)
 _TRAILING = ".,;:!?)>]'\""
@@ -56,8 +63,12 @@ SCHEDULING_HOSTS = (
     "chilipiper.com",
     "hubspot.com",
 )
-_BOOKING_WORDS = ("schedul", "calendar", "booking", "/book", "book.", "slot", "cal.",
-                  "availability", "self-schedule", "interview")  # fmt: skip
+# Words in a link's address that mark a page booking a time ("book", "cal." and "slot" only at
+# the start of a word: not facebook.com, ebook.pdf or medical.example).
+_BOOKING_WORDS = re.compile(
+    r"schedul|calendar|booking|(?<![a-z0-9])book(?![a-z])|(?<![a-z0-9])slot|(?<![a-z0-9])cal\."
+    r"|availability|self-schedule|interview"
+)
 # Words in a link's address that mark a video meeting room.
 _MEETING_WORDS = ("meet", "video", "vid", "zoom", "teams", "webex", "whereby", "konferenz",
                   "conference", "huddle", "/j/", "/join", "/call/", "/room")  # fmt: skip
@@ -80,14 +91,19 @@ def is_replyable(address: Address) -> bool:
     )
 
 
-def reply_target(message: Message) -> tuple[Address, ...]:
+def reply_target(message: Message, own: Collection[str] = ()) -> tuple[Address, ...]:
     """Where a reply goes: the human Reply-To addresses (the first ``MAX_REPLY_TARGETS``), else
-    the sender if a human reads it. Never more: a hostile Reply-To listing thousands of
-    addresses must not turn one approval into mass mail."""
-    human_reply_to = tuple(a for a in message.reply_to if is_replyable(a))
+    the sender if a human reads it; never the user's ``own`` addresses (lower-case). Never more:
+    a hostile Reply-To listing thousands of addresses must not turn one approval into mass
+    mail."""
+
+    def usable(address: Address) -> bool:
+        return is_replyable(address) and address.addr.lower() not in own
+
+    human_reply_to = tuple(a for a in message.reply_to if usable(a))
     if human_reply_to:
         return human_reply_to[:MAX_REPLY_TARGETS]
-    if message.sender is not None and is_replyable(message.sender):
+    if message.sender is not None and usable(message.sender):
         return (message.sender,)
     return ()
 
@@ -126,7 +142,7 @@ def is_scheduling_link(url: str) -> bool:
     """A page that books an interview: a known service, or a link that says so in its address."""
     parts = urlsplit(url)
     where = f"{parts.hostname or ''}{parts.path}".lower()
-    return _host_matches(url, SCHEDULING_HOSTS) or any(w in where for w in _BOOKING_WORDS)
+    return _host_matches(url, SCHEDULING_HOSTS) or bool(_BOOKING_WORDS.search(where))
 
 
 def is_meeting_link(url: str) -> bool:
@@ -229,13 +245,14 @@ _FORMATS = (
 )
 _EMPLOYER = re.compile(
     r"\b(?:team at|role at|position at|opening at|join|joining|with us at|"
-    r"interview with|on behalf of)\s+([A-Z][\w&'-]+(?:\s+[A-Z][\w&'-]+){0,2})"
+    r"interview with|on behalf of)[ \t]+([A-Z][\w&'-]+(?:[ \t]+[A-Z][\w&'-]+){0,2})"
 )
-_CAPITALISED = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:&\s+)?[A-Z][\w'-]*){0,3}")
+_CAPITALISED = re.compile(r"\b[A-Z][\w'-]*(?:[ \t]+(?:&[ \t]+)?[A-Z][\w'-]*){0,3}")
 _CLIENT = re.compile(
-    r"\b(?:our client|my client|client,|on behalf of)\s+([A-Z][\w&'-]+"
-    r"(?:\s+(?:&\s+)?[A-Z][\w&'-]+){0,3})"
+    r"\b(?:our client|my client|client,|on behalf of)[ \t]+([A-Z][\w&'-]+"
+    r"(?:[ \t]+(?:&[ \t]+)?[A-Z][\w&'-]+){0,3})"
 )
+_LINKISH = re.compile(r"://|www\.|@", re.IGNORECASE)
 _NOT_EMPLOYER = {"the", "our", "us", "me", "a", "an", *WEEKDAYS, *MONTHS}
 _DURATION = re.compile(r"(\d{1,3})\s*-?\s*(minutes?|mins?|hours?|hrs?)\b", re.IGNORECASE)
 
@@ -297,13 +314,20 @@ def company_of(message: Message, target: tuple[Address, ...]) -> str:
     return ""
 
 
+MAX_ROLE_WORDS = 8  # "Senior Staff Software Engineer, Payments Platform (Remote)" is 7
+
+
 def role_of(message: Message) -> str:
-    """The role as written ("the Backend Engineer (Payments) role"), or ""."""
+    """The role as written ("the Backend Engineer (Payments) role"), or "". A longer run of
+    capitalised words, or one carrying a link or an address, is not a role's name and is not
+    put into a reply."""
     for text in (message.text.replace("\n", " "), message.subject):
         for pattern in _ROLES:
             found = pattern.search(text)
             if found:
-                return " ".join(found.group(1).split()).strip(" ,")
+                role = " ".join(found.group(1).split()).strip(" ,")
+                if len(role.split()) <= MAX_ROLE_WORDS and not _LINKISH.search(role):
+                    return role
     return ""
 
 
@@ -351,13 +375,14 @@ def phones_in(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def extract(message: Message, now: datetime | None = None) -> Extraction:
-    """Everything a reply needs from one invitation, read at ``now`` (when given).
+def extract(message: Message, now: datetime | None = None, own: Collection[str] = ()) -> Extraction:
+    """Everything a reply needs from one invitation, read at ``now`` (when given), for the user
+    whose addresses are ``own`` (never greeted as the sender).
 
     Relative dates ("Tuesday at 3pm") count from the message's Date; from ``now`` when it has
     none (or no zone), or one more than a day ahead of ``now`` (a wrong clock, the year 9999).
     """
-    target = reply_target(message)
+    target = reply_target(message, own)
     greet = greeting_name(target[0] if target else message.sender)
     if not greet:
         greet = signature_name(message.text) or signature_name(message.full_text)

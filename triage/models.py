@@ -91,6 +91,7 @@ class Message:
     links: tuple[str, ...] = ()  # link targets of the HTML part (hidden behind "click here")
     auto_submitted: str = ""  # lower-cased Auto-Submitted value, "" when absent
     list_id: str = ""
+    list_post: str = ""  # RFC 2369: where posts to the list go (a list's own header)
     precedence: str = ""
     is_report: bool = False  # a delivery or read report (multipart/report)
     defects: tuple[str, ...] = ()  # what the parser had to work around

@@ -374,6 +374,7 @@ def parse_message(raw: bytes) -> Message:
         links=html_links,
         auto_submitted=_auto_submitted(msg, defects),
         list_id=_header(msg, "List-Id", defects),
+        list_post=_header(msg, "List-Post", defects),
         precedence=_header(msg, "Precedence", defects).lower(),
         is_report=_content_type(msg) == "multipart/report",
         defects=tuple(dict.fromkeys(defects)),

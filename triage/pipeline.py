@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # spaCy is imported by the commands that classify, not by thi
 
 _AUTO_REPLY = ("auto-replied", "auto-notified")
 _BULK = ("bulk", "list", "junk")
+_AUTO_PRECEDENCE = "auto_reply"  # an older auto-responder's mark, before RFC 3834
 
 
 @dataclass(frozen=True)
@@ -53,18 +54,22 @@ class Identity:
 
 def guard(message: Message, identity: Identity) -> str | None:
     """Why no reply may be drafted for this message at all, or None when one may."""
-    if message.sender is not None and message.sender.addr.lower() in identity.addresses:
-        return "your own message"
-    if message.auto_submitted.startswith(_AUTO_REPLY):
-        return f"automatic reply (Auto-Submitted: {message.auto_submitted})"
-    sender_local = message.sender.addr.split("@")[0].lower() if message.sender else ""
-    if message.is_report or sender_local in ("mailer-daemon", "postmaster"):
-        return "delivery report"
-    if message.list_id:
-        return f"mailing-list mail (List-Id: {message.list_id[:80]})"
-    if message.precedence in _BULK:
-        return f"bulk mail (Precedence: {message.precedence})"
-    return None
+    sender = message.sender.addr.lower() if message.sender else ""
+    auto, precedence = message.auto_submitted, message.precedence
+    reasons = (
+        (sender in identity.addresses, "your own message"),
+        (auto.startswith(_AUTO_REPLY), f"automatic reply (Auto-Submitted: {auto})"),
+        (
+            message.is_report or sender.split("@")[0] in ("mailer-daemon", "postmaster"),
+            "delivery report",
+        ),
+        (bool(message.list_id), f"mailing-list mail (List-Id: {message.list_id[:80]})"),
+        # RFC 2369: posted to a list (List-Unsubscribe alone is not: ATS mail carries it too).
+        (bool(message.list_post), f"mailing-list mail (List-Post: {message.list_post[:80]})"),
+        (precedence == _AUTO_PRECEDENCE, f"automatic reply (Precedence: {precedence})"),
+        (precedence in _BULK, f"bulk mail (Precedence: {precedence})"),
+    )
+    return next((reason for applies, reason in reasons if applies), None)
 
 
 def _own_automatic(message: Message, identity: Identity) -> bool:
@@ -162,14 +167,14 @@ def plan_message(
     """Decide what to do with one classified message. Raises ``RenderError`` on a bad template."""
     if not verdict.is_invite or _own_automatic(message, identity):  # e.g. triage's own digest
         return Plan(Action.SKIP, verdict)
-    found = extract(message, calendar.now)
+    found = extract(message, calendar.now, identity.addresses)
     links = find_links(message)
     booking = scheduling_links(links)
     shown = booking or links[:5]
     reason = guard(message, identity)
     if reason is not None:
         return Plan(Action.IGNORE, verdict, reason=reason, links=shown, extraction=found)
-    target = tuple(a for a in reply_target(message) if a.addr.lower() not in identity.addresses)
+    target = reply_target(message, identity.addresses)
     if not target:
         reason = f"no address a person reads ({_unanswerable(message)}); act on the links"
         return Plan(Action.NOTIFY, verdict, links=shown, extraction=found, reason=reason)
