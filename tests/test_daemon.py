@@ -332,3 +332,23 @@ def test_a_daemon_starts_while_status_looks_at_the_lock(tmp_path: Path) -> None:
     finally:
         releaser.join()
     assert holder(db) is None
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)
+def test_a_stop_request_ends_a_poll_after_the_message_in_hand_and_the_rest_wait(
+    imap: ImapAccount, triage_env: dict[str, str]
+) -> None:
+    """SIGTERM during a long first poll: the daemon must not work through the whole backlog
+    (systemd kills it after TimeoutStopSec), nor lose what it did not reach."""
+    for n in range(3):
+        imap.append(variant("invite_plain.eml", n))
+    settings = load_settings(triage_env, need=("imap",))
+    handled: list[int] = []
+    with open_store(settings) as store, mailbox_factory(settings)() as box:
+        poller = Poller(settings, store, classifier_for(settings), renderer_for(settings))
+        first = poller.poll(
+            box, utc_now(), progress=lambda: handled.append(1), stopping=lambda: True
+        )
+        assert first.stopped and len(handled) == 1 and item_count(settings.db_path) == 1
+        second = poller.poll(box, utc_now())
+        assert not second.stopped and item_count(settings.db_path) == 3

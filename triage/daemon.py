@@ -7,7 +7,8 @@ the fallback for servers without IDLE and the safety net for a notification that
 
 Any network or server failure closes the connection; it is opened again after a capped, jittered
 exponential backoff, with one log line when the outage starts and one when it ends. SIGTERM or
-SIGINT ends the loop within about a second. systemd is told READY, a STATUS line after each poll
+SIGINT ends the loop within about a second (during a poll, once the message in hand is handled;
+the rest wait for the next run). systemd is told READY, a STATUS line after each poll
 and WATCHDOG pings (``triage.notify``). ``clock``, ``sleep`` and ``random`` are parameters, so tests
 drive a loop turn instantly.
 """
@@ -112,7 +113,9 @@ class Daemon:
         if self._box is None and self.monotonic() < self._retry_at:
             return  # still backing off
         try:
-            report = self.poller.poll(self._open(), self.clock(), progress=self._watchdog)
+            report = self.poller.poll(
+                self._open(), self.clock(), progress=self._watchdog, stopping=self.stopping.is_set
+            )
         except TriageError as exc:
             self._failed(exc)
             return

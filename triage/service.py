@@ -58,6 +58,7 @@ class PollReport:
     exists: int = 0  # messages in the folder when the poll opened it
     counts: dict[str, int] = field(default_factory=dict)
     new_items: list[int] = field(default_factory=list)
+    stopped: bool = False  # a stop request ended the poll before all new mail was handled
 
     def add(self, outcome: str) -> None:
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
@@ -82,11 +83,14 @@ class Poller:
         *,
         dry_run: bool = False,
         progress: Callable[[], object] = lambda: None,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> PollReport:
         """Handle every message that arrived since the checkpoint (or in the lookback window).
 
         ``progress`` is called after each message (the daemon pings systemd's watchdog from it,
-        so a long first run over a big backlog is not taken for a hang).
+        so a long first run over a big backlog is not taken for a hang). When ``stopping()``
+        turns true (SIGTERM), the poll ends after the message in hand; the rest wait for the
+        next run, where the checkpoint left off.
 
         Each message's outcome is committed together with the checkpoint moving past it. A
         message that can't be handled is quarantined with the reason; the poll goes on.
@@ -105,7 +109,11 @@ class Poller:
                 report.new_items.append(item_id)
             if outcome == Action.DRAFT.value:  # only a new draft can take up more time
                 calendar = self._calendar(now)
-        if not dry_run:
+            if stopping():
+                report.stopped = True
+                log.info("stopping: the rest of the new mail waits for the next run")
+                break
+        if not dry_run and not report.stopped:
             Syncer(settings, self.store, self.renderer).after_poll(mailbox, report.new_items, now)
         return report
 
