@@ -17,6 +17,7 @@ from triage import app
 from triage.cli import main
 from triage.config import environ_with_file, load_settings
 from triage.local_servers import SmtpSink
+from triage.mailbox import Mailbox
 from triage.models import Extraction, Label, Origin, QueueItem, SlotTime, State
 from triage.remind import ReminderPolicy, due
 
@@ -346,3 +347,29 @@ def test_a_slot_or_deadline_already_past_does_not_hide_the_next_one_from_an_earl
     assert due([item], now, reminder) == [item]
     far = _waiting(created, [gone, now + timedelta(days=3)], None)
     assert due([far], now, reminder) == []  # nothing close ahead, and not waited long enough
+
+
+class _NoPermanentFlags:
+    """An IMAP client whose server's SELECT answer has no PERMANENTFLAGS (allowed by RFC 3501)."""
+
+    def __init__(self) -> None:
+        self.stored: list[tuple[list[int], list[str]]] = []
+
+    def select_folder(self, folder: str, readonly: bool = False) -> dict[bytes, int]:
+        return {b"UIDVALIDITY": 7, b"EXISTS": 1}
+
+    def add_flags(self, uids: list[int], flags: list[str], silent: bool = False) -> None:
+        self.stored.append((uids, flags))
+
+
+def test_a_server_naming_no_permanent_flags_gets_them_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RFC 3501: without PERMANENTFLAGS, every flag may be set permanently."""
+    settings = load_settings({"TRIAGE_IMAP_HOST": "imap.example.net"})
+    box = Mailbox(settings.imap)
+    fake = _NoPermanentFlags()
+    monkeypatch.setattr(box, "_client", fake)
+    assert box.add_flags("INBOX", 7, [3], ["\\Flagged", "$Interview"]) == (
+        "\\Flagged",
+        "$Interview",
+    )
+    assert fake.stored == [([3], ["\\Flagged", "$Interview"])]

@@ -443,7 +443,10 @@ class Mailbox:
             raise self._fail(f"opening folder {folder!r}", exc) from exc
         if int(info[b"UIDVALIDITY"]) != uidvalidity or not uids:
             return ()
-        permanent = {bytes(f).lower() for f in info.get(b"PERMANENTFLAGS", ())}
+        if b"PERMANENTFLAGS" not in info:  # RFC 3501: then every flag may be set for good
+            permanent = {f.encode().lower() for f in flags} | {b"\\*"}
+        else:
+            permanent = {bytes(f).lower() for f in info[b"PERMANENTFLAGS"]}
         allowed = tuple(
             f
             for f in flags
