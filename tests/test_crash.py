@@ -139,6 +139,20 @@ class _HangingUpAfterData:
         return "250 never heard"
 
 
+class _GrumpyAtQuit:
+    """Takes the message, then answers QUIT with 421 instead of 221."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.received += 1
+        return "250 2.0.0 queued"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        return "421 4.3.0 closing"
+
+
 class _Silent:
     """Accepts TCP connections and never says a word."""
 
@@ -213,6 +227,26 @@ def test_a_misbehaving_smtp_server_leaves_the_item_failed_and_never_sends_twice(
             silent.close()
     if isinstance(handler, _HangingUpAfterData):
         assert handler.received == 1  # it did reach the server once, and only once
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)
+def test_a_server_that_took_the_message_but_answers_quit_badly_has_sent_it(
+    pending_item: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The message was accepted (250 after DATA): a bad goodbye must not mark it failed, which
+    would have the user retry and send it twice."""
+    handler = _GrumpyAtQuit()
+    port = free_port()
+    controller = Controller(handler, hostname=LOOPBACK, port=port)
+    controller.start()
+    try:
+        monkeypatch.setenv("TRIAGE_SMTP_PORT", str(port))
+        assert main(["queue", "approve", pending_item]) == 0
+        assert _state(capsys)["state"] == "sent"
+        assert main(["queue", "approve", pending_item, "--retry"]) == 1  # nothing to retry
+    finally:
+        controller.stop()
+    assert handler.received == 1
 
 
 # -- a send interrupted by a crash -------------------------------------------------------------

@@ -233,3 +233,16 @@ def test_a_message_that_cannot_be_handled_is_quarantined_and_the_poll_goes_on(
     assert "no_such_variable" in str(items["quarantined"]["reason"])
     assert main(["run", "--once"]) == 0  # the checkpoint moved past it: not retried forever
     assert len(_queue(capsys)) == 2
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)
+@pytest.mark.usefixtures("imap", "triage_env")
+def test_a_password_imap_login_cannot_carry_is_a_one_line_error_that_shows_none_of_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TRIAGE_IMAP_PASSWORD", "grüße-ç")
+    assert main(["run", "--once"]) == 1
+    err = capsys.readouterr().err
+    assert "characters outside ASCII" in err
+    assert not any(ch in err for ch in "üßç"), err
+    assert "Traceback" not in err

@@ -102,8 +102,8 @@ class Mailbox:
     def __enter__(self) -> Mailbox:
         server = self._server
         token = self._access_token() if server.auth is Auth.OAUTH2 else None
-        context = tls_context(self._ca_file)
         try:
+            context = tls_context(self._ca_file)  # a CA file that is not PEM fails here
             client = imapclient.IMAPClient(
                 server.host,
                 port=server.port,
@@ -120,6 +120,12 @@ class Mailbox:
                 client.login(server.user, server.password.reveal())
             else:
                 client.oauth2_login(server.user, token.reveal())
+        except UnicodeEncodeError:  # the error's text would show a character of the password
+            _close_quietly(client)
+            raise MailboxError(
+                f"IMAP {server.host}:{server.port}: logging in as {server.user} failed: the "
+                "password has characters outside ASCII, which IMAP LOGIN cannot carry"
+            ) from None
         except _IMAP_ERRORS as exc:
             _close_quietly(client)
             if token is not None and self._tokens is not None:

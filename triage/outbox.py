@@ -46,32 +46,49 @@ class Outbox:
             )
         smtp = smtplib.SMTP(server.host, server.port, timeout=self._timeout)
         if server.security is Security.STARTTLS:
-            smtp.starttls(context=context)
+            try:
+                smtp.starttls(context=context)
+            except BaseException:
+                smtp.close()
+                raise
         return smtp
 
     def send(self, message: EmailMessage) -> tuple[str, ...]:
         """Deliver ``message``; return the recipients the server refused while taking the rest.
 
-        Raises ``OutboxError`` with the server's answer when nothing was accepted.
+        Raises ``OutboxError`` with the server's answer when nothing was accepted. Once the
+        server has taken the message, the send is done: an error in saying goodbye (QUIT) after
+        that is ignored, as a retry would send the reply twice.
         """
-        server = self._server
-        where = f"SMTP {server.host}:{server.port}"
-        token = self._access_token(where) if server.auth is Auth.OAUTH2 else None
+        where = f"SMTP {self._server.host}:{self._server.port}"
+        token = self._access_token(where) if self._server.auth is Auth.OAUTH2 else None
         try:
-            with self._connect(tls_context(self._ca_file)) as smtp:
-                self._login(smtp, token)
-                refused = smtp.send_message(message)
-        except smtplib.SMTPAuthenticationError as exc:
-            if token is not None and self._tokens is not None:
-                self._tokens.forget()
-            check = "the OAuth2 token's scope" if token is not None else "the password"
+            smtp = self._connect(tls_context(self._ca_file))
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
             raise OutboxError(
-                f"{where}: the server refused the login for {server.user} "
-                f"({exc.smtp_code}); check TRIAGE_SMTP_USER and {check}"
+                f"{where}: connecting failed: {exc.__class__.__name__}: {exc}"
             ) from exc
-        except (smtplib.SMTPException, OSError) as exc:
+        try:
+            self._login(smtp, token)
+            refused = smtp.send_message(message)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise self._refused_login(where, token, exc) from exc
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
             raise OutboxError(f"{where}: sending failed: {exc.__class__.__name__}: {exc}") from exc
+        finally:
+            _quit_quietly(smtp)
         return tuple(sorted(refused))
+
+    def _refused_login(
+        self, where: str, token: Secret | None, exc: smtplib.SMTPAuthenticationError
+    ) -> OutboxError:
+        if token is not None and self._tokens is not None:
+            self._tokens.forget()
+        check = "the OAuth2 token's scope" if token is not None else "the password"
+        return OutboxError(
+            f"{where}: the server refused the login for {self._server.user} "
+            f"({exc.smtp_code}); check TRIAGE_SMTP_USER and {check}"
+        )
 
     def check(self) -> None:
         """Connect, negotiate TLS and log in as ``send`` does, then QUIT: nothing is sent.
@@ -105,7 +122,13 @@ class Outbox:
             # challenge (the error in JSON) that wants an empty answer before the 535.
             smtp.auth("XOAUTH2", lambda ch=None: initial if ch is None else "")
         elif server.user:
-            smtp.login(server.user, server.password.reveal())
+            try:
+                smtp.login(server.user, server.password.reveal())
+            except UnicodeEncodeError:  # its text would show a character of the password
+                raise OutboxError(
+                    f"SMTP {server.host}:{server.port}: logging in as {server.user} failed: the "
+                    "password has characters outside ASCII, which SMTP AUTH cannot carry"
+                ) from None
 
     def _access_token(self, where: str) -> Secret:
         if self._tokens is None:
@@ -114,3 +137,13 @@ class Outbox:
             return self._tokens.access_token()
         except OAuth2Error as exc:
             raise OutboxError(f"{where}: no access token for {self._server.user}: {exc}") from exc
+
+
+def _quit_quietly(smtp: smtplib.SMTP) -> None:
+    """QUIT and close; a server that answers QUIT badly (or not at all) changes nothing."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        smtp.close()
