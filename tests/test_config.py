@@ -101,6 +101,35 @@ def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
     assert s.imap_folder == "Jobs" and s.poll_seconds == 90
 
 
+def test_an_unquoted_backslash_is_refused_as_systemd_would_drop_it(tmp_path: Path) -> None:
+    """systemd's EnvironmentFile reads an unquoted \\Flagged as Flagged; the commands (and
+    doctor) would keep the backslash, so the service would silently differ from them."""
+    env_file = tmp_path / "triage.env"
+    env_file.write_text(
+        "TRIAGE_FLAG_INVITES=\\Flagged $Interview\nTRIAGE_IMAP_PASSWORD=a\\b\n"
+        "TRIAGE_SIGNATURE='Jordan \\ Avery'\n# a comment with \\Drafts\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        merged_environ(env_file, {})
+    assert [p.split(" ")[0] for p in info.value.problems] == [
+        "TRIAGE_FLAG_INVITES",
+        "TRIAGE_IMAP_PASSWORD",
+    ]
+    assert "single quotes" in str(info.value)
+    env_file.write_text("TRIAGE_FLAG_INVITES='\\Flagged $Interview'\nTRIAGE_SIGNATURE='a ${b}'\n")
+    merged = merged_environ(env_file, {})
+    assert merged["TRIAGE_FLAG_INVITES"] == "\\Flagged $Interview"  # as systemd reads it too
+    assert merged["TRIAGE_SIGNATURE"] == "a ${b}"  # no expansion, as in systemd
+    example = merged_environ(Path(__file__).parent.parent / ".env.example", {})
+    assert example["TRIAGE_FLAG_INVITES"] == "\\Flagged $Interview"  # the shipped example too
+
+
+def test_a_system_flag_written_without_its_backslash_is_refused() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({**GOOD, "TRIAGE_FLAG_INVITES": "Flagged $Interview"})
+    assert "TRIAGE_FLAG_INVITES" in str(info.value)
+
+
 def test_password_from_systemd_credentials_wins(tmp_path: Path) -> None:
     (tmp_path / "imap-password").write_text("from-credential\n")
     s = load_settings({**GOOD, "CREDENTIALS_DIRECTORY": str(tmp_path)}, need=("imap",))

@@ -16,8 +16,10 @@ with oauth2 the SMTP login defaults to the IMAP one, as one token serves one acc
 from __future__ import annotations
 
 import difflib
+import io
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Collection, Mapping
 from datetime import date, time, timedelta
 from pathlib import Path
@@ -121,18 +123,35 @@ KNOWN = {
 DEFAULT_AVAILABILITY = "Mon-Fri 09:00-17:30"
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """Variables from an env file (``KEY=value`` lines, as systemd's EnvironmentFile reads them).
+# A KEY=value line whose value is not quoted and holds a backslash.
+_UNQUOTED_BACKSLASH = re.compile(
+    r"^\s*(?:export\s+)?([A-Za-z_]\w*)\s*=\s*(?![\'\"])[^\n]*\\", re.MULTILINE
+)
 
-    Raises ``ConfigError`` when the file cannot be read.
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Variables from an env file (``KEY=value`` lines, as systemd's EnvironmentFile reads them:
+    no ``${...}`` expansion).
+
+    Raises ``ConfigError`` when the file cannot be read, or names variables whose unquoted value
+    holds a backslash: systemd drops it (``\\Flagged`` becomes ``Flagged``) where the commands
+    would keep it, so the service and ``triage doctor`` would disagree.
     """
     try:
         with path.open(encoding="utf-8") as fh:
-            values = dotenv_values(stream=fh)
+            text = fh.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
             [f"--env-file {path}: cannot be read ({exc.__class__.__name__})"]
         ) from exc
+    problems = [
+        f"{match[1]} in {path}: a backslash in an unquoted value is dropped by systemd; "
+        "put the value in single quotes ('...')"
+        for match in _UNQUOTED_BACKSLASH.finditer(text.replace("\r\n", "\n"))
+    ]
+    if problems:
+        raise ConfigError(problems)
+    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
     return {k: v for k, v in values.items() if v is not None}
 
 

@@ -73,11 +73,15 @@ def hours(raw: str) -> tuple[time, time] | None:
 _FLAG = re.compile(r"^(\\Flagged|\$?[A-Za-z0-9_.-]{1,64})$")
 
 
+# System flags' names written without their backslash: a keyword "Flagged" is not \Flagged.
+_BARE_SYSTEM_FLAGS = frozenset({"flagged", "seen", "answered", "deleted", "draft", "recent"})
+
+
 def flags(raw: str) -> tuple[str, ...]:
     if raw.strip().lower() in OFF_WORDS:
         return ()
     flags = tuple(raw.replace(",", " ").split())
-    if not all(_FLAG.match(flag) for flag in flags):
+    if not all(_FLAG.match(f) and f.lower() not in _BARE_SYSTEM_FLAGS for f in flags):
         raise ValueError(raw)
     return flags
 
