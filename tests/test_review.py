@@ -16,6 +16,7 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.utils import format_datetime
@@ -26,7 +27,9 @@ import pytest
 from conftest import MAIL, ImapAccount
 from rich.console import Console
 
+from triage.app import open_store, utc_now
 from triage.cli import main
+from triage.config import environ_with_file, load_settings
 from triage.local_servers import SmtpSink, free_port
 from triage.models import Extraction, Label, Origin, QueueItem, Reply, SlotTime, State
 from triage.review import item_view
@@ -234,6 +237,50 @@ def test_scripted_review_reads_lines_and_goes_on_after_a_failed_send(
     out = capsys.readouterr().out
     assert "Schedule your interview with Orchardline" in out
     assert "Approved 0, rejected 0, skipped 0." in out
+
+
+class _EditedMeanwhile(io.StringIO):
+    """Keys for a scripted review; just before the first key is read, the draft on screen is
+    changed elsewhere (another terminal's 'queue edit', or an edit in the mail client)."""
+
+    def __init__(self, keys: str, change: Callable[[], None]) -> None:
+        super().__init__(keys)
+        self.change: Callable[[], None] | None = change
+
+    def readline(self, size: int | None = -1) -> str:
+        if self.change is not None:
+            self.change, change = None, self.change
+            change()
+        return super().readline(size)
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+@pytest.mark.usefixtures("triage_env")
+def test_review_never_sends_a_draft_other_than_the_one_on_screen(
+    imap: ImapAccount,
+    smtp: SmtpSink,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    assert main(["run", "--once"]) == 0
+    (item,) = _queue(capsys)
+    settings = load_settings(environ_with_file(None))
+
+    def edit_elsewhere() -> None:
+        with open_store(settings) as store:
+            store.set_reply_body(int(str(item["id"])), "Text never shown in review.\n", utc_now())
+
+    # "a" on the old text: refused and shown again; "a" on the new text: sent.
+    monkeypatch.setattr(sys, "stdin", _EditedMeanwhile("a\na\n", edit_elsewhere))
+    assert main(["review"]) == 0
+    out = capsys.readouterr().out
+    assert "changed since it was shown; nothing was sent" in out
+    assert out.index("changed since") < out.rindex("Text never shown in review.")  # shown again
+    assert out.rstrip().endswith("Approved 1, rejected 0, skipped 0.")
+    [received] = smtp.received
+    body = message_from_bytes(received.content, policy=policy.default).get_body()
+    assert body is not None and body.get_content().strip() == "Text never shown in review."
 
 
 def _item(reply: Reply | None) -> QueueItem:

@@ -292,11 +292,19 @@ class _Review:
         tools = self.tools
         try:
             sent = service.approve(
-                item.id, self.settings, self.store, tools.outbox, tools.mailbox, tools.clock()
+                item.id,
+                self.settings,
+                self.store,
+                tools.outbox,
+                tools.mailbox,
+                tools.clock(),
+                shown=item.reply,  # what the user saw is what is sent, or nothing
             )
         except TriageError as exc:
-            self.tally.failed += 1
             self.console.print(Text(f"Not sent: {exc}", style="bold red"))
+            if self.store.get(item.id).reply != item.reply:
+                return _Next.SHOW_AGAIN  # the new text, to be read before approving
+            self.tally.failed += 1
             return _Next.NEXT
         self.tally.approved += 1
         to = sent.reply.to if sent.reply else "?"

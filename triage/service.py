@@ -26,6 +26,7 @@ from triage.models import (
     Origin,
     Plan,
     QueueItem,
+    Reply,
     State,
 )
 from triage.outbox import Outbox
@@ -235,14 +236,16 @@ def approve(  # noqa: PLR0917 - the use case's collaborators, each passed in for
     now: datetime,
     *,
     retry: bool = False,
+    shown: Reply | None = None,
 ) -> QueueItem:
     """Send an item's draft now: the only path by which triage ever sends mail.
 
     The item goes pending -> approved -> sending -> sent (or failed, with the server's answer).
     ``sending`` is recorded before the SMTP transaction, so a crash can't lead to a blind resend.
     Then a copy goes to the Sent folder and the original is flagged ``\\Answered``; a failure there
-    is noted in the item's history, as the reply has already gone. Raises ``QueueError`` or
-    ``OutboxError``.
+    is noted in the item's history, as the reply has already gone. ``shown``: the draft as the
+    user saw it when they approved; if it has changed since (edited in another terminal or in
+    the mail client), nothing is sent. Raises ``QueueError`` or ``OutboxError``.
     """
     item = store.get(item_id)
     if item.reply is None:
@@ -251,6 +254,8 @@ def approve(  # noqa: PLR0917 - the use case's collaborators, each passed in for
             + (f": {item.reason}" if item.reason else "")
             + ")"
         )
+    if shown is not None and item.reply != shown:
+        raise QueueError(f"item {item_id}'s draft changed since it was shown; nothing was sent")
     if item.state is State.FAILED and not retry:
         raise QueueError(
             f"item {item_id} failed before ({item.reason}); check your Sent folder, "
