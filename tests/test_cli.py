@@ -138,6 +138,41 @@ def test_edit_uses_the_editor(
     assert any(h["event"] == "edited" for h in item["history"])
 
 
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+@pytest.mark.parametrize(
+    "editor",
+    ["/nonexistent/editor", 'vi "unbalanced', "latin-1", "deletes the file"],
+)
+def test_an_editor_that_cannot_run_or_saves_nothing_readable_is_a_one_line_error(
+    editor: str,
+    triage_env: dict[str, str],
+    imap: ImapAccount,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    assert main(["run", "--once"]) == 0
+    scripts = {
+        "latin-1": "#!/bin/sh\nprintf 'Gr\\374\\337e\\n' > \"$1\"\n",
+        "deletes the file": '#!/bin/sh\nrm "$1"\n',
+    }
+    if editor in scripts:
+        script = tmp_path / "editor.sh"
+        script.write_text(scripts[editor])
+        script.chmod(0o755)
+        editor = str(script)
+    monkeypatch.setenv("EDITOR", editor)
+    monkeypatch.delenv("VISUAL", raising=False)
+    capsys.readouterr()
+    assert main(["queue", "edit", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("triage: ") and "the draft is unchanged" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert main(["queue", "show", "--json", "1"]) == 0
+    assert "edited" not in capsys.readouterr().out
+
+
 def _queued(db: Path) -> bool:
     """True once the daemon has committed a queue item (its first poll is done)."""
     try:

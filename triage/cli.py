@@ -92,16 +92,32 @@ def _write_ics(item: QueueItem, settings: Settings, path: Path) -> None:
 
 
 def _edit_text(text: str) -> str:
+    """``text`` as the user left it in ``$VISUAL`` or ``$EDITOR`` (UTF-8). Raises
+    ``QueueError``, the draft unchanged, when the editor cannot run, fails, or leaves no text
+    triage can read."""
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp, "draft.txt")
         path.write_text(text, encoding="utf-8")
-        result = subprocess.run([*shlex.split(editor), str(path)], check=False)  # noqa: S603
+        try:
+            command = [*shlex.split(editor), str(path)]
+            result = subprocess.run(command, check=False)  # noqa: S603
+        except (OSError, ValueError) as exc:  # not found, not executable, unbalanced quotes
+            raise QueueError(
+                f"cannot run the editor ({editor}): {exc}; set VISUAL or EDITOR to one that "
+                "works; the draft is unchanged"
+            ) from exc
         if result.returncode != 0:
             raise QueueError(
                 f"the editor ({editor}) exited with {result.returncode}; the draft is unchanged"
             )
-        return path.read_text(encoding="utf-8")
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise QueueError(
+                f"cannot read what the editor saved ({exc.__class__.__name__}; save it as "
+                "UTF-8); the draft is unchanged"
+            ) from exc
 
 
 def _mailbox_if_configured(settings: Settings) -> Callable[[], Mailbox] | None:
