@@ -22,6 +22,8 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["queue", "frobnicate"]) == 2
     assert main(["queue", "list", "--state", "bogus"]) == 2
     assert "unknown state" in capsys.readouterr().err
+    assert main(["auth", "--port", "70000"]) == 2
+    assert "expected a port from 1 to 65535" in capsys.readouterr().err
 
 
 def _heavy_modules_after(imports: str) -> str:

@@ -116,6 +116,23 @@ def test_missing_message_id_and_threading_headers() -> None:
     assert m.message_id and len(m.references) == 2
 
 
+def test_bidirectional_controls_never_reach_a_terminal_or_a_draft() -> None:
+    """U+202E and its kin would show the rest of a line reversed in a terminal that honours
+    them (queue list, queue show, review), and in the draft's To and Subject."""
+    raw = (
+        "From: =?utf-8?q?Dana_=E2=80=AEsreyeR?= <dana@x.io>\r\n"
+        "Subject: =?utf-8?q?Interview_=E2=81=A6txt.exe=E2=81=A9?=\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Hi \u200fJordan\u202e, see you\u2066 soon.\r\n"
+    ).encode()
+    m = parse_message(raw)
+    bidi = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    assert m.sender is not None
+    for text in (m.subject, m.sender.name, m.text, m.full_text):
+        assert not any(ch in text for ch in bidi), repr(text)
+    assert m.subject == "Interview txt.exe" and m.text == "Hi Jordan, see you soon."
+
+
 def test_hostile_headers_are_sanitised() -> None:
     raw = (
         b"From: =?utf-8?q?Eve=0D=0ABcc:_x@evil.test?= <eve@x.io>\r\n"

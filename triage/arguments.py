@@ -53,7 +53,7 @@ def _daemon_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
     )
     auth.add_argument(
         "--port",
-        type=int,
+        type=_port,
         default=0,
         help="the port on 127.0.0.1 the browser comes back to (default: any free one)",
     )
@@ -199,3 +199,10 @@ def _states(value: str) -> tuple[State, ...]:
         raise argparse.ArgumentTypeError(
             f"unknown state in {value!r}; states are: {', '.join(s.value for s in State)}"
         ) from None
+
+
+def _port(value: str) -> int:
+    """A TCP port, or 0 for any free one."""
+    if not value.isdigit() or int(value) > 65535:  # the largest TCP port
+        raise argparse.ArgumentTypeError(f"{value!r}: expected a port from 1 to 65535, or 0")
+    return int(value)

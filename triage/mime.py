@@ -21,6 +21,9 @@ from email.policy import EmailPolicy
 # C0 and C1 controls and the Unicode line separators: ``str.splitlines`` breaks lines at all of
 # them, and the email package refuses (or, worse, folds) header values that contain them.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# Unicode's bidirectional controls: a terminal that honours them would show the rest of a line
+# reversed or reordered ("Trojan Source"); a mail needs none of them to read right.
+BIDI_CONTROL = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
 _MSG_ID = re.compile(r"<[!-;=?-~]{1,250}>")  # printable ASCII but < and >: safe in any header
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 WS = re.compile(r"[ \t\u00a0]+")
@@ -57,8 +60,10 @@ def no_surrogates(text: str) -> str:
 
 
 def clean_header(value: object) -> str:
-    """A header value as one safe line: control characters become spaces, runs are folded."""
-    return WS.sub(" ", _CONTROL.sub(" ", no_surrogates(str(value)))).strip()
+    """A header value as one safe line: control characters become spaces, runs are folded,
+    bidirectional controls are dropped."""
+    text = BIDI_CONTROL.sub("", no_surrogates(str(value)))
+    return WS.sub(" ", _CONTROL.sub(" ", text)).strip()
 
 
 def message_ids(value: str) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from bs4 import BeautifulSoup
 
 from triage.mime import (
+    BIDI_CONTROL,
     MAX_CONTAINERS,
     MAX_HEADER_CHARS,
     MAX_PARTS,
@@ -224,7 +225,8 @@ def html_to_text(html: str, *, drop_quotes: bool = False) -> tuple[str, tuple[st
 def _tidy(text: str) -> str:
     """Text with its lines stripped and blank runs folded; control characters are dropped (a
     terminal showing an extracted name or link must not receive escape sequences)."""
-    text = _BODY_CONTROL.sub("", no_surrogates(text).replace("\r\n", "\n").replace("\r", "\n"))
+    text = no_surrogates(text).replace("\r\n", "\n").replace("\r", "\n")
+    text = BIDI_CONTROL.sub("", _BODY_CONTROL.sub("", text))
     lines = [WS.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_RUN.sub("\n\n", "\n".join(lines)).strip()
 
