@@ -17,6 +17,7 @@ import sys
 import termios
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.utils import format_datetime
@@ -32,6 +33,7 @@ from triage.cli import main
 from triage.config import environ_with_file, load_settings
 from triage.local_servers import SmtpSink, free_port
 from triage.models import Extraction, Label, Origin, QueueItem, Reply, SlotTime, State
+from triage.present import item_detail
 from triage.review import item_view
 
 ANSI = re.compile(
@@ -327,3 +329,12 @@ def test_views_side_by_side_on_wide_terminals_and_stacked_on_narrow_ones() -> No
     action = _render(_item(None), 100)
     assert "Action needed" in action and "https://ats.example/book/1" in action
     assert "no-reply address" in action and "accepted" not in action
+
+
+def test_queue_show_gives_the_date_and_history_in_the_users_time_zone() -> None:
+    at = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+    item = replace(_item(None), date=at, history=((at, "detected"),))
+    shown = item_detail(item, ZoneInfo("Europe/Berlin"))
+    assert "Date:     Tue 2026-12-01 15:00 CET" in shown
+    assert "Tue 2026-12-01 15:00 CET  detected" in shown
+    assert "Offered:  Wed 2026-12-02 14:00 EST" in shown  # as the sender wrote it

@@ -137,7 +137,7 @@ def _queue(args: argparse.Namespace) -> int:
             print(
                 json.dumps(item_json(item), indent=2, ensure_ascii=False)
                 if args.json
-                else item_detail(item)
+                else item_detail(item, settings.timezone)
             )
             if args.ics:
                 _write_ics(item, settings, args.ics)

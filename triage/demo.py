@@ -120,7 +120,7 @@ def run_demo(out: TextIO) -> int:
                 return 1
             chosen = pending[-1]  # the oldest draft
             say(f"\n== 4. Item {chosen.id} in full ('triage queue show {chosen.id}'):")
-            say(item_detail(chosen))
+            say(item_detail(chosen, settings.timezone))
             say(f"\n== 5. Approving item {chosen.id} ('triage queue approve {chosen.id}'):")
             outbox, mailbox = app.outbox_for(settings), app.mailbox_factory(settings)
             sent = service.approve(chosen.id, settings, store, outbox, mailbox, DEMO_NOW)

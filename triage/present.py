@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from icalendar import Calendar, Event
@@ -158,15 +158,21 @@ def ics(item: QueueItem, organizer: str) -> bytes:
     return bytes(calendar.to_ical())
 
 
-def item_detail(item: QueueItem) -> str:
-    """Everything about one item: the original, the verdict and its evidence, the draft, history."""
+def item_detail(item: QueueItem, zone: tzinfo | None = None) -> str:
+    """Everything about one item: the original, the verdict and its evidence, the draft, history.
+    Its Date and history are shown in ``zone`` (the user's ``TRIAGE_TIMEZONE``); offered times
+    in the zone the sender wrote them in."""
+
+    def local(moment: datetime) -> str:
+        return when_text(moment.astimezone(zone) if zone is not None else moment)
+
     lines = [
         f"Item {item.id} — {item.state.value}",
         f"  From:     {item.sender}",
         f"  Subject:  {item.subject}",
     ]
     if item.date is not None:
-        lines.append(f"  Date:     {when_text(item.date)}")
+        lines.append(f"  Date:     {local(item.date)}")
     lines += [
         f"  Verdict:  {item.label.value} (score {item.score:.2f})",
     ]
@@ -188,7 +194,7 @@ def item_detail(item: QueueItem) -> str:
         lines += [f"  | {line}" if line else "  |" for line in reply.body.splitlines()]
     if item.history:
         lines += ["", "History:"]
-        lines += [f"  {when_text(at)}  {text}" for at, text in item.history]
+        lines += [f"  {local(at)}  {text}" for at, text in item.history]
     return "\n".join(lines)
 
 
