@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.errors import QueueError
+from triage.errors import QueueError, StoreError
 from triage.models import Action, Envelope, Label, Origin, Plan, Reply, State, Verdict
 from triage.store import MIGRATIONS, Store
 
@@ -154,3 +154,45 @@ def test_a_daemon_and_cli_commands_write_at_once_without_database_is_locked(
         counts = store.counts()
     assert counts[State.REJECTED] >= 100
     assert counts[State.REJECTED] + counts.get(State.PENDING, 0) == 300
+
+
+def test_the_queue_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "q.sqlite3"
+    with Store.open(path) as store:
+        _draft(store, 1)
+        wal = path.with_name("q.sqlite3-wal")
+        assert wal.exists() and wal.stat().st_mode & 0o777 == 0o600
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_full_disk_is_a_store_error_that_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "q.sqlite3"
+    with Store.open(path) as store:
+        store._conn.execute("PRAGMA max_page_count = 40")  # the disk fills up
+        with pytest.raises(StoreError, match="full"):
+            for uid in range(1, 5000):
+                _draft(store, uid, f"<m{uid}@x.io>")
+        assert store.get(1).state is State.PENDING  # what was committed before is intact
+
+
+def test_processes_opening_a_new_queue_at_once_all_succeed(tmp_path: Path) -> None:
+    """The daemon and a command started together on a fresh install (or after an upgrade)."""
+    for attempt in range(5):
+        path = tmp_path / f"q{attempt}.sqlite3"
+        errors: list[BaseException] = []
+
+        def open_it(path: Path = path, errors: list[BaseException] = errors) -> None:
+            try:
+                Store.open(path).close()
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM migrations")]
+        assert names == [name for name, _ in MIGRATIONS]

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +74,21 @@ ACTIVE = (State.PENDING, State.APPROVED, State.SENDING, State.SENT)
 _PLAN_STATES = {"draft": State.PENDING, "notify": State.ACTION, "ignore": State.IGNORED}
 
 
+def _switch_to_wal(conn: sqlite3.Connection, tries: int = 50) -> None:
+    """``journal_mode=WAL``, which needs the database to itself for a moment: on a new file
+    opened by two processes at once, the other may hold it (SQLite's busy timeout does not
+    cover this switch), so it is tried again for about five seconds."""
+    for attempt in range(tries):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.1)
+        else:
+            return
+
+
 class Store:
     """An open queue database. Use ``Store.open(path)``; close it with ``close()`` or ``with``."""
 
@@ -83,20 +99,28 @@ class Store:
     @classmethod
     def open(cls, path: Path) -> Store:
         """Open (creating it and its folder if needed) and migrate. Raises ``StoreError``."""
+        conn = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # Senders, subjects and drafts are nobody else's business: the folder triage makes
+            # is the owner's alone, and so is the file (SQLite gives its -wal and -shm the same).
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path.touch(mode=0o600, exist_ok=True)
             conn = sqlite3.connect(path, timeout=15.0, isolation_level=None)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=15000")
+            _switch_to_wal(conn)
             # In WAL mode NORMAL survives any crash of the process (commits are in the WAL); only
             # a power cut can lose the last ones, and handling a message again is harmless (the
             # queue is unique on origin and Message-ID). ``sending`` is written durably anyway.
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=15000")
             conn.execute("PRAGMA foreign_keys=ON")
             store = cls(conn, path)
             store._migrate()
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, StoreError) as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"cannot open the queue database {path}: {exc}") from exc
         return store
 
@@ -118,14 +142,16 @@ class Store:
             raise StoreError(f"queue database {self.path}: {exc}") from exc
         try:
             yield self._conn
-        except sqlite3.Error as exc:
-            self._conn.execute("ROLLBACK")
-            raise StoreError(f"queue database {self.path}: {exc}") from exc
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        else:
             self._conn.execute("COMMIT")
+        except BaseException as exc:
+            # SQLite has already rolled back after some errors (a full disk): a second ROLLBACK
+            # would raise and hide the cause.
+            if self._conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"queue database {self.path}: {exc}") from exc
+            raise
 
     def _migrate(self) -> None:
         self._conn.execute(
@@ -137,6 +163,11 @@ class Store:
             if name in done:
                 continue
             with self._transaction() as conn:
+                # Another process (the daemon and a command started together) may have applied
+                # it since the list was read: look again under the write lock.
+                applied = "SELECT 1 FROM migrations WHERE name = ?"
+                if conn.execute(applied, (name,)).fetchone() is not None:
+                    continue
                 for statement in filter(str.strip, sql.split(";")):
                     conn.execute(statement)
                 conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, iso(datetime.now(UTC))))
@@ -448,9 +479,11 @@ class Store:
             )
         reply = Reply(**{**asdict(item.reply), "body": body, "references": item.reply.references})
         with self._transaction() as conn:
-            conn.execute(
+            changed = conn.execute(
                 "UPDATE items SET reply = ?, updated_at = ? WHERE id = ? AND state = ?",
                 (reply_json(reply), iso(now), item_id, State.PENDING.value),
-            )
+            ).rowcount
+            if not changed:  # approved or rejected since it was read: nothing was edited
+                raise QueueError(f"item {item_id} is no longer pending: the draft is unchanged")
             self._event(conn, item_id, now, event)
         return self.get(item_id)
