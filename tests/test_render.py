@@ -58,7 +58,7 @@ def test_built_email_encodes_names_and_keeps_headers_single_line() -> None:
         subject="Re: Entretien — Développeur",
         in_reply_to="<a@b>",
         references=("<r@x>", "<a@b>"),
-        body="Merci beaucoup.\n",
+        body="Merci beaucoup, Zoë.\n",
         message_id="<m1@example.net>",
     )
     msg = build_email(
@@ -72,4 +72,5 @@ def test_built_email_encodes_names_and_keeps_headers_single_line() -> None:
     assert str(back["To"]) == "Zoë Ångström <zoe@verrine.example>"
     assert str(back["Subject"]) == "Re: Entretien — Développeur"
     assert back["References"] == "<r@x> <a@b>" and back["In-Reply-To"] == "<a@b>"
-    assert back.get_body().get_content().rstrip() == "Merci beaucoup."  # type: ignore[union-attr]
+    assert back.get_body().get_content().rstrip() == "Merci beaucoup, Zoë."  # type: ignore[union-attr]
+    assert back.get_body()["Content-Transfer-Encoding"] == "quoted-printable"  # type: ignore[index]

@@ -101,5 +101,10 @@ def build_email(reply: Reply, sender: Address, date: datetime) -> EmailMessage:
     if references:
         msg["References"] = " ".join(references)
     msg["Auto-Submitted"] = "no"  # approved by a person: not an automatic reply
-    msg.set_content(reply.body)
+    # 7-bit on the wire whatever the text: the email package would send "Zoë" as 8bit, which a
+    # server without 8BITMIME (or a relay after it) may mangle.
+    if reply.body.isascii():
+        msg.set_content(reply.body)  # 7bit, or quoted-printable for lines too long for SMTP
+    else:
+        msg.set_content(reply.body, cte="quoted-printable")
     return msg
