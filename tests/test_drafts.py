@@ -17,7 +17,7 @@ from triage import app
 from triage.cli import main
 from triage.config import environ_with_file, load_settings
 from triage.local_servers import SmtpSink
-from triage.mailbox import Mailbox
+from triage.mailbox import FETCH_BYTES, Mailbox, _by_bytes
 from triage.models import Extraction, Label, Origin, QueueItem, SlotTime, State
 from triage.remind import ReminderPolicy, due
 
@@ -373,3 +373,12 @@ def test_a_server_naming_no_permanent_flags_gets_them_all(monkeypatch: pytest.Mo
         "$Interview",
     )
     assert fake.stored == [([3], ["\\Flagged", "$Interview"])]
+
+
+def test_big_messages_are_fetched_in_groups_of_bounded_size() -> None:
+    mib = 1024 * 1024
+    sizes = {1: 4 * mib, 2: 4 * mib, 3: 4 * mib, 4: 4 * mib, 5: 1 * mib, 6: 50 * mib, 7: 10}
+    groups = list(_by_bytes(list(sizes), sizes))
+    assert [uid for group in groups for uid in group] == list(sizes)  # all, in order
+    assert groups == [[1, 2, 3, 4], [5, 6, 7]]  # a 50 MB message counts as the 4 MiB read of it
+    assert list(_by_bytes([9], {9: FETCH_BYTES * 3})) == [[9]]  # one alone, however big

@@ -30,10 +30,9 @@ from triage.oauth import TokenSource
 
 log = logging.getLogger(__name__)
 
-FETCH_BATCH = 100  # UIDs per FETCH: one round trip per batch, bounded memory per batch
-MAX_MESSAGE_BYTES = (
-    4 * 1024 * 1024
-)  # bigger messages are read up to here: attachments aren't needed
+FETCH_BATCH = 100  # UIDs per FETCH: one round trip per batch...
+FETCH_BYTES = 16 * 1024 * 1024  # ...unless their bodies come to more: memory stays bounded
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # bigger messages are read up to here (not attachments)
 TIMEOUT_SECONDS = 60.0
 # Only such Message-IDs are ever put into a SEARCH command.
 _SAFE_MSG_ID = re.compile(r"<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~@-]{1,250}>\Z")  # with .match()
@@ -185,7 +184,8 @@ class Mailbox:
     def fetch(self, uids: Sequence[int]) -> Iterator[Fetched]:
         """The raw messages, in UID order, in batches; never sets ``\\Seen``.
 
-        Sizes are asked first, so a huge message is read only up to ``MAX_MESSAGE_BYTES``.
+        Sizes are asked first, so a huge message is read only up to ``MAX_MESSAGE_BYTES``, and a
+        batch of bodies comes to at most ``FETCH_BYTES`` (or one message).
         """
         for start in range(0, len(uids), FETCH_BATCH):
             batch = list(uids[start : start + FETCH_BATCH])
@@ -194,24 +194,32 @@ class Mailbox:
                     uid: int(d.get(b"RFC822.SIZE", 0))
                     for uid, d in self.client.fetch(batch, ["RFC822.SIZE"]).items()
                 }
-                small = [uid for uid in batch if sizes.get(uid, 0) <= MAX_MESSAGE_BYTES]
-                large = [uid for uid in batch if sizes.get(uid, 0) > MAX_MESSAGE_BYTES]
-                bodies = {
-                    uid: d.get(b"BODY[]")
-                    for uid, d in (
-                        self.client.fetch(small, ["BODY.PEEK[]"]) if small else {}
-                    ).items()
-                }
-                if large:
-                    spec = f"BODY.PEEK[]<0.{MAX_MESSAGE_BYTES}>"
-                    for uid, d in self.client.fetch(large, [spec]).items():
-                        bodies[uid] = d.get(b"BODY[]<0>")
             except _IMAP_ERRORS as exc:
                 raise self._fail(f"fetching {len(batch)} message(s)", exc) from exc
-            for uid in batch:
-                raw = bodies.get(uid)
-                if isinstance(raw, bytes):  # vanished (expunged) messages are simply absent
-                    yield Fetched(uid, raw, sizes.get(uid, len(raw)), uid in large)
+            for group in _by_bytes(batch, sizes):
+                bodies = self._bodies(group, sizes)
+                for uid in group:
+                    raw = bodies.pop(uid, None)
+                    if isinstance(raw, bytes):  # vanished (expunged) messages are simply absent
+                        size = sizes.get(uid, len(raw))
+                        yield Fetched(uid, raw, size, size > MAX_MESSAGE_BYTES)
+
+    def _bodies(self, uids: list[int], sizes: dict[int, int]) -> dict[int, object]:
+        """The bodies of ``uids``: whole, or the first ``MAX_MESSAGE_BYTES`` of a bigger one."""
+        small = [uid for uid in uids if sizes.get(uid, 0) <= MAX_MESSAGE_BYTES]
+        large = [uid for uid in uids if sizes.get(uid, 0) > MAX_MESSAGE_BYTES]
+        try:
+            bodies: dict[int, object] = {}
+            if small:
+                for uid, d in self.client.fetch(small, ["BODY.PEEK[]"]).items():
+                    bodies[uid] = d.get(b"BODY[]")
+            if large:
+                spec = f"BODY.PEEK[]<0.{MAX_MESSAGE_BYTES}>"
+                for uid, d in self.client.fetch(large, [spec]).items():
+                    bodies[uid] = d.get(b"BODY[]<0>")
+        except _IMAP_ERRORS as exc:
+            raise self._fail(f"fetching {len(uids)} message(s)", exc) from exc
+        return bodies
 
     def find_sent_folder(self, configured: str | None) -> str | None:
         """The configured Sent folder, else the one marked ``\\Sent`` or with a usual name."""
@@ -464,6 +472,22 @@ class Mailbox:
             except _IMAP_ERRORS as exc:
                 raise self._fail("flagging the invitations", exc) from exc
         return allowed
+
+
+def _by_bytes(uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:
+    """``uids`` in order, in groups whose bodies (each read up to ``MAX_MESSAGE_BYTES``) come
+    to at most ``FETCH_BYTES``, or one message alone."""
+    group: list[int] = []
+    total = 0
+    for uid in uids:
+        size = min(sizes.get(uid, 0), MAX_MESSAGE_BYTES)
+        if group and total + size > FETCH_BYTES:
+            yield group
+            group, total = [], 0
+        group.append(uid)
+        total += size
+    if group:
+        yield group
 
 
 def _close_quietly(client: imapclient.IMAPClient) -> None:
