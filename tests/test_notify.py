@@ -6,13 +6,17 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 
+from triage.daemon import Daemon
+from triage.mailbox import Mailbox
 from triage.notify import Notifier
+from triage.service import Poller
 
 
 @pytest.fixture
@@ -100,3 +104,38 @@ def test_watchdog_interval_from_the_environment(
 def test_watchdog_pid_defaults_to_this_process() -> None:
     env = {"WATCHDOG_USEC": "1000000", "WATCHDOG_PID": str(os.getpid())}
     assert Notifier.from_environ(env).watchdog_interval == timedelta(seconds=1)
+
+
+class _Recording(Notifier):
+    def send(self, **fields: str | int) -> bool:
+        SENT.append(dict(fields))
+        return True
+
+
+SENT: list[dict[str, str | int]] = []
+
+
+def test_a_long_first_poll_asks_systemd_for_more_start_up_time_then_pings_the_watchdog() -> None:
+    """Before READY=1, TimeoutStartSec applies and WATCHDOG=1 does not extend it: a backlog
+    longer than it would be killed and started again, over and over."""
+    SENT.clear()
+    clock = [0.0]
+    notifier = _Recording(address="@unused", watchdog_interval=timedelta(seconds=10))
+    daemon = Daemon(
+        cast(Poller, None),
+        cast(Callable[[], Mailbox], None),
+        datetime.now,
+        notifier=notifier,
+        monotonic=lambda: clock[0],
+    )
+    for second in range(0, 301, 5):  # five minutes of messages, one every five seconds
+        clock[0] = float(second)
+        daemon._watchdog()
+    extends = [m for m in SENT if "EXTEND_TIMEOUT_USEC" in m]
+    assert len(extends) == 5 and all(m["EXTEND_TIMEOUT_USEC"] == 120_000_000 for m in extends)
+    assert not any("WATCHDOG" in m for m in SENT)  # not yet started: no watchdog
+    SENT.clear()
+    daemon._ready = True
+    clock[0] += 6
+    daemon._watchdog()
+    assert SENT == [{"WATCHDOG": 1}]

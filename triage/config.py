@@ -394,7 +394,9 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
             hours,
             "hours such as 22:00-08:00, or off",
         ),
-        timeout_seconds=float(r.whole("TRIAGE_TIMEOUT_SECONDS", 60, 1, 600, "seconds")),
+        # At most 120: the service's watchdog (WatchdogSec=5min) must hear from triage within
+        # 150 s, and a blocked read is only noticed after this long.
+        timeout_seconds=float(r.whole("TRIAGE_TIMEOUT_SECONDS", 60, 1, 120, "seconds")),
     )
     if r.problems:
         raise ConfigError(r.problems)

@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 IDLE_RENEW_SECONDS = 9 * 60  # RFC 2177: servers may drop an IDLE after 30 minutes; renew early
 IDLE_SLICE_SECONDS = 1.0  # how long one wait in IDLE lasts before checking for a stop request
 HEARTBEAT_SECONDS = 60.0
+# Before READY (the first poll), each START_EXTEND_EVERY seconds of progress asks systemd for
+# twice that much more start-up time, so a long backlog is not killed by TimeoutStartSec.
+START_EXTEND_EVERY = 60.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ class Daemon:
         self._retry_at = 0.0
         self._outage_started: datetime | None = None
         self._last_ping = 0.0
+        self._ready = False  # READY=1 sent: start-up (the first poll) is over
+        self._last_extend = monotonic()
         self._last_beat = 0.0
         self._last_report = "starting"
         self._exists: int | None = None  # messages in the folder at the last poll
@@ -178,10 +183,16 @@ class Daemon:
         )
 
     def _watchdog(self) -> None:
+        """Called between messages and while waiting: tell systemd the daemon is alive."""
+        now_m = self.monotonic()
+        if not self._ready:  # a first poll over a long backlog is start-up that progresses
+            if now_m - self._last_extend >= START_EXTEND_EVERY:
+                self.notifier.extend_start(2 * START_EXTEND_EVERY, "first poll: reading new mail")
+                self._last_extend = now_m
+            return
         every = self.notifier.watchdog_ping_every
         if every is None:
             return
-        now_m = self.monotonic()
         if now_m - self._last_ping >= every.total_seconds():
             self.notifier.watchdog()
             self._last_ping = now_m
@@ -264,6 +275,7 @@ class Daemon:
         )
         self._tick()
         self.notifier.ready(f"watching {settings.imap_folder}: {self._last_report}")
+        self._ready = True
         try:
             while not self.stopping.is_set():
                 scheduler.run_pending()

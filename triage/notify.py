@@ -101,6 +101,11 @@ class Notifier:
             return self.send(READY=1)
         return self.send(READY=1, STATUS=status)
 
+    def extend_start(self, seconds: float, status: str) -> bool:
+        """Still starting, and progressing: give start-up ``seconds`` more
+        (``EXTEND_TIMEOUT_USEC``, systemd 236 and later), with a status line."""
+        return self.send(EXTEND_TIMEOUT_USEC=int(seconds * 1_000_000), STATUS=status)
+
     def status(self, text: str) -> bool:
         """A one-line status that ``systemctl status`` shows."""
         return self.send(STATUS=text)
