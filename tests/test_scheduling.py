@@ -183,3 +183,54 @@ def test_the_date_reader_is_built_afresh_after_many_invitations(monkeypatch) -> 
         assert find_when(text, SENT) == first
     assert find_when(text, SENT) == first
     assert reads() == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("Thursday 19 November, 11-12pm ET?", "11:00", "12:00"),  # not 23:00
+        ("Thursday 19 November, 10-2pm ET?", "10:00", "14:00"),
+        ("Thursday 19 November, 2:00-2:30 pm ET?", "14:00", "14:30"),
+        ("Thursday 19 November, 8-9pm ET?", "20:00", "21:00"),
+        ("Thursday 19 November at 07:30 ET?", "07:30", None),  # a 24-hour clock, not 7:30 pm
+    ],
+)
+def test_a_range_never_runs_backwards_and_a_leading_zero_means_24_hours(
+    text: str, start: str, end: str | None
+) -> None:
+    (slot,) = find_when(text, SENT).slots
+    assert f"{slot.start:%H:%M}" == start
+    assert (f"{slot.end:%H:%M}" if slot.end else None) == end
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Could you visit our Central London office on Thursday 19 November at 14:00?",
+        "Thursday 19 November at 2pm? Our office is in Mountain View, CA.",
+        "Thursday 19 November at 10:00? We are part of the Eastern Europe team.",
+    ],
+)
+def test_a_zone_name_used_as_an_ordinary_word_is_not_the_messages_zone(text: str) -> None:
+    (slot,) = find_when(text, SENT).slots
+    assert slot.start.utcoffset() == SENT.utcoffset()  # the Date header's, as nothing says else
+    zoned = find_when("Thursday 19 November at 2pm, Central Time.", SENT).slots[0]
+    assert zoned.start.tzinfo == ZoneInfo("America/Chicago")
+
+
+@pytest.mark.parametrize(
+    ("text", "slots", "deadline"),
+    [
+        ("Please confirm by Friday. Monday 23 November at 3pm works for us.", 1, True),
+        ("Could we speak by video on Thursday 19 November at 10am?", 1, False),
+        ("Please reply by end of day Tuesday, Nov 24.", 0, True),
+        ("The link expires on\nMonday, 23 November 2026.", 0, True),
+        ("Please answer no later than Friday 20 November.", 0, True),
+    ],
+)
+def test_a_deadline_word_counts_only_close_before_its_date_in_the_same_sentence(
+    text: str, slots: int, deadline: bool
+) -> None:
+    found = find_when(text, SENT)
+    assert len(found.slots) == slots, found
+    assert (found.deadline is not None) is deadline, found

@@ -104,7 +104,7 @@ def clock_text(text: str, meridiem: str) -> str:
         return "12:00 pm" if text in {"noon", "midday"} else text
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
     suffix = (match.group(3) or meridiem).replace(".", "").replace(":", "")
-    if not suffix and 1 <= hour <= 7:
+    if not suffix and 1 <= hour <= 7 and not text.startswith("0"):  # "07:30" is a 24-hour clock
         suffix = "pm"
     return f"{hour}:{minute:02d} {suffix}".strip()
 
@@ -123,6 +123,18 @@ def time_range(joined: str) -> tuple[str, str | None]:
     sides = re.split(r"\s*(?:[-–—]|\bto\b|\buntil\b|\btill\b)\s*", joined, maxsplit=1)
     (start_text, start_meridiem), *rest = (meridiem(side) for side in sides if side)
     end_text, end_meridiem = rest[0] if rest else (None, "")
-    start = clock_text(start_text, start_meridiem or end_meridiem)
     end = clock_text(end_text, end_meridiem) if end_text else None
+    start = clock_text(start_text, start_meridiem or end_meridiem)
+    if not start_meridiem and end is not None and _minutes(start) > _minutes(end):
+        # "11-12pm" and "10-2pm" start in the morning: a range does not run backwards.
+        start = clock_text(start_text, "am" if end_meridiem == "pm" else start_meridiem)
     return start, end
+
+
+def _minutes(clock: str) -> int:
+    """Minutes after midnight of a ``clock_text`` result ("2:30 pm" -> 870); -1 if unreadable."""
+    found = re.match(r"^(\d{1,2}):(\d{2})(?: (am|pm))?$", clock)
+    if found is None:
+        return -1
+    hour = int(found[1]) % 12 if found[3] else int(found[1])
+    return (hour + (12 if found[3] == "pm" else 0)) * 60 + int(found[2])

@@ -50,6 +50,12 @@ _DAY_END = time(23, 59)  # a deadline with no time of its own lasts the whole da
 _DOTTED_DATE = re.compile(r"\d\.\d")
 
 MAX_TIMES = 60  # times of day read in one message
+# Words that may stand between a deadline word and its date, besides a time of day: "by (the
+# end of) Friday", "no later than Monday", "deadline: the 20th", "by 5pm on Friday".
+_DEADLINE_FILLERS = frozenset(
+    {"the", "end", "of", "day", "business", "next", "this", "on", "close", "cob", "eod", "than",
+     "is", ":", ",", "am", "pm", "a.m.", "p.m."}
+)  # fmt: skip
 _DEADLINE_WORDS = {"by", "before", "until", "expires", "expire", "deadline", "later"}
 WEEKDAYS = tuple(
     "monday tuesday wednesday thursday friday saturday sunday "
@@ -229,8 +235,7 @@ def _find_when(nlp: Language, matcher: Matcher, text: str, sent: datetime | None
     base = sent or datetime(1970, 1, 5, tzinfo=UTC)
     doc = nlp.make_doc(spelled_times_as_digits(text[:20_000]))
     matches = sorted(((nlp.vocab.strings[k], s, e) for k, s, e in matcher(doc)), key=lambda m: m[1])
-    named = [z for t in doc if (z := zone_named(t.text)) is not None]
-    default_zone: tzinfo = named[0] if named else (base.tzinfo or UTC)
+    default_zone: tzinfo = _zone_of_message(doc) or base.tzinfo or UTC
     day_first = base.utcoffset() is not None and base.utcoffset() >= timedelta(hours=-1)  # type: ignore[operator]
     dates = [(s, e) for k, s, e in matches if k == "DATE"]
     times = [
@@ -270,6 +275,28 @@ def _find_when(nlp: Language, matcher: Matcher, text: str, sent: datetime | None
     return When(tuple(slots), deadline)
 
 
+# Zone names that are also ordinary words ("our Central London office", "Mountain View", "the
+# Eastern Europe team"): they name the message's zone only as "Central Time" (or right after a
+# time, which ``_zone_after`` reads).
+_ZONE_WORDS = frozenset({"eastern", "central", "mountain", "pacific", "uk", "london"})
+_ZONE_WORD_NEXT = frozenset({"time", "standard", "daylight"})
+
+
+def _zone_of_message(doc: Doc) -> tzinfo | None:
+    """The first zone the message names (an abbreviation such as ET, CET or GMT+1, or a name
+    followed by "time"): the zone of every time written without one."""
+    for token in doc:
+        zone = zone_named(token.text)
+        if zone is None:
+            continue
+        if token.lower_ not in _ZONE_WORDS:
+            return zone
+        after = doc[token.i + 1] if token.i + 1 < len(doc) else None
+        if after is not None and after.lower_ in _ZONE_WORD_NEXT:
+            return zone
+    return None
+
+
 def _slot_date(
     doc: Doc, dates: list[tuple[int, int]], clock: tuple[int, int], last_end: int
 ) -> tuple[int, int] | None:
@@ -284,8 +311,24 @@ def _slot_date(
 
 
 def _is_deadline(doc: Doc, date_start: int) -> bool:
-    """Whether the date starting at ``date_start`` is a reply-by date ("by Friday")."""
-    return bool({t.lower_ for t in doc[max(0, date_start - 4) : date_start]} & _DEADLINE_WORDS)
+    """Whether the date starting at ``date_start`` is a reply-by date: a deadline word among
+    the few words before it in the same sentence ("by Friday", "until November 16", "before
+    the 20th"), not one ending the sentence before ("Please confirm by Friday. Monday at 3pm
+    works") nor "by video on Thursday"."""
+    before = doc[max(0, date_start - 4) : date_start]
+    for i in range(len(before) - 1, -1, -1):
+        token = before[i]
+        if (
+            token.text in {".", "?", "!", ";"} or "\n\n" in token.text
+        ):  # lines wrap; blank lines part
+            return False
+        if token.lower_ in _DEADLINE_WORDS:
+            return all(t.is_space or _deadline_filler(t.lower_) for t in before[i + 1 :])
+    return False
+
+
+def _deadline_filler(word: str) -> bool:
+    return word in _DEADLINE_FILLERS or re.match(_TIME_SHAPE, word) is not None
 
 
 def _was_planned(doc: Doc, start: int) -> bool:
