@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
 from zoneinfo import ZoneInfo
@@ -173,3 +174,16 @@ def test_a_terse_follow_up_counts_only_in_a_thread_triage_knows() -> None:
     assert alone.action is Action.SKIP
     assert followed.action is Action.DRAFT and followed.verdict.is_invite
     assert asked == [("<abc123@brightloop.io>",)]
+
+
+def test_with_no_free_time_to_propose_the_draft_asks_for_times(classifier) -> None:  # type: ignore[no-untyped-def]
+    away = frozenset(CALENDAR.now.date() + timedelta(days=n) for n in range(60))  # on leave
+    calendar = replace(CALENDAR, availability=replace(CALENDAR.availability, blackout=away))
+    _, plan = decide(
+        _mail(), classifier, ME, Renderer(), reply_message_id="<r@example.net>", calendar=calendar
+    )
+    assert plan.action is Action.DRAFT and plan.reply is not None and plan.windows == ()
+    body = plan.reply.body
+    assert "none of the times you suggested work for me" in body
+    assert "Could you suggest a few times" in body
+    assert "I'm available" not in body and "these windows" not in body
