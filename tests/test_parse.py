@@ -5,6 +5,7 @@ from conftest import MAIL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from triage.corpus import message_from_fields
 from triage.parse import clean_header, newest_part, parse_message
 
 
@@ -37,6 +38,21 @@ def test_outlook_and_attribution_quotes_are_cut() -> None:
     assert newest_part(text) == "Thanks!"
     text = "Sounds good\n\nFrom: Dana <dana@x.io>\nSent: Monday\nTo: me\nSubject: hi\n\nold"
     assert newest_part(text) == "Sounds good"
+
+
+def test_an_outlook_html_reply_drops_the_message_it_quotes() -> None:
+    """Outlook puts the quoted message after its reply header block, not inside it: a
+    rejection quoting the invitation must not read as the invitation."""
+    html = (
+        "<html><body><div>Thank you for your time. Unfortunately we have decided to move "
+        "forward with other candidates.</div><div>Dana</div><div id='appendonsend'></div>"
+        "<hr><div id='divRplyFwdMsg'><b>From:</b> Dana &lt;dana@x.io&gt;<br><b>Sent:</b> "
+        "Monday, November 2, 2026<br><b>Subject:</b> Interview</div><div>We would like to "
+        "invite you to an interview. Are you available on Tuesday at 2pm?</div></body></html>"
+    )
+    m = message_from_fields("RE: Interview", html, html=True)
+    assert "invite you" not in m.text and "other candidates" in m.text
+    assert "invite you" in m.full_text  # still there to read
 
 
 @pytest.mark.parametrize(

@@ -207,7 +207,15 @@ def html_to_text(html: str, *, drop_quotes: bool = False) -> tuple[str, tuple[st
     for tag in soup(["script", "style", "head", "title", "meta", "template"]):
         tag.decompose()
     if drop_quotes:
-        for tag in soup.select("blockquote, div.gmail_quote, div.moz-cite-prefix, #divRplyFwdMsg"):
+        # Outlook puts the quoted message after its reply header block (#divRplyFwdMsg, after an
+        # empty #appendonsend), not inside it: the block and all that follows it go.
+        for marker in soup.select("#appendonsend, #divRplyFwdMsg"):
+            if marker.decomposed:
+                continue
+            for later in marker.find_next_siblings():
+                later.decompose()
+            marker.decompose()
+        for tag in soup.select("blockquote, div.gmail_quote, div.moz-cite-prefix"):
             tag.decompose()
     links = tuple(
         dict.fromkeys(
