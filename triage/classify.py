@@ -185,10 +185,12 @@ class Classifier:
         is_invite = score >= needed
         if is_invite and label not in INVITE_LABELS:
             label = max(INVITE_LABELS, key=cats.__getitem__)
-        elif not is_invite and label in INVITE_LABELS and score >= min_score:
+        elif not is_invite and label in INVITE_LABELS:  # the label agrees with the verdict
             label = max((lbl for lbl in Label if lbl not in INVITE_LABELS), key=cats.__getitem__)
         elif label is Label.CONFIRMATION and ASKS_REPLY in fired:
-            is_invite = True  # a confirmation that waits for the reader's answer
+            # A confirmation that waits for the reader's answer, of an interview: the words
+            # say it is about a job, or it continues a thread with one (not a barbecue).
+            is_invite = topic is Topic.JOB or known_thread()
         evidence = [
             f"rule {name} ({self.rules[name].label.value}): {phrase!r}"
             for name, phrase in fired.items()

@@ -101,6 +101,11 @@ def _eml_examples(folder: Path) -> Iterable[Example]:
             ),
             b"",
         )
+        if not header and path.parent == folder:
+            raise TriageError(
+                f"{path}: no label; give it an X-Triage-Label header or put it in a folder "
+                "named after its label (invite/, rejection/, ...)"
+            )
         label = header.split(b":", 1)[1].decode("ascii", "replace") if header else path.parent.name
         yield Example(str(path.relative_to(folder)), to_label(label), parse_message(raw))
 

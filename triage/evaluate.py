@@ -76,6 +76,12 @@ def intervals(d: Detection) -> str:
     )
 
 
+def _shown(hits: int, n: int, width: int, digits: int = 3) -> str:
+    """``hits / n`` for a table, or "n/a" when there is nothing to divide by (no invitations
+    for a recall, nothing flagged for a precision): not a perfect 1.000."""
+    return f"{hits / n:>{width}.{digits}f}" if n else f"{'n/a':>{width}}"
+
+
 def detection(pairs: Sequence[tuple[Example, Verdict]]) -> Detection:
     counts: Counter[str] = Counter()
     for example, verdict in pairs:
@@ -86,6 +92,14 @@ def detection(pairs: Sequence[tuple[Example, Verdict]]) -> Detection:
             ("t" if positive == verdict.is_invite else "f") + ("p" if verdict.is_invite else "n")
         ] += 1
     return Detection(counts["tp"], counts["fp"], counts["fn"], counts["tn"])
+
+
+def _recall(d: Detection, width: int) -> str:
+    return _shown(d.true_positives, d.true_positives + d.false_negatives, width)
+
+
+def _precision(d: Detection, width: int) -> str:
+    return _shown(d.true_positives, d.true_positives + d.false_positives, width)
 
 
 def f2(d: Detection) -> float:
@@ -117,7 +131,7 @@ def by_threshold(runs: Sequence[tuple[float, Sequence[tuple[Example, Verdict]]]]
     for min_score, pairs in runs:
         d = detection(pairs)
         rows.append(
-            f"{min_score:>9.2f} {d.recall:>7.3f} {d.precision:>6.3f} {f2(d):>6.3f} "
+            f"{min_score:>9.2f} {_recall(d, 7)} {_precision(d, 6)} {f2(d):>6.3f} "
             f"{d.false_alarm_rate:>13.2%}"
         )
     return rows
@@ -162,7 +176,7 @@ def _by_source(pairs: Sequence[tuple[Example, Verdict]]) -> list[str]:
         n = d.true_positives + d.false_positives + d.false_negatives + d.true_negatives
         rows.append(
             f"{source[:w]:<{w}} {n:>5} {d.true_positives:>4} {d.false_positives:>4} "
-            f"{d.false_negatives:>4} {d.recall:>7.3f} {d.precision:>6.3f}"
+            f"{d.false_negatives:>4} {_recall(d, 7)} {_precision(d, 6)}"
         )
     return rows
 
@@ -172,7 +186,7 @@ def report(pairs: Sequence[tuple[Example, Verdict]], *, show_errors: int = 50) -
     d = detection(pairs)
     lines = [
         f"messages: {len(pairs)}",
-        f"invite detection: recall {d.recall:.3f}  precision {d.precision:.3f}  "
+        f"invite detection: recall {_recall(d, 0)}  precision {_precision(d, 0)}  "
         f"false alarms {d.false_alarm_rate:.2%}  (tp {d.true_positives}, fp {d.false_positives}, "
         f"fn {d.false_negatives}, tn {d.true_negatives}; confirmations not counted)",
         intervals(d),
