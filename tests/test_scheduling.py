@@ -234,3 +234,14 @@ def test_a_deadline_word_counts_only_close_before_its_date_in_the_same_sentence(
     found = find_when(text, SENT)
     assert len(found.slots) == slots, found
     assert (found.deadline is not None) is deadline, found
+
+
+def test_a_sender_in_the_readers_zone_keeps_the_hour_across_a_daylight_saving_change() -> None:
+    """Mail dated Friday 30 October (-04:00, New York's summer time) asks for Tuesday 3
+    November, after the clocks went back: 9:15 there is 9:15 EST, not 9:15 at -04:00."""
+    sent = datetime(2026, 10, 30, 10, 0, tzinfo=timezone(timedelta(hours=-4)))
+    text = "Could you do Tuesday 3 November at 9:15am?"
+    (slot,) = find_when(text, sent, NY).slots
+    assert slot.start.isoformat() == "2026-11-03T09:15:00-05:00"
+    (elsewhere,) = find_when(text, sent, ZoneInfo("Europe/Berlin")).slots  # not the reader's zone
+    assert elsewhere.start.isoformat() == "2026-11-03T09:15:00-04:00"  # the Date's offset

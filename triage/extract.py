@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from urllib.parse import urlsplit
 
 from triage.models import Address, Extraction, Message, SlotTime
@@ -375,9 +375,14 @@ def phones_in(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def extract(message: Message, now: datetime | None = None, own: Collection[str] = ()) -> Extraction:
+def extract(
+    message: Message,
+    now: datetime | None = None,
+    own: Collection[str] = (),
+    home: tzinfo | None = None,
+) -> Extraction:
     """Everything a reply needs from one invitation, read at ``now`` (when given), for the user
-    whose addresses are ``own`` (never greeted as the sender).
+    whose addresses are ``own`` (never greeted as the sender) and whose zone is ``home``.
 
     Relative dates ("Tuesday at 3pm") count from the message's Date; from ``now`` when it has
     none (or no zone), or one more than a day ahead of ``now`` (a wrong clock, the year 9999).
@@ -389,7 +394,7 @@ def extract(message: Message, now: datetime | None = None, own: Collection[str] 
     sent = message.date
     if now is not None and (sent is None or sent > now + timedelta(days=1)):
         sent = now
-    when = find_when(message.text, sent)
+    when = find_when(message.text, sent, home)
     slots = tuple(SlotTime(s.start, s.end, s.text) for s in when.slots)
     links = find_links(message)
     address = _ADDRESS.search(message.text)

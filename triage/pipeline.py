@@ -167,7 +167,7 @@ def plan_message(
     """Decide what to do with one classified message. Raises ``RenderError`` on a bad template."""
     if not verdict.is_invite or _own_automatic(message, identity):  # e.g. triage's own digest
         return Plan(Action.SKIP, verdict)
-    found = extract(message, calendar.now, identity.addresses)
+    found = extract(message, calendar.now, identity.addresses, calendar.availability.zone)
     links = find_links(message)
     booking = scheduling_links(links)
     shown = booking or links[:5]

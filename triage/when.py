@@ -217,25 +217,35 @@ def _not_a_new_time(doc: Doc, start: int, end: int, last_end: int) -> bool:
     return (before.text == "(" and start - last_end <= 4) or before.lower_ in _NOT_A_TIME_AFTER
 
 
-def find_when(text: str, sent: datetime | None) -> When:
+def find_when(text: str, sent: datetime | None, home: tzinfo | None = None) -> When:
     """Every proposed slot (in order, once each) and the reply-by deadline in ``text``.
 
     ``sent`` is the message's Date (relative dates count from it; its offset is the fallback
     zone); without one, relative dates count from the Unix epoch's Monday and zones default to UTC.
+    ``home`` is the reader's zone: when the Date's offset is the one ``home`` had then, the
+    sender is taken to be in it, so a time after a change of daylight-saving time keeps its
+    wall-clock hour (a fixed offset would be an hour out).
     """
     reader = _current()
     reader.reads += 1
     # Every new word a doc meets stays in spaCy's vocabulary unless met in a memory zone, and a
     # daemon reads invitations for months; nothing made from the doc leaves the zone.
     with reader.nlp.memory_zone():
-        return _find_when(reader.nlp, reader.matcher, text, sent)
+        return _find_when(reader.nlp, reader.matcher, text, sent, home)
 
 
-def _find_when(nlp: Language, matcher: Matcher, text: str, sent: datetime | None) -> When:
+def _find_when(
+    nlp: Language, matcher: Matcher, text: str, sent: datetime | None, home: tzinfo | None
+) -> When:
     base = sent or datetime(1970, 1, 5, tzinfo=UTC)
     doc = nlp.make_doc(spelled_times_as_digits(text[:20_000]))
     matches = sorted(((nlp.vocab.strings[k], s, e) for k, s, e in matcher(doc)), key=lambda m: m[1])
-    default_zone: tzinfo = _zone_of_message(doc) or base.tzinfo or UTC
+    same_as_home = (
+        home is not None and sent is not None and home.utcoffset(sent) == sent.utcoffset()
+    )
+    default_zone: tzinfo = (
+        _zone_of_message(doc) or (home if same_as_home else None) or base.tzinfo or UTC
+    )
     day_first = base.utcoffset() is not None and base.utcoffset() >= timedelta(hours=-1)  # type: ignore[operator]
     dates = [(s, e) for k, s, e in matches if k == "DATE"]
     times = [
