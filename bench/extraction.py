@@ -59,11 +59,16 @@ def main() -> None:
         found = extract(parse_message(_message(row).as_bytes(policy=SMTP)))
         want = row["expected"]
         expected = {(s["start"], s["end"]) for s in want["slots"]}
-        # An expected end the text only implies (a stated length) is not held against a slot
-        # whose start is right.
+        # A slot is right when its start is; its end counts only when both sides have one (an
+        # end the labels give from a stated length, or triage from it, is not held against it).
         got = _slots(found)
         starts_got = {s for s, _ in got}
-        tp = sum(1 for s, e in expected if (s, e) in got or (s in starts_got and e is not None))
+        ends_got = dict(got)
+        tp = sum(
+            1
+            for s, e in expected
+            if s in ends_got and (e is None or ends_got[s] is None or ends_got[s] == e)
+        )
         slot_tp += tp
         slot_fn += len(expected) - tp
         slot_fp += len({s for s, _ in got} - {s for s, _ in expected})

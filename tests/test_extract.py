@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -99,3 +100,23 @@ def test_a_role_too_long_or_carrying_a_link_is_left_out(sentence: str) -> None:
 )
 def test_a_booking_word_counts_at_the_start_of_a_word_only(url: str, booking: bool) -> None:
     assert is_scheduling_link(url) is booking
+
+
+@pytest.mark.parametrize(
+    ("sentence", "minutes"),
+    [
+        ("Please arrive 15 minutes early for your 60-minute interview.", 60),
+        ("Reply within 48 hours, please. The interview lasts 45 minutes.", 45),
+        ("It will be a 1 hour call.", 60),
+    ],
+)
+def test_the_interviews_length_is_not_a_lead_time_or_a_reply_window(
+    sentence: str, minutes: int
+) -> None:
+    assert extract(_message(sentence)).duration_minutes == minutes
+
+
+def test_a_stated_length_gives_an_offered_time_its_end() -> None:
+    body = "We'd like to invite you to a 90-minute interview on Tuesday 17 November at 4:30pm ET."
+    (slot,) = extract(_message(body)).slots
+    assert slot.end is not None and slot.end - slot.start == timedelta(minutes=90)

@@ -255,6 +255,8 @@ _CLIENT = re.compile(
 _LINKISH = re.compile(r"://|www\.|@", re.IGNORECASE)
 _NOT_EMPLOYER = {"the", "our", "us", "me", "a", "an", *WEEKDAYS, *MONTHS}
 _DURATION = re.compile(r"(\d{1,3})\s*-?\s*(minutes?|mins?|hours?|hrs?)\b", re.IGNORECASE)
+# After a number of minutes, words that make it a lead time or a delay, not the interview's length.
+_NOT_A_LENGTH = re.compile(r"\s*(?:early|earlier|before|prior|ahead|late|later|ago)\b", re.I)
 
 
 def _registrable(domain: str) -> str:
@@ -352,9 +354,11 @@ def interview_format(text: str) -> str:
 
 
 def duration_minutes(text: str, slots: tuple[SlotTime, ...]) -> int | None:
-    """From "a 45-minute call" or "1 hour", else from the first slot with an end."""
-    found = _DURATION.search(text)
-    if found:
+    """From "a 45-minute call" or "1 hour" (not "arrive 15 minutes early", nor "reply within 48
+    hours"), else from the first slot with an end."""
+    for found in _DURATION.finditer(text):
+        if _NOT_A_LENGTH.match(text, found.end()):
+            continue
         value = int(found.group(1))
         minutes = value * 60 if found.group(2).lower().startswith("h") else value
         if 10 <= minutes <= 480:
@@ -396,6 +400,10 @@ def extract(
         sent = now
     when = find_when(message.text, sent, home)
     slots = tuple(SlotTime(s.start, s.end, s.text) for s in when.slots)
+    duration = duration_minutes(message.text, slots)
+    if duration is not None:  # "a 90-minute interview ... at 4:30pm" ends at 6 pm
+        length = timedelta(minutes=duration)
+        slots = tuple(SlotTime(s.start, s.end or s.start + length, s.text) for s in slots)
     links = find_links(message)
     address = _ADDRESS.search(message.text)
     return Extraction(
@@ -403,7 +411,7 @@ def extract(
         company=company_of(message, target),
         role=role_of(message),
         format=interview_format(message.text),
-        duration_minutes=duration_minutes(message.text, slots),
+        duration_minutes=duration,
         slots=slots,
         deadline=when.deadline,
         scheduling_links=tuple(u for u in links if is_scheduling_link(u)),
