@@ -74,3 +74,40 @@ def test_built_email_encodes_names_and_keeps_headers_single_line() -> None:
     assert back["References"] == "<r@x> <a@b>" and back["In-Reply-To"] == "<a@b>"
     assert back.get_body().get_content().rstrip() == "Merci beaucoup, Zoë."  # type: ignore[union-attr]
     assert back.get_body()["Content-Transfer-Encoding"] == "quoted-printable"  # type: ignore[index]
+
+
+TEMPLATES = Path(__file__).parent.parent / "templates"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in TEMPLATES.glob("*.j2")))
+def test_every_template_reads_cleanly_with_fields_present_or_missing(name: str) -> None:
+    """Checked before the renderer's tidying (which folds doubled spaces and blank lines, and
+    so would hide an empty field's mark: "for the  role", "at ."), for every combination."""
+    env = Renderer()._env  # the sandboxed environment itself, untidied
+    for company, role, greeting, windows, offered in [
+        ("Brightloop", "Data Analyst", "Dana", ["Tue 17 Nov, 9:00-12:00 EST"], 2),
+        ("", "", "", [], 0),
+        ("Brightloop", "", "Dana", ["a", "b"], 1),
+        ("", "Data Analyst", "", [], 2),
+    ]:
+        context = {
+            "greeting_name": greeting,
+            "company": company,
+            "role": role,
+            "slot": "Tuesday 17 November at 3:00 pm EST",
+            "slot_local": "",
+            "windows": windows,
+            "offered_count": offered,
+            "scheduling_link": "https://cal.com/dana",
+            "user_name": "Jordan Avery",
+            "signature": "Jordan Avery",
+            "items": [],
+            "count": 0,
+        }
+        raw = env.get_template(name).render(**context)
+        for line in raw.splitlines():
+            body = line.strip()
+            assert "  " not in body, (name, context, line)
+            for mark in (" ,", " .", " ;", "the role", "at .", "with .", "for the  "):
+                assert mark not in body, (name, mark, line)
+        assert "\n\n\n" not in raw.strip(), (name, raw)

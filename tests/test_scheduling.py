@@ -102,7 +102,8 @@ def test_deadline_is_not_a_slot() -> None:
     when = find_when(
         "Please reply by Friday 20 November. The call is Monday 23 November at 2pm ET.", SENT
     )
-    assert when.deadline == datetime(2026, 11, 20, 23, 59, tzinfo=when.deadline.tzinfo)  # type: ignore[union-attr]
+    assert when.deadline == datetime(2026, 11, 20, 23, 59, tzinfo=SENT.tzinfo)  # the Date's zone
+    assert when.deadline is not None and when.deadline.utcoffset() == SENT.utcoffset()
     assert [s.start.day for s in when.slots] == [23]
 
 
