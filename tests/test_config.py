@@ -116,7 +116,10 @@ def test_an_unquoted_backslash_is_refused_as_systemd_would_drop_it(tmp_path: Pat
         "TRIAGE_IMAP_PASSWORD",
     ]
     assert "single quotes" in str(info.value)
-    env_file.write_text("TRIAGE_FLAG_INVITES='\\Flagged $Interview'\nTRIAGE_SIGNATURE='a ${b}'\n")
+    env_file.write_text(
+        "TRIAGE_FLAG_INVITES = '\\Flagged $Interview'\nTRIAGE_SIGNATURE='a ${b}'\n"
+        "TRIAGE_SENT_FOLDER=\n"
+    )
     merged = merged_environ(env_file, {})
     assert merged["TRIAGE_FLAG_INVITES"] == "\\Flagged $Interview"  # as systemd reads it too
     assert merged["TRIAGE_SIGNATURE"] == "a ${b}"  # no expansion, as in systemd

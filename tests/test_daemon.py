@@ -352,3 +352,5 @@ def test_a_stop_request_ends_a_poll_after_the_message_in_hand_and_the_rest_wait(
         assert first.stopped and len(handled) == 1 and item_count(settings.db_path) == 1
         second = poller.poll(box, utc_now())
         assert not second.stopped and item_count(settings.db_path) == 3
+    flags = imap.flags()
+    assert len(flags) == 3 and all(b"\\Flagged" in f for f in flags.values()), flags  # all three

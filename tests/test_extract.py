@@ -108,6 +108,8 @@ def test_a_booking_word_counts_at_the_start_of_a_word_only(url: str, booking: bo
         ("Please arrive 15 minutes early for your 60-minute interview.", 60),
         ("Reply within 48 hours, please. The interview lasts 45 minutes.", 45),
         ("It will be a 1 hour call.", 60),
+        ("It is a 1.5 hour interview.", 90),  # not 5 hours
+        ("Please reply within 3 hours. It is a 45 minute call.", 45),
     ],
 )
 def test_the_interviews_length_is_not_a_lead_time_or_a_reply_window(

@@ -227,6 +227,9 @@ def test_a_zone_name_used_as_an_ordinary_word_is_not_the_messages_zone(text: str
         ("Please reply by end of day Tuesday, Nov 24.", 0, True),
         ("The link expires on\nMonday, 23 November 2026.", 0, True),
         ("Please answer no later than Friday 20 November.", 0, True),
+        ("Would Thursday 19 November at 2pm work? Please confirm by noon on Friday.", 1, True),
+        ("Would Thursday 19 November at 2pm work? Please confirm by 5pm EST Friday.", 1, True),
+        ("Would Thursday 19 November at 2pm work? Please confirm until midday Friday.", 1, True),
     ],
 )
 def test_a_deadline_word_counts_only_close_before_its_date_in_the_same_sentence(

@@ -196,3 +196,19 @@ def test_processes_opening_a_new_queue_at_once_all_succeed(tmp_path: Path) -> No
         assert errors == []
         names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM migrations")]
         assert names == [name for name, _ in MIGRATIONS]
+
+
+def test_approving_a_draft_that_changed_since_it_was_read_is_refused(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "q.sqlite3") as store:
+        item_id = _draft(store, 1)
+        assert item_id is not None
+        read = store.get(item_id).reply
+        assert read is not None
+        store.set_reply_body(item_id, "Edited in the mail client.\n", NOW)
+        with pytest.raises(QueueError, match="changed meanwhile"):
+            store.transition(item_id, State.APPROVED, NOW, if_reply=read)
+        assert store.get(item_id).state is State.PENDING
+        current = store.get(item_id).reply
+        assert (
+            store.transition(item_id, State.APPROVED, NOW, if_reply=current).state is State.APPROVED
+        )

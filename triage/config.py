@@ -125,7 +125,7 @@ DEFAULT_AVAILABILITY = "Mon-Fri 09:00-17:30"
 
 # A KEY=value line whose value is not quoted and holds a backslash.
 _UNQUOTED_BACKSLASH = re.compile(
-    r"^\s*(?:export\s+)?([A-Za-z_]\w*)\s*=\s*(?![\'\"])[^\n]*\\", re.MULTILINE
+    r"^[ \t]*(?:export[ \t]+)?([A-Za-z_]\w*)[ \t]*=[ \t]*(?![ \t'\"])[^\n]*\\", re.MULTILINE
 )
 
 

@@ -254,8 +254,12 @@ _CLIENT = re.compile(
 )
 _LINKISH = re.compile(r"://|www\.|@", re.IGNORECASE)
 _NOT_EMPLOYER = {"the", "our", "us", "me", "a", "an", *WEEKDAYS, *MONTHS}
-_DURATION = re.compile(r"(\d{1,3})\s*-?\s*(minutes?|mins?|hours?|hrs?)\b", re.IGNORECASE)
+_DURATION = re.compile(
+    r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*-?\s*(minutes?|mins?|hours?|hrs?)\b", re.IGNORECASE
+)
 # After a number of minutes, words that make it a lead time or a delay, not the interview's length.
+# Before a number of hours, words that make it a time to answer in ("within 3 hours").
+_A_WINDOW = re.compile(r"\b(?:within|in the next|next)\s*$", re.IGNORECASE)
 _NOT_A_LENGTH = re.compile(r"\s*(?:early|earlier|before|prior|ahead|late|later|ago)\b", re.I)
 
 
@@ -357,10 +361,10 @@ def duration_minutes(text: str, slots: tuple[SlotTime, ...]) -> int | None:
     """From "a 45-minute call" or "1 hour" (not "arrive 15 minutes early", nor "reply within 48
     hours"), else from the first slot with an end."""
     for found in _DURATION.finditer(text):
-        if _NOT_A_LENGTH.match(text, found.end()):
+        if _NOT_A_LENGTH.match(text, found.end()) or _A_WINDOW.search(text, 0, found.start()):
             continue
-        value = int(found.group(1))
-        minutes = value * 60 if found.group(2).lower().startswith("h") else value
+        value = float(found.group(1).replace(",", "."))  # "1.5 hours", "1,5 Stunden"
+        minutes = round(value * 60 if found.group(2).lower().startswith("h") else value)
         if 10 <= minutes <= 480:
             return minutes
     for slot in slots:

@@ -114,8 +114,12 @@ class Poller:
                 report.stopped = True
                 log.info("stopping: the rest of the new mail waits for the next run")
                 break
-        if not dry_run and not report.stopped:
-            Syncer(settings, self.store, self.renderer).after_poll(mailbox, report.new_items, now)
+        if not dry_run:
+            syncer = Syncer(settings, self.store, self.renderer)
+            if report.stopped:  # only what no later poll would do: flag this poll's invitations
+                syncer.flag(mailbox, report.new_items)
+            else:
+                syncer.after_poll(mailbox, report.new_items, now)
         return report
 
     def _uids_to_read(
@@ -264,7 +268,7 @@ def approve(  # noqa: PLR0917 - the use case's collaborators, each passed in for
     if settings.from_address is None:
         raise QueueError("TRIAGE_FROM is not set: replies need a From address")
     email = build_email(item.reply, settings.from_address, now)  # before any state changes
-    store.transition(item_id, State.APPROVED, now)
+    store.transition(item_id, State.APPROVED, now, if_reply=item.reply)  # the draft as read
     store.transition_durably(item_id, State.SENDING, now)
     try:
         refused = outbox.send(email)

@@ -385,18 +385,22 @@ class Store:
         *,
         reason: str | None = None,
         note: str = "",
+        if_reply: Reply | None = None,
     ) -> QueueItem:
-        """Move an item to ``to`` if ``TRANSITIONS`` allows it from its current state.
+        """Move an item to ``to`` if ``TRANSITIONS`` allows it from its current state (and, given
+        ``if_reply``, only if that is still its draft: what was read is what is approved).
 
-        Raises ``QueueError`` (unknown id, or a move the state machine forbids).
+        Raises ``QueueError`` (unknown id, a move the state machine forbids, a changed draft).
         """
         with self._transaction() as conn:
-            row = conn.execute("SELECT state FROM items WHERE id = ?", (item_id,)).fetchone()
+            row = conn.execute("SELECT state, reply FROM items WHERE id = ?", (item_id,)).fetchone()
             if row is None:
                 raise QueueError(f"there is no queue item {item_id}; see 'triage queue list'")
             current = State(row[0])
             if to not in TRANSITIONS[current]:
                 raise QueueError(f"item {item_id} is {current.value}; it cannot become {to.value}")
+            if if_reply is not None and row[1] != reply_json(if_reply):
+                raise QueueError(f"item {item_id}'s draft changed meanwhile; nothing was sent")
             conn.execute(
                 "UPDATE items SET state = ?, reason = coalesce(?, reason), updated_at = ? "
                 "WHERE id = ?",

@@ -54,7 +54,7 @@ MAX_TIMES = 60  # times of day read in one message
 # end of) Friday", "no later than Monday", "deadline: the 20th", "by 5pm on Friday".
 _DEADLINE_FILLERS = frozenset(
     {"the", "end", "of", "day", "business", "next", "this", "on", "close", "cob", "eod", "than",
-     "is", ":", ",", "am", "pm", "a.m.", "p.m."}
+     "is", ":", ",", "(", ")", "am", "pm", "a.m.", "p.m.", "noon", "midday", "o'clock"}
 )  # fmt: skip
 _DEADLINE_WORDS = {"by", "before", "until", "expires", "expire", "deadline", "later"}
 WEEKDAYS = tuple(
@@ -338,7 +338,13 @@ def _is_deadline(doc: Doc, date_start: int) -> bool:
 
 
 def _deadline_filler(word: str) -> bool:
-    return word in _DEADLINE_FILLERS or re.match(_TIME_SHAPE, word) is not None
+    """A word that may stand between a deadline word and its date: a filler, a time of day
+    ("5pm", "noon") or its zone ("by 5pm ET Friday")."""
+    return (
+        word in _DEADLINE_FILLERS
+        or re.match(_TIME_SHAPE, word) is not None
+        or zone_named(word) is not None
+    )
 
 
 def _was_planned(doc: Doc, start: int) -> bool:
