@@ -220,3 +220,17 @@ def test_a_reader_that_goes_away_is_no_error(tmp_path: Path) -> None:
     proc.stdout.close()  # what `| head -1` does
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and b"Traceback" not in err, err.decode()
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+def test_status_shows_the_last_poll_by_hand_too(
+    triage_env: dict[str, str], imap: ImapAccount, capsys: pytest.CaptureFixture[str]
+) -> None:
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    assert main(["run", "--once"]) == 0
+    capsys.readouterr()
+    assert main(["status", "--json"]) == 0
+    daemon = json.loads(capsys.readouterr().out)["daemon"]
+    assert (
+        daemon["running"] is False and daemon["last_poll_at"] and "1 draft" in daemon["last_poll"]
+    )

@@ -382,3 +382,30 @@ def test_big_messages_are_fetched_in_groups_of_bounded_size() -> None:
     assert [uid for group in groups for uid in group] == list(sizes)  # all, in order
     assert groups == [[1, 2, 3, 4], [5, 6, 7]]  # a 50 MB message counts as the 4 MiB read of it
     assert list(_by_bytes([9], {9: FETCH_BYTES * 3})) == [[9]]  # one alone, however big
+
+
+def test_a_reply_sent_while_the_mailbox_was_unreachable_is_filed_by_the_next_poll(
+    account: ImapAccount,
+    smtp: SmtpSink,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The SMTP send worked, the IMAP side did not (a wrong password, an outage): the draft left
+    in Drafts looks unsent, and a phone would send it again. The next poll files it."""
+    account.append(INVITE.read_bytes())
+    assert main(["run", "--once"]) == 0
+    item = _one_item(capsys)
+    assert len(_drafts(account)) == 1
+    monkeypatch.setenv("TRIAGE_IMAP_PASSWORD", "wrong-" + account.password)
+    assert main(["queue", "approve", str(item["id"])]) == 0
+    out, err = capsys.readouterr()
+    assert "Sent item" in out and "filing the copy failed" in err
+    assert len(smtp.received) == 1 and len(_drafts(account)) == 1  # sent, not filed
+    monkeypatch.setenv("TRIAGE_IMAP_PASSWORD", account.password)
+    assert main(["run", "--once"]) == 0
+    assert _drafts(account) == []
+    assert len(account.messages("Sent")) == 1
+    assert any(b"\\Answered" in flags for flags in account.flags().values())
+    assert len(smtp.received) == 1  # filed, never sent again
+    assert main(["run", "--once"]) == 0
+    assert len(account.messages("Sent")) == 1  # and only once

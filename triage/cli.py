@@ -145,6 +145,9 @@ def _queue(args: argparse.Namespace) -> int:
             outbox, mailbox = app.outbox_for(settings), app.mailbox_factory(settings)
             item = service.approve(args.id, settings, store, outbox, mailbox, now, retry=args.retry)
             print(f"Sent item {item.id} to {item.reply.to if item.reply else '?'}.")
+            unfiled = [text for _, text in item.history if "filing the copy failed" in text]
+            if unfiled:  # sent all the same; the daemon's next poll files it
+                print(f"triage: warning: {unfiled[-1]}", file=sys.stderr)
         elif action == "reject":
             service.reject(args.id, store, now, mailbox=_mailbox_if_configured(settings))
             print(f"Rejected item {args.id}; nothing was sent.")

@@ -100,6 +100,10 @@ class Daemon:
         with self.connect() as mailbox:
             report = self.poller.poll(mailbox, self.clock(), dry_run=dry_run)
         log.info("poll done: %s", report)
+        if not dry_run:  # for `triage status`, as the daemon's own polls are
+            now = self.clock()
+            values = {"last_poll_at": now.isoformat(timespec="seconds"), "last_poll": str(report)}
+            self.poller.store.set_runtime(self.poller.settings.account, values, now)
         return report
 
     def _open(self) -> Mailbox:

@@ -33,7 +33,7 @@ from triage.outbox import Outbox
 from triage.pipeline import Calendar, Identity, decide
 from triage.render import Renderer
 from triage.store import MAX_ATTEMPTS, Store
-from triage.sync import Syncer, remove_draft
+from triage.sync import Syncer, file_sent, remove_draft
 
 if TYPE_CHECKING:  # spaCy is imported by the commands that classify, not by this module
     from triage.classify import Classifier
@@ -295,22 +295,15 @@ def _file_copy(
 ) -> None:
     try:
         with mailbox() as box:
-            sent_folder = box.find_sent_folder(settings.sent_folder)
-            if sent_folder is None:
-                store.note(
-                    item.id, "no Sent folder found (set TRIAGE_SENT_FOLDER); no copy kept", now
-                )
-            else:
-                box.append(sent_folder, raw, now, seen=True)
-            origin = item.origin
-            if not box.mark_answered(
-                origin.folder, origin.uidvalidity, origin.uid, item.message_id
-            ):
-                store.note(item.id, "the original is no longer in its folder; not flagged", now)
-            remove_draft(box, store, item, now, why="sent by triage")
+            file_sent(box, store, settings, item, raw=raw, now=now)
     except MailboxError as exc:
         log.warning("item %d was sent, but filing it failed: %s", item.id, exc)
-        store.note(item.id, f"sent, but filing the copy failed: {exc}", now)
+        store.note(
+            item.id,
+            f"sent, but filing the copy failed: {exc} (the next poll files it and removes "
+            "the draft)",
+            now,
+        )
 
 
 def reject(

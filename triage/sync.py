@@ -72,6 +72,23 @@ def remove_draft(box: Mailbox, store: Store, item: QueueItem, now: datetime, *, 
     store.set_draft(item.id, None, now, event=f"draft removed from Drafts ({why})")
 
 
+def file_sent(
+    box: Mailbox, store: Store, settings: Settings, item: QueueItem, *, raw: bytes, now: datetime
+) -> None:
+    """After triage sent an item's reply (``raw``): a copy in Sent (unless one is there), the
+    original flagged ``\\Answered``, the draft removed from Drafts. Raises ``MailboxError``."""
+    sent_folder = box.find_sent_folder(settings.sent_folder)
+    reply_id = item.reply.message_id if item.reply else ""
+    if sent_folder is None:
+        store.note(item.id, "no Sent folder found (set TRIAGE_SENT_FOLDER); no copy kept", now)
+    elif not box.search_header(sent_folder, "Message-ID", reply_id):
+        box.append(sent_folder, raw, now, seen=True)
+    origin = item.origin
+    if not box.mark_answered(origin.folder, origin.uidvalidity, origin.uid, item.message_id):
+        store.note(item.id, "the original is no longer in its folder; not flagged", now)
+    remove_draft(box, store, item, now, why="sent by triage")
+
+
 @dataclass(frozen=True)
 class Syncer:
     settings: Settings
@@ -88,6 +105,7 @@ class Syncer:
         steps: tuple[tuple[str, Callable[[], None]], ...] = (
             ("flagging the new invitations", lambda: self.flag(box, new_items)),
             ("resolving interrupted sends", lambda: self.recover_sending(box, now)),
+            ("filing sent replies", lambda: self.finish_sent(box, now)),
             ("following replies and drafts", lambda: self.follow_replies(box, now)),
             ("saving drafts", lambda: self.save_drafts(box, now)),
             ("reminding", lambda: self.remind(box, now)),
@@ -262,6 +280,23 @@ class Syncer:
             remove_draft(box, self.store, item, now, why="answered from your mail client")
         else:
             self.store.set_draft(item.id, None, now)
+
+    # -- sent replies whose filing failed ------------------------------------------------------
+
+    def finish_sent(self, box: Mailbox, now: datetime) -> None:
+        """File the replies triage sent whose filing failed (their draft is still recorded): a
+        draft left in Drafts would look unsent, and be sent again from a phone."""
+        user = self.settings.from_address
+        for item in self.store.items([State.SENT]):
+            if item.draft is None or item.reply is None or user is None:
+                continue
+            raw = build_email(item.reply, user, item.updated_at).as_bytes(policy=policy.SMTP)
+            try:
+                file_sent(box, self.store, self.settings, item, raw=raw, now=now)
+            except MailboxError as exc:
+                log.warning("item %d: filing the sent reply failed again: %s", item.id, exc)
+                continue
+            log.info("item %d: the sent reply is filed and its draft removed", item.id)
 
     # -- interrupted sends ---------------------------------------------------------------------
 
