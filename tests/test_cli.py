@@ -115,6 +115,7 @@ def test_secrets_never_reach_the_logs(
     assert any("LOGIN" in line for line in client_side)  # the login was logged, redacted
     everything = "\n".join(client_side) + captured.out + captured.err
     assert "logging in" in captured.err
+    assert "b'" not in captured.err and 'b"' not in captured.err  # the server's words, not bytes
     assert imap.password not in everything
 
 

@@ -172,8 +172,11 @@ def test_reject_sends_nothing_and_action_items_can_be_dismissed(
     assert set(items) == {"pending", "action"}
     assert main(["queue", "approve", str(items["action"]["id"])]) == 1  # no draft to send
     assert main(["queue", "reject", str(items["pending"]["id"])]) == 0
+    assert "Rejected item" in capsys.readouterr().out
     assert main(["queue", "reject", str(items["action"]["id"])]) == 0
-    assert {i["state"] for i in _queue(capsys)} == {"rejected"}
+    assert "Dismissed item" in capsys.readouterr().out  # acted on its links: not declined
+    states = {i["id"]: i["state"] for i in _queue(capsys)}
+    assert states == {items["pending"]["id"]: "rejected", items["action"]["id"]: "dismissed"}
     assert smtp.received == []
 
 

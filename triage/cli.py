@@ -149,8 +149,9 @@ def _queue(args: argparse.Namespace) -> int:
             if unfiled:  # sent all the same; the daemon's next poll files it
                 print(f"triage: warning: {unfiled[-1]}", file=sys.stderr)
         elif action == "reject":
-            service.reject(args.id, store, now, mailbox=_mailbox_if_configured(settings))
-            print(f"Rejected item {args.id}; nothing was sent.")
+            item = service.reject(args.id, store, now, mailbox=_mailbox_if_configured(settings))
+            verb = "Dismissed" if item.state is State.DISMISSED else "Rejected"
+            print(f"{verb} item {args.id}; nothing was sent.")
         elif action == "edit":
             _queue_edit(args.id, settings, store, now)
     return 0

@@ -37,6 +37,7 @@ TIMEOUT_SECONDS = 60.0
 # Only such Message-IDs are ever put into a SEARCH command.
 _SAFE_MSG_ID = re.compile(r"<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~@-]{1,250}>\Z")  # with .match()
 _IMAP_ERRORS = (IMAPClientError, OSError, ssl.SSLError, socket.timeout)
+_BYTES_REPR = re.compile(r"b(['\"])(.*)\1", re.DOTALL)
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]")
 DRAFT = imapclient.DRAFT
 
@@ -96,7 +97,11 @@ class Mailbox:
 
     def _fail(self, doing: str, exc: BaseException) -> MailboxError:
         where = f"{self._server.host}:{self._server.port}"
-        return MailboxError(f"IMAP {where}: {doing} failed: {exc.__class__.__name__}: {exc}")
+        text = str(exc)
+        quoted = _BYTES_REPR.fullmatch(text)  # imapclient shows the server's answer as b'...'
+        if quoted is not None:
+            text = quoted[2]
+        return MailboxError(f"IMAP {where}: {doing} failed: {exc.__class__.__name__}: {text}")
 
     def __enter__(self) -> Mailbox:
         server = self._server

@@ -343,7 +343,8 @@ class _Review:
             self.console.print(Text(f"Not rejected: {exc}", style="bold red"))
             return _Next.NEXT
         self.tally.rejected += 1
-        self.console.print(Text(f"Rejected item {item.id}; nothing was sent.", "yellow"))
+        done = "Rejected" if item.reply is not None else "Dismissed"
+        self.console.print(Text(f"{done} item {item.id}; nothing was sent.", "yellow"))
         return _Next.NEXT
 
     def _skip(self, item: QueueItem) -> _Next:

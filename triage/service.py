@@ -313,9 +313,11 @@ def reject(
     *,
     mailbox: Callable[[], Mailbox] | None = None,
 ) -> QueueItem:
-    """Decline a draft (or dismiss an action item); nothing is sent. Its copy in the Drafts
-    folder is removed when ``mailbox`` is given (a failure there is noted, not raised)."""
-    item = store.transition(item_id, State.REJECTED, now)
+    """Decline a draft (``rejected``), or dismiss an action item (``dismissed``: the user acted
+    on its links); nothing is sent. The draft's copy in the Drafts folder is removed when
+    ``mailbox`` is given (a failure there is noted, not raised)."""
+    action = store.get(item_id).state is State.ACTION
+    item = store.transition(item_id, State.DISMISSED if action else State.REJECTED, now)
     _with_mailbox(mailbox, item, store, now, lambda box: _remove(box, store, item, now))
     return store.get(item_id)
 

@@ -47,7 +47,7 @@ __all__ = ["ACTIVE", "MAX_ATTEMPTS", "MIGRATIONS", "THREAD_IDS", "TRANSITIONS", 
 
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.PENDING: frozenset({State.APPROVED, State.REJECTED, State.SENT_BY_USER, State.DISMISSED}),
-    State.ACTION: frozenset({State.REJECTED}),
+    State.ACTION: frozenset({State.REJECTED, State.DISMISSED}),  # dismissed: acted on its links
     State.APPROVED: frozenset({State.SENDING}),
     State.SENDING: frozenset({State.SENT, State.FAILED}),
     # An explicit retry by the user, or the user sending it from their own client after all;
