@@ -430,6 +430,14 @@ class Store:
         )
         return [item_from_row(row, ()) for row in rows]
 
+    def sent_with_draft(self) -> list[QueueItem]:
+        """Items triage sent whose draft is still recorded: filing them failed (``sync``)."""
+        rows = self._conn.execute(
+            "SELECT * FROM items WHERE state = ? AND draft_uid IS NOT NULL ORDER BY id",
+            (State.SENT.value,),
+        )
+        return [item_from_row(row, ()) for row in rows]
+
     def set_draft(
         self, item_id: int, where: Location | None, now: datetime, *, event: str = ""
     ) -> None:

@@ -287,8 +287,10 @@ class Syncer:
         """File the replies triage sent whose filing failed (their draft is still recorded): a
         draft left in Drafts would look unsent, and be sent again from a phone."""
         user = self.settings.from_address
-        for item in self.store.items([State.SENT]):
-            if item.draft is None or item.reply is None or user is None:
+        if user is None:
+            return
+        for item in self.store.sent_with_draft():  # not every reply ever sent, at each poll
+            if item.reply is None:
                 continue
             raw = build_email(item.reply, user, item.updated_at).as_bytes(policy=policy.SMTP)
             try:
