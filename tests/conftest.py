@@ -63,6 +63,13 @@ class ImapAccount:
             client.logout()
 
 
+def shell_script(path: Path, body: str) -> Path:
+    """An executable ``/bin/sh`` script at ``path`` (an $EDITOR for the tests, say)."""
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return path
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--regen-golden",

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import MAIL, ImapAccount
+from conftest import MAIL, ImapAccount, shell_script
 
 from triage.cli import main
 
@@ -129,9 +129,9 @@ def test_edit_uses_the_editor(
 ) -> None:
     imap.append((MAIL / "invite_plain.eml").read_bytes())
     assert main(["run", "--once"]) == 0
-    editor = tmp_path / "editor.sh"
-    editor.write_text("#!/bin/sh\nprintf 'Hi Ravi,\\n\\nTuesday works.\\n' > \"$1\"\n")
-    editor.chmod(0o755)
+    editor = shell_script(
+        tmp_path / "editor.sh", "printf 'Hi Ravi,\\n\\nTuesday works.\\n' > \"$1\"\n"
+    )
     monkeypatch.setenv("EDITOR", str(editor))
     assert main(["queue", "edit", "1"]) == 0
     capsys.readouterr()
@@ -157,14 +157,11 @@ def test_an_editor_that_cannot_run_or_saves_nothing_readable_is_a_one_line_error
     imap.append((MAIL / "invite_plain.eml").read_bytes())
     assert main(["run", "--once"]) == 0
     scripts = {
-        "latin-1": "#!/bin/sh\nprintf 'Gr\\374\\337e\\n' > \"$1\"\n",
-        "deletes the file": '#!/bin/sh\nrm "$1"\n',
+        "latin-1": "printf 'Gr\\374\\337e\\n' > \"$1\"\n",
+        "deletes the file": 'rm "$1"\n',
     }
     if editor in scripts:
-        script = tmp_path / "editor.sh"
-        script.write_text(scripts[editor])
-        script.chmod(0o755)
-        editor = str(script)
+        editor = str(shell_script(tmp_path / "editor.sh", scripts[editor]))
     monkeypatch.setenv("EDITOR", editor)
     monkeypatch.delenv("VISUAL", raising=False)
     capsys.readouterr()

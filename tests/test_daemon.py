@@ -156,6 +156,18 @@ def test_mail_landing_between_a_poll_and_idle_does_not_wait_for_the_next_poll(
     assert not thread.is_alive()
 
 
+def _triage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``triage ARGS`` in a process of its own, with ``env``."""
+    return subprocess.run(
+        [sys.executable, "-m", "triage", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize("imap", ["pymap"], indirect=True)
 def test_a_second_daemon_on_the_same_database_refuses_to_start_and_status_shows_the_first(
     imap: ImapAccount, daemon: Callable[..., Daemon], triage_env: dict[str, str]
@@ -163,49 +175,23 @@ def test_a_second_daemon_on_the_same_database_refuses_to_start_and_status_shows_
     first = daemon()
     assert wait_for(lambda: polled(first.db), 30), first.log()
     env = {**os.environ, **triage_env}
-    second = subprocess.run(
-        [sys.executable, "-m", "triage", "run"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    second = _triage(env, "run")
     assert second.returncode == 1
     assert "already running" in second.stderr
     assert first.proc is not None and str(first.proc.pid) in second.stderr
-    by_hand = subprocess.run(  # a poll by hand beside the daemon could save a draft twice
-        [sys.executable, "-m", "triage", "run", "--once"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    by_hand = _triage(env, "run", "--once")  # beside the daemon it could save a draft twice
     assert by_hand.returncode == 1 and "already running" in by_hand.stderr
 
-    status = subprocess.run(
-        [sys.executable, "-m", "triage", "status", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    status = _triage(env, "status", "--json")
+    assert status.returncode == 0
     report = json.loads(status.stdout)
     assert report["daemon"]["running"] is True
     assert report["daemon"]["pid"] == first.proc.pid
     assert report["daemon"]["healthy"] is True
     assert report["daemon"]["last_poll_at"]
     assert first.stop() == 0
-    after = subprocess.run(
-        [sys.executable, "-m", "triage", "status"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    after = _triage(env, "status")
+    assert after.returncode == 0
     assert "not running" in after.stdout
 
 

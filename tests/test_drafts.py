@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import MAIL, ImapAccount
+from conftest import MAIL, ImapAccount, shell_script
 
 from triage import app
 from triage.cli import main
@@ -213,9 +213,7 @@ def test_rejecting_and_editing_in_triage_keep_the_drafts_folder_in_step(
     account.append(INVITE.read_bytes())
     assert main(["run", "--once"]) == 0
     item = _one_item(capsys)
-    editor = tmp_path / "editor.sh"
-    editor.write_text('#!/bin/sh\nprintf "A new text.\\n" > "$1"\n')
-    editor.chmod(0o755)
+    editor = shell_script(tmp_path / "editor.sh", 'printf "A new text.\\n" > "$1"\n')
     monkeypatch.setenv("EDITOR", str(editor))
     assert main(["queue", "edit", str(item["id"])]) == 0
     ((_, draft),) = _drafts(account)

@@ -25,7 +25,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import MAIL, ImapAccount
+from conftest import MAIL, ImapAccount, shell_script
 from rich.console import Console
 
 from triage.app import open_store, utc_now
@@ -140,9 +140,7 @@ def test_review_in_a_terminal_edits_approves_skips_rejects_and_quits(
     first, plain, reply_to, action = _queue(capsys)
     assert [i["state"] for i in (first, plain, reply_to, action)] == ["pending"] * 3 + ["action"]
     assert first["chosen_slot"] is not None
-    editor = tmp_path / "editor.sh"
-    editor.write_text(f"#!/bin/sh\nprintf 'Hi Dana,\\n\\n{EDITED}\\n' > \"$1\"\n")
-    editor.chmod(0o755)
+    editor = shell_script(tmp_path / "editor.sh", f"printf 'Hi Dana,\\n\\n{EDITED}\\n' > \"$1\"\n")
 
     term = Terminal(_child_env(editor))
     try:
