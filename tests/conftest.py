@@ -15,7 +15,7 @@ import imapclient
 import pytest
 from servers import DovecotServer, dovecot_binary
 
-from triage.local_servers import PymapServer, SmtpSink
+from triage.local_servers import PymapServer, SmtpSink, local_environ
 
 DATA = Path(__file__).parent / "data"
 MAIL = DATA / "mail"
@@ -127,18 +127,7 @@ def triage_env(
     for name in list(os.environ):
         if name.startswith("TRIAGE_"):
             monkeypatch.delenv(name)
-    env = {
-        "TRIAGE_IMAP_HOST": imap.host,
-        "TRIAGE_IMAP_PORT": str(imap.port),
-        "TRIAGE_IMAP_USER": imap.user,
-        "TRIAGE_IMAP_PASSWORD": imap.password,
-        "TRIAGE_IMAP_SECURITY": "none",
-        "TRIAGE_SMTP_HOST": smtp.host,
-        "TRIAGE_SMTP_PORT": str(smtp.port),
-        "TRIAGE_SMTP_SECURITY": "none",
-        "TRIAGE_FROM": USER_FROM,
-        "TRIAGE_DB_PATH": str(tmp_path / "queue.sqlite3"),
-    }
+    env = local_environ(imap, smtp, USER_FROM, tmp_path / "queue.sqlite3")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)  # no stray ./.env

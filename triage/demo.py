@@ -17,7 +17,7 @@ from typing import TextIO
 
 from triage import app, service
 from triage.config import Settings, load_settings
-from triage.local_servers import PymapServer, SmtpSink
+from triage.local_servers import PymapServer, SmtpSink, local_environ
 from triage.mailbox import Mailbox
 from triage.models import QueueItem, State
 from triage.present import item_detail, item_table
@@ -40,22 +40,8 @@ def _count(settings: Settings, folder: str) -> int:
 
 def _demo_settings(imap: PymapServer, smtp: SmtpSink, folder: str) -> Settings:
     """Settings for the two local servers, with the queue in ``folder``."""
-    return load_settings(
-        {
-            "TRIAGE_IMAP_HOST": imap.host,
-            "TRIAGE_IMAP_PORT": str(imap.port),
-            "TRIAGE_IMAP_USER": imap.user,
-            "TRIAGE_IMAP_PASSWORD": imap.password,
-            "TRIAGE_IMAP_SECURITY": "none",
-            "TRIAGE_SMTP_HOST": smtp.host,
-            "TRIAGE_SMTP_PORT": str(smtp.port),
-            "TRIAGE_SMTP_SECURITY": "none",
-            "TRIAGE_FROM": DEMO_FROM,
-            "TRIAGE_TIMEZONE": "America/New_York",
-            "TRIAGE_DB_PATH": str(Path(folder, "triage.sqlite3")),
-        },
-        need=("imap", "smtp"),
-    )
+    environ = local_environ(imap, smtp, DEMO_FROM, Path(folder, "triage.sqlite3"))
+    return load_settings(environ | {"TRIAGE_TIMEZONE": "America/New_York"}, need=("imap", "smtp"))
 
 
 def _received(smtp: SmtpSink) -> list[str]:

@@ -14,8 +14,9 @@ import ssl
 import threading
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from aiosmtpd.controller import Controller
 from pymap.backend import backends
@@ -27,6 +28,35 @@ LOOPBACK = "127.0.0.1"
 # and the tests need only their warnings.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
 logging.getLogger("pymap").setLevel(logging.WARNING)
+
+
+class ImapLogin(Protocol):
+    """An IMAP account on a local server: ``PymapServer``, or a test's Dovecot mailbox."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def user(self) -> str: ...
+    @property
+    def password(self) -> str: ...
+
+
+def local_environ(imap: ImapLogin, smtp: SmtpSink, sender: str, db_path: Path) -> dict[str, str]:
+    """The settings of a ``triage`` pointed at local servers (plaintext: loopback only)."""
+    return {
+        "TRIAGE_IMAP_HOST": imap.host,
+        "TRIAGE_IMAP_PORT": str(imap.port),
+        "TRIAGE_IMAP_USER": imap.user,
+        "TRIAGE_IMAP_PASSWORD": imap.password,
+        "TRIAGE_IMAP_SECURITY": "none",
+        "TRIAGE_SMTP_HOST": smtp.host,
+        "TRIAGE_SMTP_PORT": str(smtp.port),
+        "TRIAGE_SMTP_SECURITY": "none",
+        "TRIAGE_FROM": sender,
+        "TRIAGE_DB_PATH": str(db_path),
+    }
 
 
 def free_port() -> int:
