@@ -89,12 +89,35 @@ def test_queue_json_shape(imap: ImapAccount, capsys: pytest.CaptureFixture[str])
     capsys.readouterr()
     assert main(["queue", "list", "--json"]) == 0
     [item] = json.loads(capsys.readouterr().out)
-    for key in ("id", "state", "message_id", "from", "subject", "label", "score", "reply"):
+    for key in ("id", "state", "message_id", "from", "subject", "text", "label", "score", "reply"):
         assert key in item
     assert set(item["reply"]) >= {"to", "subject", "in_reply_to", "references", "body"}
+    # The original's newest text is kept, to be read beside the draft.
+    assert item["text"].startswith("Hi Jordan,\n\nThanks for applying")
+    assert "Friday 13 November, 11:00 am ET" in item["text"]
     assert main(["queue", "show", str(item["id"])]) == 0
     shown = capsys.readouterr().out
     assert "Draft reply:" in shown and "History:" in shown and "detected as invite" in shown
+    assert "  > - Thursday 12 November, 3:00 pm ET\n" in shown
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+def test_a_dry_run_reports_and_changes_nothing(
+    imap: ImapAccount, triage_env: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    db = Path(triage_env["TRIAGE_DB_PATH"])
+    caplog.set_level(logging.INFO)
+    assert main(["run", "--dry-run"]) == 0
+    assert "-> draft" in caplog.text  # it says what it would do
+    assert not db.exists()  # and leaves no queue behind
+    assert main(["run", "--once"]) == 0
+    imap.append((MAIL / "invite_plain.eml").read_bytes().replace(b"<2026", b"<again-2026"))
+    assert main(["run", "--dry-run"]) == 0
+    rows = sqlite3.connect(db).execute("SELECT count(*) FROM items").fetchone()
+    assert rows == (1,)  # the second message is not queued, nor the checkpoint moved
+    assert main(["run", "--once"]) == 0
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM items").fetchone() == (2,)
 
 
 @pytest.mark.usefixtures("triage_env")
@@ -139,6 +162,19 @@ def test_edit_uses_the_editor(
     item = json.loads(capsys.readouterr().out)
     assert item["reply"]["body"] == "Hi Ravi,\n\nTuesday works.\n"
     assert any(h["event"] == "edited" for h in item["history"])
+    # The times the draft proposed are no longer kept free once the user's text drops them,
+    # and the times the user writes instead are.
+    assert item["proposed_windows"] == []
+    events = [h["event"] for h in item["history"]]
+    assert "the edited draft states no time: no time is kept free for it" in events
+    shell_script(
+        editor, "printf 'I am free Monday 4 January 2027, 10:00 am-12:00 pm ET.\n' > \"$1\"\n"
+    )
+    assert main(["queue", "edit", "1"]) == 0
+    capsys.readouterr()
+    assert main(["queue", "show", "--json", "1"]) == 0
+    item = json.loads(capsys.readouterr().out)
+    assert item["proposed_windows"] == [["2027-01-04T10:00:00-05:00", "2027-01-04T12:00:00-05:00"]]
 
 
 @pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough

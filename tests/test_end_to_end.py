@@ -212,6 +212,8 @@ def test_two_invites_offering_the_same_time_are_not_both_accepted(
     start = datetime(day.year, day.month, day.day, 14, tzinfo=ZoneInfo("America/New_York"))
     assert event.decoded("dtstart") == start
     assert "Analyst" in str(event["summary"])
+    assert "From: Recruiter 1 <r1@firm1.example>" in str(event["description"])
+    assert "organizer" not in event and "attendee" not in event  # the user's own copy
     assert main(["queue", "show", str(items[1]["id"]), "--ics", str(ics)]) == 1
 
 

@@ -13,8 +13,8 @@ from conftest import MAIL
 
 from triage.availability import Availability, parse_availability
 from triage.classify import load_classifier
-from triage.models import Action
-from triage.pipeline import Calendar, Identity, decide
+from triage.models import Action, Label, Origin, QueueItem, SlotTime, State
+from triage.pipeline import Calendar, Identity, decide, edited_schedule
 from triage.render import Renderer
 
 ME = Identity(frozenset({"jordan@example.net"}), "Jordan Avery", "Jordan Avery")
@@ -187,3 +187,51 @@ def test_with_no_free_time_to_propose_the_draft_asks_for_times(classifier) -> No
     assert "none of the times you suggested work for me" in body
     assert "Could you suggest a few times" in body
     assert "I'm available" not in body and "these windows" not in body
+
+
+def _pending(chosen: SlotTime | None, windows: tuple[tuple[datetime, datetime], ...]) -> QueueItem:
+    at = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
+    return QueueItem(
+        id=1,
+        origin=Origin("a", "INBOX", 1, 1),
+        message_id="<m@x.example>",
+        state=State.PENDING,
+        label=Label.INVITE,
+        score=0.9,
+        sender="Dana <dana@x.example>",
+        subject="Interview",
+        reason="",
+        reply=None,
+        evidence=(),
+        links=(),
+        created_at=at,
+        updated_at=at,
+        chosen=chosen,
+        windows=windows,
+    )
+
+
+def test_an_edited_draft_keeps_free_the_times_it_now_states() -> None:
+    ny = ZoneInfo("America/New_York")
+    now = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # a Thursday
+    slot = SlotTime(
+        datetime(2026, 12, 8, 14, 0, tzinfo=ny), datetime(2026, 12, 8, 15, 30, tzinfo=ny)
+    )
+    accepted = _pending(slot, ())
+    # The accepted time, reworded: nothing changes. Another time: it is kept, as long as before.
+    assert edited_schedule(accepted, "Tuesday 8 December at 2pm suits me.", now, ny) is None
+    moved = edited_schedule(accepted, "Could we do Wednesday at 10:30 instead?", now, ny)
+    assert moved is not None and moved[1] == ()
+    assert moved[0] is not None and moved[0].start == datetime(2026, 12, 9, 10, 30, tzinfo=ny)
+    assert moved[0].end == datetime(2026, 12, 9, 12, 0, tzinfo=ny)
+    assert edited_schedule(accepted, "Sorry, I can't make it after all.", now, ny) == (None, ())
+    # Proposed windows: each time range written is one; times quoted below the text are not.
+    window = (datetime(2026, 12, 7, 10, tzinfo=ny), datetime(2026, 12, 7, 13, tzinfo=ny))
+    proposing = _pending(None, (window,))
+    same = "- Monday 7 December, 10:00 am–1:00 pm EST\n"
+    assert edited_schedule(proposing, same, now, ny) is None
+    other = "- Friday 11 December, 9:00–11:30 am\n\nOn Tue, Dana wrote:\n> Tuesday at 4pm?\n"
+    assert edited_schedule(proposing, other, now, ny) == (
+        None,
+        ((datetime(2026, 12, 11, 9, tzinfo=ny), datetime(2026, 12, 11, 11, 30, tzinfo=ny)),),
+    )

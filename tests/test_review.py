@@ -329,6 +329,18 @@ def test_views_side_by_side_on_wide_terminals_and_stacked_on_narrow_ones() -> No
     assert "no-reply address" in action and "accepted" not in action
 
 
+def test_the_review_shows_the_start_of_the_originals_text_and_queue_show_all_of_it() -> None:
+    text = "\n".join(["Hi Jordan, would [b]Monday[/b] work?", *(f"line {n}" for n in range(40))])
+    item = replace(_item(None), text=text)
+    shown = _render(item, 100)
+    assert "Their message" in shown and "would [b]Monday[/b] work?" in shown  # not markup
+    assert "line 23" in shown and "line 24" not in shown
+    assert f"… 16 more lines: triage queue show {item.id}" in shown
+    detail = item_detail(item, ZoneInfo("Europe/Berlin"))
+    assert "  > line 39" in detail and "  > Hi Jordan, would [b]Monday[/b] work?" in detail
+    assert "Their message" not in _render(_item(None), 100)  # an old item has no text
+
+
 def test_queue_show_gives_the_date_and_history_in_the_users_time_zone() -> None:
     at = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
     item = replace(_item(None), date=at, history=((at, "detected"),))

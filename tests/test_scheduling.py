@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,6 +30,15 @@ SENT = datetime(2026, 11, 17, 9, 14, tzinfo=timezone(timedelta(hours=-5)))  # a 
         (
             "Thursday, 19 November, 2:00-2:30 pm ET",
             [("2026-11-19T14:00:00-05:00", "2026-11-19T14:30:00-05:00")],
+        ),
+        (  # a date wrapped across lines is one date; a blank line parts it
+            "Thursday 19 November at 17:00 CET or Friday 20\nNovember at 15:00 CET?\n\n"
+            "Or Monday 23\n\nNovember at 15:00 CET?",
+            [("2026-11-19T17:00:00+01:00", None), ("2026-11-20T15:00:00+01:00", None)],
+        ),
+        (  # the dash joins "am" to the end's clock in one token
+            "Monday 23 November, 10:00 am–1:00 pm EST",
+            [("2026-11-23T10:00:00-05:00", "2026-11-23T13:00:00-05:00")],
         ),
         (
             "Tuesday 24 November, 16:00–16:45 CET (10:00 am ET)",
@@ -156,6 +165,38 @@ def test_windows_skip_weekends_blackouts_and_promised_times() -> None:
     assert all(w[1] - w[0] == timedelta(hours=3) for w in windows)
     again = propose_windows(AVAIL, busy + windows, timedelta(minutes=30), NOW)
     assert not set(again) & set(windows)
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("Are you free Monday or Tuesday for a call?", [23, 24]),
+        ("Any time Monday 23 through Wednesday 25 works for us.", [23, 24, 25]),
+        ("Are you available between Monday and Wednesday?", [23, 24, 25]),
+        ("are you available 11/23 - 11/25 ?", [23, 24, 25]),
+        ("Would sometime next week suit you for a first interview?", [23, 24, 25, 26, 27]),
+        ("Could you do Friday at 3pm? If not, I am free Monday too.", [23]),  # Friday: a slot
+        # Not asked: another sentence, a reply-by date, the old plan, further than four weeks.
+        ("We received your application on Monday. Are you available for a call?", []),
+        ("Please send your availability by Friday.", []),
+        ("The interview was set for Monday; which other days work?", []),
+        ("Would Monday 22 February 2027 work for you?", []),
+    ],
+)
+def test_days_asked_about_without_a_time(text: str, days: list[int]) -> None:
+    assert [d.day for d in find_when(text, SENT).days] == days
+
+
+def test_windows_go_on_the_days_asked_about_when_one_is_free() -> None:
+    busy = ((datetime(2026, 11, 25, 9, tzinfo=NY), datetime(2026, 11, 25, 17, tzinfo=NY)),)
+    buffer = timedelta(minutes=30)
+    asked = [date(2026, 11, day) for day in (21, 24, 25, 26, 30)]
+    windows = propose_windows(AVAIL, busy, buffer, NOW, days=asked)
+    # Saturday 21 has no availability, Wednesday 25 is taken and Thursday 26 is a day off.
+    assert [w[0].day for w in windows] == [24, 30]
+    # When none of the days asked about is free, the first free days from tomorrow on.
+    fallback = propose_windows(AVAIL, busy, buffer, NOW, days=(date(2026, 11, 25),))
+    assert [w[0].day for w in fallback] == [23, 24, 27]
 
 
 def test_a_deadline_keeps_the_time_written_with_it() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from triage.errors import QueueError, StoreError
 from triage.models import Action, Envelope, Label, Origin, Plan, Reply, State, Verdict
-from triage.store import MIGRATIONS, Store
+from triage.store import MIGRATIONS, ORIGINAL_TEXT_CHARS, Store
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 VERDICT = Verdict(Label.INVITE, 0.9, is_invite=True, evidence=("invites_you",))
@@ -43,6 +43,18 @@ def test_queue_is_unique_per_message_id_and_origin(tmp_path: Path) -> None:
         item = store.get(1)
         assert item.reply == REPLY and item.state is State.PENDING
         assert item.history and "detected as invite" in item.history[0][1]
+
+
+def test_the_originals_text_is_kept_up_to_a_bound(tmp_path: Path) -> None:
+    plan = Plan(Action.DRAFT, VERDICT, reply=REPLY)
+    with Store.open(tmp_path / "q.sqlite3") as store:
+        short = Envelope("<a@x.io>", "Dana <dana@x.io>", "Interview", None, "Hi,\nfree Monday?")
+        huge = Envelope("<b@x.io>", "Dana <dana@x.io>", "Interview", None, "é" * 10**6)
+        first = store.record(Origin("me@host", "INBOX", 7, 1), short, plan, NOW)
+        second = store.record(Origin("me@host", "INBOX", 7, 2), huge, plan, NOW)
+        assert first is not None and second is not None
+        assert store.get(first).text == "Hi,\nfree Monday?"
+        assert store.get(second).text == "é" * ORIGINAL_TEXT_CHARS
 
 
 def test_a_thread_is_known_by_its_original_or_by_our_reply(tmp_path: Path) -> None:

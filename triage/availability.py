@@ -122,26 +122,39 @@ def propose_windows(
     busy: Sequence[Interval],
     buffer: timedelta,
     now: datetime,
+    *,
     count: int = 3,
+    days: Sequence[date] = (),
 ) -> tuple[Interval, ...]:
-    """Up to ``count`` windows, one per day from tomorrow on, each the first free stretch of at
-    least an hour (at most three) in the day's availability, clear of busy times."""
-    found: list[Interval] = []
-    day = now.astimezone(availability.zone).date() + timedelta(days=1)
-    for _ in range(28):
-        for w_start, w_end in _day_windows(availability, day):
-            start = w_start
-            for b_start, b_end in sorted(busy):
-                if _clashes(start, min(start + MIN_WINDOW, w_end), [(b_start, b_end)], buffer):
-                    start = max(start, b_end + buffer)
-            end = min(w_end, start + WINDOW)
-            for b_start, _ in sorted(busy):
-                if start < b_start - buffer < end:
-                    end = b_start - buffer
-            if end - start >= MIN_WINDOW and not _clashes(start, end, busy, buffer):
-                found.append((start, end))
-                break
-        if len(found) == count:
-            break
-        day += timedelta(days=1)
-    return tuple(found)
+    """Up to ``count`` windows, one per day, each the first free stretch of at least an hour (at
+    most three) in the day's availability, clear of busy times: on the days the sender asked
+    about (``days``) when one of them has such a stretch, else on the first days from tomorrow."""
+    tomorrow = now.astimezone(availability.zone).date() + timedelta(days=1)
+    asked = sorted({day for day in days if day >= tomorrow})
+    for candidates in (asked, [tomorrow + timedelta(days=n) for n in range(28)]):
+        found = [
+            window
+            for day in candidates
+            if (window := _free_window(availability, day, busy, buffer)) is not None
+        ]
+        if found:
+            return tuple(found[:count])
+    return ()
+
+
+def _free_window(
+    availability: Availability, day: date, busy: Sequence[Interval], buffer: timedelta
+) -> Interval | None:
+    """The first free stretch of at least ``MIN_WINDOW`` (at most ``WINDOW``) on ``day``."""
+    for w_start, w_end in _day_windows(availability, day):
+        start = w_start
+        for b_start, b_end in sorted(busy):
+            if _clashes(start, min(start + MIN_WINDOW, w_end), [(b_start, b_end)], buffer):
+                start = max(start, b_end + buffer)
+        end = min(w_end, start + WINDOW)
+        for b_start, _ in sorted(busy):
+            if start < b_start - buffer < end:
+                end = b_start - buffer
+        if end - start >= MIN_WINDOW and not _clashes(start, end, busy, buffer):
+            return start, end
+    return None

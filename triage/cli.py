@@ -65,7 +65,8 @@ def _settings(args: argparse.Namespace, need: Sequence[str] = ()) -> Settings:
 
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args, need=("imap",))
-    with app.open_store(settings) as store:
+    dry_and_new = args.dry_run and not settings.db_path.exists()  # then it leaves no file behind
+    with Store.scratch() if dry_and_new else app.open_store(settings) as store:
         daemon = app.daemon_for(settings, store)
         if args.dry_run:  # changes nothing, so it may run beside a daemon
             daemon.poll_once(dry_run=True)
@@ -80,10 +81,9 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_ics(item: QueueItem, settings: Settings, path: Path) -> None:
-    organizer = settings.from_address.addr if settings.from_address else ""
+def _write_ics(item: QueueItem, path: Path) -> None:
     try:
-        path.write_bytes(ics(item, organizer))
+        path.write_bytes(ics(item))
     except ValueError as exc:
         raise QueueError(f"{exc}: there is no calendar event to write") from exc
     except OSError as exc:
@@ -140,7 +140,7 @@ def _queue(args: argparse.Namespace) -> int:
                 else item_detail(item, settings.timezone)
             )
             if args.ics:
-                _write_ics(item, settings, args.ics)
+                _write_ics(item, args.ics)
         elif action == "approve":
             outbox, mailbox = app.outbox_for(settings), app.mailbox_factory(settings)
             item = service.approve(args.id, settings, store, outbox, mailbox, now, retry=args.retry)

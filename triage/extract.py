@@ -422,4 +422,5 @@ def extract(
         meeting_links=tuple(u for u in links if is_meeting_link(u) and not is_scheduling_link(u)),
         phones=phones_in(message.text),
         address=address.group(0).strip() if address else "",
+        days=when.days,
     )

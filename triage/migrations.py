@@ -78,4 +78,5 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     """,
     ),
     ("0004_original_date", "ALTER TABLE items ADD COLUMN date TEXT"),
+    ("0005_original_text", "ALTER TABLE items ADD COLUMN text TEXT NOT NULL DEFAULT ''"),
 )

@@ -8,7 +8,7 @@ keeps. Header-derived strings in these values are already sanitised: no CR, LF o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from email.headerregistry import Address as HeaderAddress
 from enum import StrEnum
 
@@ -105,6 +105,7 @@ class Envelope:
     sender: str
     subject: str
     date: datetime | None = None  # the original's Date header
+    text: str = ""  # the newest part of its text, as classified (``Message.text``)
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ class Extraction:
     meeting_links: tuple[str, ...] = ()
     phones: tuple[str, ...] = ()
     address: str = ""
+    days: tuple[date, ...] = ()  # days asked about with no time ("are you free Monday?")
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,7 @@ class QueueItem:
     draft: Location | None = None  # the copy of the draft in the Drafts folder, if any
     reminded_at: datetime | None = None
     date: datetime | None = None  # the original's Date header, as the sender wrote it
+    text: str = ""  # the newest part of the original's text (at most ``store.ORIGINAL_TEXT_CHARS``)
 
     @property
     def waiting_since(self) -> datetime:

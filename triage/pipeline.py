@@ -18,11 +18,27 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from triage.availability import Availability, Interval, first_fitting, propose_windows
+from triage.availability import (
+    DEFAULT_DURATION,
+    Availability,
+    Interval,
+    first_fitting,
+    propose_windows,
+)
 from triage.compose import reply_references, reply_subject
 from triage.extract import extract, find_links, is_no_reply, reply_target, scheduling_links
-from triage.models import Action, Extraction, Label, Message, Plan, Reply, SlotTime, Verdict
-from triage.parse import parse_message
+from triage.models import (
+    Action,
+    Extraction,
+    Label,
+    Message,
+    Plan,
+    QueueItem,
+    Reply,
+    SlotTime,
+    Verdict,
+)
+from triage.parse import newest_part, parse_message
 from triage.render import Renderer
 
 if TYPE_CHECKING:  # spaCy is imported by the commands that classify, not by this module
@@ -109,6 +125,28 @@ def window_text(window: Interval) -> str:
     return f"{_day(start)}, {_clock(start)}–{_clock(end)} {start.tzname() or ''}".strip()
 
 
+Schedule = tuple[SlotTime | None, tuple[Interval, ...]]  # (accepted slot, proposed windows)
+
+
+def edited_schedule(item: QueueItem, body: str, now: datetime, zone: ZoneInfo) -> Schedule | None:
+    """What a draft the user edited keeps busy in their calendar, read from its new text: the
+    time it accepts (the first it states, with the old slot's length), or the windows it
+    proposes (each time it states). None when they are the times the item already keeps.
+    Times without a zone are in ``zone``; relative dates ("Monday") count from ``now``."""
+    from triage.when import find_when  # noqa: PLC0415 - spaCy loads for an edit, not the CLI
+
+    local = now.astimezone(zone)
+    slots = find_when(newest_part(body), local, zone).slots
+    if item.chosen is not None:
+        length = (item.chosen.end or item.chosen.start + DEFAULT_DURATION) - item.chosen.start
+        first = slots[0] if slots else None
+        chosen = None if first is None else SlotTime(first.start, first.start + length, first.text)
+        same = (chosen and chosen.start) == item.chosen.start
+        return None if same else (chosen, ())
+    windows = tuple((s.start, s.end or s.start + DEFAULT_DURATION) for s in slots)
+    return None if windows == item.windows else (None, windows)
+
+
 def _situation(
     label: Label, found: Extraction, calendar: Calendar
 ) -> tuple[str, SlotTime | None, tuple[Interval, ...]]:
@@ -122,7 +160,7 @@ def _situation(
         return f"{kind}_slot.txt.j2", chosen, ()
     if kind == "invite" and found.scheduling_links and not found.slots:
         return "invite_link.txt.j2", None, ()
-    return f"{kind}_windows.txt.j2", None, propose_windows(a, busy, buffer, now)
+    return f"{kind}_windows.txt.j2", None, propose_windows(a, busy, buffer, now, days=found.days)
 
 
 def _context(

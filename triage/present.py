@@ -21,6 +21,7 @@ def item_json(item: QueueItem) -> dict[str, Any]:
         "message_id": item.message_id,
         "from": item.sender,
         "subject": item.subject,
+        "text": item.text,
         "label": item.label.value,
         "score": item.score,
         "reason": item.reason,
@@ -119,13 +120,17 @@ def extraction_lines(item: QueueItem) -> list[str]:
         + (" (accepted in the draft)" if item.chosen and s.start == item.chosen.start else "")
         for s in found.slots
     ]
+    if found.days and not found.slots:
+        lines.append(f"  Asked:    {', '.join(f'{day:%a %Y-%m-%d}' for day in found.days)}")
     lines += [f"  Proposed: {when_text(a)} to {b:%H:%M}" for a, b in item.windows]
     lines += [f"  Meeting:  {link}" for link in found.meeting_links]
     return lines
 
 
-def ics(item: QueueItem, organizer: str) -> bytes:
-    """An iCalendar event for the accepted slot. Raises ``ValueError`` when there is none."""
+def ics(item: QueueItem) -> bytes:
+    """An iCalendar event for the accepted slot, for the user's own calendar: no organizer or
+    attendees, so no calendar offers to send invitations or answers from it. Raises
+    ``ValueError`` when there is no accepted slot."""
     if item.chosen is None:
         raise ValueError(f"item {item.id} has no accepted time")
     found = item.extraction or Extraction()
@@ -150,7 +155,7 @@ def ics(item: QueueItem, organizer: str) -> bytes:
     where = (found.meeting_links or (found.address,))[0]
     if where:
         event.add("location", where)
-    event.add("description", f"{item.subject}\nFrom: {item.sender}\nOrganizer: {organizer}")
+    event.add("description", f"{item.subject}\nFrom: {item.sender}")
     calendar = Calendar()
     calendar.add("prodid", "-//triage//interview//EN")
     calendar.add("version", "2.0")
@@ -181,6 +186,9 @@ def item_detail(item: QueueItem, zone: tzinfo | None = None) -> str:
     lines += [f"  Evidence: {e}" for e in item.evidence[:8]]
     lines += [f"  Link:     {link}" for link in item.links]
     lines += extraction_lines(item)
+    if item.text:
+        lines += ["", "Their message (the newest part, as triage read it):", ""]
+        lines += [f"  > {line}" if line else "  >" for line in item.text.splitlines()]
     if item.reply is not None:
         reply = item.reply
         lines += [

@@ -41,6 +41,7 @@ from triage.store import Store
 
 WALKED = (State.PENDING, State.ACTION)
 SIDE_BY_SIDE_WIDTH = 140  # two panels of ~70 columns: most mail is wrapped at 72 or less
+EXCERPT_LINES = 25  # of the original's text in the review; `queue show` has all of it
 
 HELP = """\
   a  approve and send the draft now
@@ -141,6 +142,16 @@ def _moment(then: datetime, now: datetime) -> str:
     return f"{when_text(then.astimezone(now.tzinfo))} ({ago(then, now)})"
 
 
+def _excerpt(item: QueueItem) -> Text:
+    """The first ``EXCERPT_LINES`` lines of the original's text, and how to read the rest."""
+    lines = item.text.splitlines()
+    text = Text("\n".join(lines[:EXCERPT_LINES]))
+    if len(lines) > EXCERPT_LINES:
+        more = len(lines) - EXCERPT_LINES
+        text.append(f"\n… {more} more lines: triage queue show {item.id}", style="dim")
+    return text
+
+
 def original_panel(item: QueueItem, now: datetime) -> Panel:
     """The original as triage saw it: who, what, the verdict and why, and what was extracted.
 
@@ -173,6 +184,8 @@ def original_panel(item: QueueItem, now: datetime) -> Panel:
         extracted.highlight_regex(r"\(accepted in the draft\)", "bold green")
         extracted.highlight_regex(r"(?m)^[A-Z][a-z ]+:", "cyan")
         parts += [Text("\nExtracted", style="bold"), extracted]
+    if item.text:
+        parts += [Text("\nTheir message", style="bold"), _excerpt(item)]
     return Panel(Group(*parts), title="Original", title_align="left", border_style="blue")
 
 

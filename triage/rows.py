@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from triage.models import (
@@ -58,6 +58,7 @@ def extraction_json(found: Extraction) -> dict[str, object]:
     data = asdict(found)
     data["slots"] = [slot_json(slot) for slot in found.slots]
     data["deadline"] = when(found.deadline)
+    data["days"] = [day.isoformat() for day in found.days]
     return data
 
 
@@ -67,16 +68,21 @@ def extraction_from(text: str | None) -> Extraction | None:
     data = json.loads(text)
     data["slots"] = tuple(slot_from(slot) for slot in data["slots"])
     data["deadline"] = moment(data["deadline"])
+    data["days"] = tuple(date.fromisoformat(day) for day in data.get("days", ()))  # 0.x: none
     for key in ("scheduling_links", "meeting_links", "phones"):
         data[key] = tuple(data[key])
     return Extraction(**data)
 
 
 def schedule_json(plan: Plan) -> str:
+    return schedule_text(plan.chosen, plan.windows)
+
+
+def schedule_text(chosen: SlotTime | None, windows: tuple[tuple[datetime, datetime], ...]) -> str:
     return json.dumps(
         {
-            "chosen": slot_json(plan.chosen) if plan.chosen else None,
-            "windows": [[start.isoformat(), end.isoformat()] for start, end in plan.windows],
+            "chosen": slot_json(chosen) if chosen else None,
+            "windows": [[start.isoformat(), end.isoformat()] for start, end in windows],
         }
     )
 
@@ -130,4 +136,5 @@ def item_from_row(row: Row, history: tuple[tuple[datetime, str], ...]) -> QueueI
         ),
         reminded_at=moment(row["reminded_at"]),
         date=moment(row["date"]),
+        text=row["text"],
     )

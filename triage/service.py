@@ -30,7 +30,7 @@ from triage.models import (
     State,
 )
 from triage.outbox import Outbox
-from triage.pipeline import Calendar, Identity, decide
+from triage.pipeline import Calendar, Identity, decide, edited_schedule
 from triage.render import Renderer
 from triage.store import MAX_ATTEMPTS, Store
 from triage.sync import Syncer, file_sent, remove_draft
@@ -187,7 +187,9 @@ class Poller:
         item_id = None
         if not dry_run:
             sender = message.sender.formatted() if message.sender else ""
-            envelope = Envelope(message.message_id, sender, message.subject, message.date)
+            envelope = Envelope(
+                message.message_id, sender, message.subject, message.date, message.text
+            )
             item_id = self.store.record(origin, envelope, plan, now)
         duplicate = plan.action is not Action.SKIP and item_id is None and not dry_run
         outcome = "duplicate" if duplicate else plan.action.value
@@ -337,7 +339,8 @@ def edit(
     """
     if not body.strip():
         raise QueueError(f"the edited draft of item {item_id} is empty; nothing was changed")
-    item = store.set_reply_body(item_id, body.rstrip() + "\n", now)
+    schedule = edited_schedule(store.get(item_id), body, now, settings.timezone)
+    item = store.set_reply_body(item_id, body.rstrip() + "\n", now, schedule=schedule)
     syncer = Syncer(settings, store, Renderer(settings.template_dir))
     _with_mailbox(mailbox, item, store, now, lambda box: syncer.replace_draft(box, item, now))
     return store.get(item_id)

@@ -31,6 +31,7 @@ from triage.models import (
     Plan,
     QueueItem,
     Reply,
+    SlotTime,
     State,
     Verdict,
 )
@@ -41,6 +42,7 @@ from triage.rows import (
     reply_json,
     schedule_from,
     schedule_json,
+    schedule_text,
 )
 
 __all__ = ["ACTIVE", "MAX_ATTEMPTS", "MIGRATIONS", "THREAD_IDS", "TRANSITIONS", "Store"]
@@ -65,6 +67,10 @@ TRANSITIONS: dict[State, frozenset[State]] = {
 # handled) before it is quarantined instead of tried again.
 MAX_ATTEMPTS = 3
 
+
+# What the queue keeps of an original's text, to show beside its draft: the newest part, read as
+# the classifier read it (an invitation says what it is in its first pages).
+ORIGINAL_TEXT_CHARS = 20_000
 
 THREAD_IDS = 50  # references looked up per message (hostile mail may carry thousands)
 
@@ -122,6 +128,16 @@ class Store:
             if isinstance(exc, StoreError):
                 raise
             raise StoreError(f"cannot open the queue database {path}: {exc}") from exc
+        return store
+
+    @classmethod
+    def scratch(cls) -> Store:
+        """An empty queue in memory, gone when closed (``run --dry-run`` before any real run:
+        it must leave no database behind)."""
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        store = cls(conn, Path(":memory:"))
+        store._migrate()
         return store
 
     def close(self) -> None:
@@ -260,8 +276,8 @@ class Store:
         cursor = conn.execute(
             """INSERT INTO items (account, folder, uidvalidity, uid, message_id, state, label,
                    score, sender, subject, reason, reply, evidence, links, created_at, updated_at,
-                   extraction, schedule, date)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   extraction, schedule, date, text)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT DO NOTHING""",
             (
                 origin.account,
@@ -283,6 +299,7 @@ class Store:
                 None if plan.extraction is None else json.dumps(extraction_json(plan.extraction)),
                 schedule_json(plan),
                 iso(envelope.date) if envelope.date else None,
+                envelope.text[:ORIGINAL_TEXT_CHARS],
             ),
         )
         if cursor.rowcount == 0:
@@ -480,22 +497,49 @@ class Store:
         return {key: value for key, value in rows}
 
     def set_reply_body(
-        self, item_id: int, body: str, now: datetime, *, event: str = "edited"
+        self,
+        item_id: int,
+        body: str,
+        now: datetime,
+        *,
+        event: str = "edited",
+        schedule: tuple[SlotTime | None, tuple[tuple[datetime, datetime], ...]] | None = None,
     ) -> QueueItem:
         """Replace a pending draft's body (``triage queue edit``, or an edit in the user's mail
-        client). Raises ``QueueError``."""
+        client) and, when given, the times it keeps busy (accepted slot, proposed windows).
+        Raises ``QueueError``."""
         item = self.get(item_id)
         if item.state is not State.PENDING or item.reply is None:
             raise QueueError(
                 f"item {item_id} is {item.state.value}: only a pending draft can be edited"
             )
         reply = Reply(**{**asdict(item.reply), "body": body, "references": item.reply.references})
+        chosen, windows = schedule if schedule is not None else (item.chosen, item.windows)
         with self._transaction() as conn:
             changed = conn.execute(
-                "UPDATE items SET reply = ?, updated_at = ? WHERE id = ? AND state = ?",
-                (reply_json(reply), iso(now), item_id, State.PENDING.value),
+                """UPDATE items SET reply = ?, schedule = ?, updated_at = ?
+                   WHERE id = ? AND state = ?""",
+                (
+                    reply_json(reply),
+                    schedule_text(chosen, windows),
+                    iso(now),
+                    item_id,
+                    State.PENDING.value,
+                ),
             ).rowcount
             if not changed:  # approved or rejected since it was read: nothing was edited
                 raise QueueError(f"item {item_id} is no longer pending: the draft is unchanged")
             self._event(conn, item_id, now, event)
+            if schedule is not None:
+                self._event(conn, item_id, now, _schedule_event(chosen, windows))
         return self.get(item_id)
+
+
+def _schedule_event(chosen: SlotTime | None, windows: tuple[tuple[datetime, datetime], ...]) -> str:
+    """The history line of an edit that changed the times a draft keeps busy."""
+    if chosen is not None:
+        at = f"{chosen.start:%a %Y-%m-%d %H:%M} {chosen.start.tzname() or ''}".strip()
+        return f"the edited draft accepts {at}: that time is kept free"
+    if windows:
+        return f"the edited draft proposes {len(windows)} window(s): those times are kept free"
+    return "the edited draft states no time: no time is kept free for it"

@@ -30,6 +30,7 @@ from triage.errors import MailboxError, TriageError
 from triage.mailbox import Mailbox
 from triage.models import Location, QueueItem, State
 from triage.parse import parse_message
+from triage.pipeline import edited_schedule
 from triage.remind import ReminderPolicy, digest, due
 from triage.render import Renderer
 from triage.store import Store
@@ -248,7 +249,10 @@ class Syncer:
         text = parse_message(raw).full_text.strip()
         if not text or text.split() == item.reply.body.split():  # unchanged but for spacing
             return
-        self.store.set_reply_body(item.id, text + "\n", now, event="took the edited text")
+        schedule = edited_schedule(item, text, now, self.settings.timezone)
+        self.store.set_reply_body(
+            item.id, text + "\n", now, event="took the edited text", schedule=schedule
+        )
         if any(True for _ in message_from_bytes(raw, policy=policy.default).iter_attachments()):
             self.store.note(
                 item.id,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from triage.clock import spelled_times_as_digits, time_range, zone_named
@@ -80,6 +80,7 @@ class Slot:
 class When:
     slots: tuple[Slot, ...]
     deadline: datetime | None
+    days: tuple[date, ...] = ()  # days asked about with no time of day (see ``_asked_days``)
 
 
 def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
@@ -87,8 +88,11 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
     month = {"LOWER": {"IN": list(MONTHS)}}
     day = {"TEXT": {"REGEX": r"^\d{1,2}(st|nd|rd|th)?$"}}
     year = {"TEXT": {"REGEX": r"^(19|20)\d\d$"}, "OP": "?"}
-    comma = {"TEXT": {"IN": [",", "the"]}, "OP": "*"}
-    of = {"LOWER": "of", "OP": "?"}
+    # A line break inside a date wraps it ("Friday 20\nNovember"); a blank line parts it (\Z: "$"
+    # would match before the second newline of "\n\n").
+    wrap = r"[ \t]*\n[ \t]*"
+    comma = {"TEXT": {"REGEX": rf"\A(,|the|{wrap})\Z"}, "OP": "*"}
+    of = {"LOWER": {"REGEX": rf"\A(of|{wrap})\Z"}, "OP": "*"}
     clock = {"TEXT": {"REGEX": _TIME_SHAPE}, "LOWER": {"NOT_IN": list(MONTHS)}}
     ampm = {"LOWER": {"IN": ["am", "pm", "a.m.", "p.m."]}, "OP": "?"}
     dash = {"LOWER": {"IN": ["-", "–", "—", "to", "until", "till"]}}
@@ -108,6 +112,8 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
         ],
         "TIME": [
             [clock, ampm, dash, clock, ampm],
+            # "10:00 am–1:00 pm": the dash joins "am" to the end's clock in one token
+            [clock, {"LOWER": {"REGEX": r"^(am|pm)[-–—]\d{1,2}([:.]\d{2})?$"}}, ampm],
             [{"TEXT": {"REGEX": _TIME_RANGE_SHAPE}}, ampm],
             [clock, {"LOWER": {"IN": ["am", "pm", "a.m.", "p.m."]}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}[:.]\d{2}(am|pm)?$"}}],
@@ -116,6 +122,7 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
             [{"TEXT": {"REGEX": r"^\d{1,2}$"}}],  # a bare hour: only after "at" (see below)
             [{"LOWER": {"IN": ["noon", "midday"]}}],
         ],
+        "WEEK": [[{"LOWER": {"IN": ["next", "this"]}}, {"LOWER": "week"}]],
     }
 
 
@@ -255,6 +262,7 @@ def _find_when(
     ]
     slots: list[Slot] = []
     deadline: datetime | None = None
+    used = {(s, e) for s, e in dates if _is_deadline(doc, s)}  # and, below, the slots' dates
     for d_start, d_end in dates:
         if _is_deadline(doc, d_start) and deadline is None:
             parsed = _parse(doc[d_start:d_end].text, "11:59 pm", base, default_zone, day_first)
@@ -265,6 +273,7 @@ def _find_when(
         date = _slot_date(doc, dates, (t_start, t_end), last_end)
         if date is None:
             continue
+        used.add(date)
         date_text = doc[date[0] : date[1]].text
         zone = _zone_after(doc, t_end) or default_zone
         start_clock, end_clock = _split_time(span)
@@ -282,7 +291,91 @@ def _find_when(
         if all(s.start != start for s in slots):
             slots.append(Slot(start, end, " ".join(words.split())))
         last_end = t_end
-    return When(tuple(slots), deadline)
+    free = [d for d in dates if d not in used]
+    weeks = [(s, e) for k, s, e in matches if k == "WEEK"]
+    reading = (base, default_zone, day_first)
+    return When(tuple(slots), deadline, _asked_days(doc, free, weeks, reading))
+
+
+# A date with no time of day is a day the sender asks about when its sentence asks about the
+# reader's time ("are you free Monday or Tuesday?", "any time Monday 7 through Wednesday 9 works",
+# "would sometime next week suit you?"); "we received your application on Monday" is not.
+_ASKS = frozenset(
+    "available availability free work works suit suits suitable convenient slot slots open".split()
+)
+_RANGE = frozenset({"through", "thru", "to", "until", "till", "-", "–", "—"})
+_SENTENCE_END = frozenset({".", "?", "!", ";"})
+ASKED_DAYS_AHEAD = 28  # days after the Date: a day asked about further ahead is misread
+
+
+def _sentence(doc: Doc, start: int, end: int) -> Span:
+    """The sentence (at most 30 tokens either side) around ``doc[start:end]``: up to a full stop,
+    question or exclamation mark, semicolon or blank line (a single newline is a wrapped line)."""
+
+    def ends(token: Any) -> bool:
+        return token.text in _SENTENCE_END or "\n\n" in token.text
+
+    first = start
+    while first > max(0, start - 30) and not ends(doc[first - 1]):
+        first -= 1
+    last = end
+    while last < min(len(doc), end + 30) and not ends(doc[last]):
+        last += 1
+    return doc[first : last + 1]
+
+
+def _asked_days(
+    doc: Doc,
+    dates: list[tuple[int, int]],
+    weeks: list[tuple[int, int]],
+    reading: tuple[datetime, tzinfo, bool],
+) -> tuple[date, ...]:
+    """The days asked about without a time: ``dates`` (neither a slot's nor a deadline) and
+    ``weeks`` ("next week": its Monday to Friday) in a sentence that asks about the reader's time
+    (``_ASKS``); "Monday 7 through Wednesday 9" and "between ... and ..." give every day between.
+    Only days from the Date's to ``ASKED_DAYS_AHEAD`` after it, in order, once each."""
+    base, zone, day_first = reading
+    asked = [
+        span
+        for span in dates + weeks
+        if any(t.lower_ in _ASKS for t in _sentence(doc, *span)) and not _was_planned(doc, span[0])
+    ]
+    days: set[date] = set()
+    ends: set[tuple[int, int]] = set()  # the second dates of ranges, read with their first
+    for start, end in asked:
+        if (start, end) in ends:
+            continue
+        if (start, end) in weeks:
+            monday = base.date() + timedelta(days=7 - base.weekday())
+            if doc[start].lower_ == "this":
+                monday -= timedelta(days=7)
+            days.update(monday + timedelta(days=n) for n in range(5))
+            continue
+        day = _parse(doc[start:end].text, "12:00", base, zone, day_first)
+        if day is None:
+            continue
+        days.add(day.date())
+        later = next(((s, e) for s, e in asked if s > end), None)
+        if later is not None and _is_range(doc, (start, end), later):
+            ends.add(later)
+            # read from the first day: "Monday through Wednesday", written on a Tuesday
+            last = _parse(doc[later[0] : later[1]].text, "12:00", day, zone, day_first)
+            span = (last.date() - day.date()).days if last is not None else 0
+            days.update(day.date() + timedelta(days=n) for n in range(min(span, 14) + 1))
+    first, final = base.date(), base.date() + timedelta(days=ASKED_DAYS_AHEAD)
+    return tuple(sorted(d for d in days if first <= d <= final))
+
+
+def _is_range(doc: Doc, first: tuple[int, int], second: tuple[int, int]) -> bool:
+    """ "Monday 7 through Wednesday 9", "Mon-Wed", "between Monday and Wednesday"."""
+    between = [
+        t.lower_
+        for t in doc[first[1] : second[0]]
+        if not t.is_space and not re.match(r"^\d{1,2}(st|nd|rd|th)?$", t.text)  # "Monday 7"
+    ]
+    if between in (["and"], [",", "and"]):
+        return first[0] > 0 and doc[first[0] - 1].lower_ == "between"
+    return len(between) == 1 and between[0] in _RANGE
 
 
 # Zone names that are also ordinary words ("our Central London office", "Mountain View", "the
