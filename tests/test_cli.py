@@ -162,11 +162,9 @@ def test_edit_uses_the_editor(
     item = json.loads(capsys.readouterr().out)
     assert item["reply"]["body"] == "Hi Ravi,\n\nTuesday works.\n"
     assert any(h["event"] == "edited" for h in item["history"])
-    # The times the draft proposed are no longer kept free once the user's text drops them,
-    # and the times the user writes instead are.
-    assert item["proposed_windows"] == []
-    events = [h["event"] for h in item["history"]]
-    assert "the edited draft states no time: no time is kept free for it" in events
+    # The times the draft proposed stay kept free while the user's text names no other, and
+    # the times the user writes instead replace them.
+    assert len(item["proposed_windows"]) == 3
     shell_script(
         editor, "printf 'I am free Monday 4 January 2027, 10:00 am-12:00 pm ET.\n' > \"$1\"\n"
     )
@@ -175,6 +173,8 @@ def test_edit_uses_the_editor(
     assert main(["queue", "show", "--json", "1"]) == 0
     item = json.loads(capsys.readouterr().out)
     assert item["proposed_windows"] == [["2027-01-04T10:00:00-05:00", "2027-01-04T12:00:00-05:00"]]
+    events = [h["event"] for h in item["history"]]
+    assert "the edited draft proposes 1 window(s): those times are kept free" in events
 
 
 @pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough

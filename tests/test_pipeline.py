@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import MAIL
 
-from triage.availability import Availability, parse_availability
+from triage.availability import Availability, parse_availability, propose_windows
 from triage.classify import load_classifier
 from triage.models import Action, Label, Origin, QueueItem, SlotTime, State
-from triage.pipeline import Calendar, Identity, decide, edited_schedule
+from triage.pipeline import Calendar, Identity, decide, edited_schedule, window_text
 from triage.render import Renderer
 
 ME = Identity(frozenset({"jordan@example.net"}), "Jordan Avery", "Jordan Avery")
@@ -218,20 +218,42 @@ def test_an_edited_draft_keeps_free_the_times_it_now_states() -> None:
         datetime(2026, 12, 8, 14, 0, tzinfo=ny), datetime(2026, 12, 8, 15, 30, tzinfo=ny)
     )
     accepted = _pending(slot, ())
-    # The accepted time, reworded: nothing changes. Another time: it is kept, as long as before.
-    assert edited_schedule(accepted, "Tuesday 8 December at 2pm suits me.", now, ny) is None
+    # The accepted time, reworded around, or not restated at all: it stays kept free.
+    reworded = "Great,\nTuesday 8 December at 2:00 pm EST   is perfect for me."
+    assert edited_schedule(accepted, reworded, now, ny) is None
+    assert edited_schedule(accepted, "Thanks, that time works well for me.", now, ny) is None
+    # Another time: kept instead, as long as the old one.
     moved = edited_schedule(accepted, "Could we do Wednesday at 10:30 instead?", now, ny)
     assert moved is not None and moved[1] == ()
     assert moved[0] is not None and moved[0].start == datetime(2026, 12, 9, 10, 30, tzinfo=ny)
     assert moved[0].end == datetime(2026, 12, 9, 12, 0, tzinfo=ny)
-    assert edited_schedule(accepted, "Sorry, I can't make it after all.", now, ny) == (None, ())
     # Proposed windows: each time range written is one; times quoted below the text are not.
     window = (datetime(2026, 12, 7, 10, tzinfo=ny), datetime(2026, 12, 7, 13, tzinfo=ny))
     proposing = _pending(None, (window,))
-    same = "- Monday 7 December, 10:00 am–1:00 pm EST\n"
-    assert edited_schedule(proposing, same, now, ny) is None
     other = "- Friday 11 December, 9:00–11:30 am\n\nOn Tue, Dana wrote:\n> Tuesday at 4pm?\n"
     assert edited_schedule(proposing, other, now, ny) == (
         None,
         ((datetime(2026, 12, 11, 9, tzinfo=ny), datetime(2026, 12, 11, 11, 30, tzinfo=ny)),),
     )
+
+
+@pytest.mark.parametrize(
+    ("zone", "now"),
+    [
+        ("Asia/Shanghai", datetime(2026, 11, 16, 1, tzinfo=UTC)),  # its "CST" is not Chicago's
+        ("Europe/Dublin", datetime(2026, 6, 15, 7, tzinfo=UTC)),  # its "IST" is not India's
+        ("America/Sao_Paulo", datetime(2026, 11, 16, 12, tzinfo=UTC)),  # "-03", and "PT" below
+        ("Europe/London", datetime(2026, 11, 17, 10, tzinfo=UTC)),  # on the first window's day
+    ],
+)
+def test_an_edit_that_changes_only_words_keeps_the_windows(zone: str, now: datetime) -> None:
+    tz = ZoneInfo(zone)
+    availability = Availability(parse_availability("Mon-Fri 09:00-17:30"), tz)
+    windows = propose_windows(availability, (), timedelta(minutes=30), now - timedelta(days=1))
+    lines = "\n".join(f"- {window_text(w)}" for w in windows)
+    body = f"Hi Dana,\n\nI would love to. I'm free:\n\n{lines}\n\nI'm on PT hours.\n"
+    assert windows and edited_schedule(_pending(None, windows), body, now, tz) is None
+    # The same windows written again in the user's own zone name are read in that zone.
+    moved = body.replace(window_text(windows[0]), window_text(windows[1]) + " and later")
+    got = edited_schedule(_pending(None, windows), moved, now, tz)
+    assert got is not None and got[1][0] == windows[1]

@@ -335,7 +335,12 @@ def test_the_review_shows_the_start_of_the_originals_text_and_queue_show_all_of_
     shown = _render(item, 100)
     assert "Their message" in shown and "would [b]Monday[/b] work?" in shown  # not markup
     assert "line 23" in shown and "line 24" not in shown
-    assert f"… 16 more lines: triage queue show {item.id}" in shown
+    assert f"… more: triage queue show {item.id}" in shown
+    # HTML mail may be one line a paragraph: a long line is cut too.
+    one_line = _render(replace(item, text="word " * 4000), 100)
+    assert len(one_line.splitlines()) < 80 and "… more: triage queue show" in one_line
+    short = _render(replace(item, text="Are you free Monday?"), 100)
+    assert "Are you free Monday?" in short and "… more" not in short
     detail = item_detail(item, ZoneInfo("Europe/Berlin"))
     assert "  > line 39" in detail and "  > Hi Jordan, would [b]Monday[/b] work?" in detail
     assert "Their message" not in _render(_item(None), 100)  # an old item has no text

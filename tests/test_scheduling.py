@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from triage import when
+from triage import datewords, when
 from triage.availability import (
     Availability,
     first_fitting,
@@ -39,6 +40,27 @@ SENT = datetime(2026, 11, 17, 9, 14, tzinfo=timezone(timedelta(hours=-5)))  # a 
         (  # the dash joins "am" to the end's clock in one token
             "Monday 23 November, 10:00 am–1:00 pm EST",
             [("2026-11-23T10:00:00-05:00", "2026-11-23T13:00:00-05:00")],
+        ),
+        (
+            "Monday 23 November, 10:00 a.m.–1:00pm EST",
+            [("2026-11-23T10:00:00-05:00", "2026-11-23T13:00:00-05:00")],
+        ),
+        (  # a line wrapped between a date and its time; but a date after the time wins
+            "Thursday 19 November\nat 4:00 pm ET, or Friday 20 November at\n09:30 ET. Or Monday"
+            " 23 November\n2pm on Tuesday 24 November?",
+            [
+                ("2026-11-19T16:00:00-05:00", None),
+                ("2026-11-20T09:30:00-05:00", None),
+                ("2026-11-24T14:00:00-05:00", None),
+            ],
+        ),
+        (  # "Wed" is a day, not "We'd"; "2pm or Fri" is not 2pm on Friday
+            "Something like Wed 2pm or Fri 10am PT? We'd love to.",
+            [("2026-11-18T14:00:00-08:00", None), ("2026-11-20T10:00:00-08:00", None)],
+        ),
+        (  # a number ending the line above is no day of the date below
+            "Please pick one:\n1\nDecember 3, 10:00 am ET\n2\nDecember 4, 2:00 pm ET\nRoom 12",
+            [("2026-12-03T10:00:00-05:00", None), ("2026-12-04T14:00:00-05:00", None)],
         ),
         (
             "Tuesday 24 November, 16:00–16:45 CET (10:00 am ET)",
@@ -171,20 +193,45 @@ def test_windows_skip_weekends_blackouts_and_promised_times() -> None:
     ("text", "days"),
     [
         ("Are you free Monday or Tuesday for a call?", [23, 24]),
-        ("Any time Monday 23 through Wednesday 25 works for us.", [23, 24, 25]),
+        ("Would any time Monday 23 through Wednesday 25 work for you?", [23, 24, 25]),
         ("Are you available between Monday and Wednesday?", [23, 24, 25]),
         ("are you available 11/23 - 11/25 ?", [23, 24, 25]),
         ("Would sometime next week suit you for a first interview?", [23, 24, 25, 26, 27]),
-        ("Could you do Friday at 3pm? If not, I am free Monday too.", [23]),  # Friday: a slot
-        # Not asked: another sentence, a reply-by date, the old plan, further than four weeks.
+        ("Are you free Tuesday or Wednesday next week?", [24, 25]),  # those days of that week
+        ("Thursday no longer works for our panel, could you do Friday instead?", [20]),
+        ("We need to move Monday's interview, would Wednesday work for you?", [18]),
+        # Not asked: another sentence, not to the reader, a reply-by date, the old plan, the
+        # sender away, thanks for the past, further than four weeks.
         ("We received your application on Monday. Are you available for a call?", []),
+        ("Any time Monday 23 through Wednesday 25 works for us.", []),
+        ("Our office is open Monday to Friday.", []),
         ("Please send your availability by Friday.", []),
+        ("Please send us your availability by the end of next week.", []),
+        ("Please let us know your availability within the next week.", []),
         ("The interview was set for Monday; which other days work?", []),
+        ("I'm not available on Friday, sorry. Are you free Tuesday?", [24]),
+        ("I'm on leave next week, so would you be free the week after?", []),
+        ("Thank you for being available last Thursday. Are you free for a second round?", []),
         ("Would Monday 22 February 2027 work for you?", []),
     ],
 )
 def test_days_asked_about_without_a_time(text: str, days: list[int]) -> None:
     assert [d.day for d in find_when(text, SENT).days] == days
+
+
+def test_hostile_mail_full_of_dates_costs_a_bounded_number_of_date_readings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    real = when._parse
+
+    def counted(*args: Any) -> Any:
+        calls.append(args[0])
+        return real(*args)
+
+    monkeypatch.setattr(when, "_parse", counted)
+    find_when(("Are you free Monday 23 through Wednesday 25 November? " * 500)[:20_000], SENT)
+    assert 0 < len(calls) <= 2 * datewords.MAX_ASKED
 
 
 def test_windows_go_on_the_days_asked_about_when_one_is_free() -> None:

@@ -43,6 +43,7 @@ ZONES: dict[str, str] = {
     "aest": "Australia/Sydney",
     "aedt": "Australia/Sydney",
 }
+TIME_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"  # one token: "2", "14:30", "9am"
 _OFFSET_ZONE = re.compile(r"^(?:gmt|utc)([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 
 

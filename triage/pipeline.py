@@ -12,9 +12,10 @@ without a draft (``notify``), with its links, so the user still sees it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -129,22 +130,47 @@ Schedule = tuple[SlotTime | None, tuple[Interval, ...]]  # (accepted slot, propo
 
 
 def edited_schedule(item: QueueItem, body: str, now: datetime, zone: ZoneInfo) -> Schedule | None:
-    """What a draft the user edited keeps busy in their calendar, read from its new text: the
-    time it accepts (the first it states, with the old slot's length), or the windows it
-    proposes (each time it states). None when they are the times the item already keeps.
-    Times without a zone are in ``zone``; relative dates ("Monday") count from ``now``."""
+    """What a draft the user edited keeps busy in their calendar, or None to keep what it has.
+
+    The times triage wrote stay while the new text still states them, however it is reworded
+    around them; so they do when it states no time at all ("that time works": freeing it would
+    let another invitation take it). Otherwise the times it states replace them: the first as
+    the accepted slot (as long as the old one) when the draft accepted one, else each as a
+    proposed window. Times with no zone, or with the abbreviation of the user's own zone (its
+    "CST" is not Chicago's), are in ``zone``; dates count from the start of ``now``'s day.
+    """
+    text = newest_part(body)
+    flat = " ".join(text.split())
+    if item.chosen is not None:
+        written = [slot_text(item.chosen.start)]
+    else:
+        written = [window_text(window) for window in item.windows]
+    if written and all(" ".join(w.split()) in flat for w in written):
+        return None
     from triage.when import find_when  # noqa: PLC0415 - spaCy loads for an edit, not the CLI
 
     local = now.astimezone(zone)
-    slots = find_when(newest_part(body), local, zone).slots
+    midnight = datetime.combine(local.date(), time(0), zone)
+    slots = find_when(_own_zone_unnamed(text, zone, local), midnight, zone, zones_from_text=False)
+    if not slots.slots:
+        return None
     if item.chosen is not None:
         length = (item.chosen.end or item.chosen.start + DEFAULT_DURATION) - item.chosen.start
-        first = slots[0] if slots else None
-        chosen = None if first is None else SlotTime(first.start, first.start + length, first.text)
-        same = (chosen and chosen.start) == item.chosen.start
-        return None if same else (chosen, ())
-    windows = tuple((s.start, s.end or s.start + DEFAULT_DURATION) for s in slots)
+        first = slots.slots[0]
+        if first.start == item.chosen.start:
+            return None
+        return SlotTime(first.start, first.start + length, first.text), ()
+    windows = tuple((s.start, s.end or s.start + DEFAULT_DURATION) for s in slots.slots)
     return None if windows == item.windows else (None, windows)
+
+
+def _own_zone_unnamed(text: str, zone: ZoneInfo, moment: datetime) -> str:
+    """``text`` without the abbreviations of ``zone`` (winter's and summer's): the user's times
+    in their own zone are then read in it, not in another zone of the same name."""
+    names = {zone.tzname(datetime(moment.year, month, 1)) or "" for month in (1, 7)}
+    for name in filter(str.isalpha, names):
+        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "", text)
+    return text
 
 
 def _situation(

@@ -42,6 +42,7 @@ from triage.store import Store
 WALKED = (State.PENDING, State.ACTION)
 SIDE_BY_SIDE_WIDTH = 140  # two panels of ~70 columns: most mail is wrapped at 72 or less
 EXCERPT_LINES = 25  # of the original's text in the review; `queue show` has all of it
+EXCERPT_CHARS = 2_000
 
 HELP = """\
   a  approve and send the draft now
@@ -143,12 +144,13 @@ def _moment(then: datetime, now: datetime) -> str:
 
 
 def _excerpt(item: QueueItem) -> Text:
-    """The first ``EXCERPT_LINES`` lines of the original's text, and how to read the rest."""
-    lines = item.text.splitlines()
-    text = Text("\n".join(lines[:EXCERPT_LINES]))
-    if len(lines) > EXCERPT_LINES:
-        more = len(lines) - EXCERPT_LINES
-        text.append(f"\n… {more} more lines: triage queue show {item.id}", style="dim")
+    """The start of the original's text, at most ``EXCERPT_LINES`` lines and ``EXCERPT_CHARS``
+    characters (HTML mail may be one line a paragraph), and how to read the rest."""
+    lines = item.text[:EXCERPT_CHARS].splitlines()[:EXCERPT_LINES]
+    shown = "\n".join(lines)
+    text = Text(shown)
+    if len(" ".join(shown.split())) < len(" ".join(item.text.split())):
+        text.append(f"\n… more: triage queue show {item.id}", style="dim")
     return text
 
 

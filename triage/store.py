@@ -540,6 +540,4 @@ def _schedule_event(chosen: SlotTime | None, windows: tuple[tuple[datetime, date
     if chosen is not None:
         at = f"{chosen.start:%a %Y-%m-%d %H:%M} {chosen.start.tzname() or ''}".strip()
         return f"the edited draft accepts {at}: that time is kept free"
-    if windows:
-        return f"the edited draft proposes {len(windows)} window(s): those times are kept free"
-    return "the edited draft states no time: no time is kept free for it"
+    return f"the edited draft proposes {len(windows)} window(s): those times are kept free"

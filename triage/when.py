@@ -17,27 +17,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from triage.clock import spelled_times_as_digits, time_range, zone_named
+from triage.clock import TIME_SHAPE, spelled_times_as_digits, time_range, zone_named
+from triage.datewords import asked_days, is_deadline, was_planned
 
 if TYPE_CHECKING:  # spaCy and dateparser load on the first invitation, not with the CLI
     from spacy.language import Language
     from spacy.matcher import Matcher
     from spacy.tokens import Doc, Span
 
-_TIME_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"
+_GLUED_END = r"^(am|pm|a\.m\.|p\.m\.)[-–—]\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"
 _TIME_RANGE_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm)?[-–—]\d{1,2}([:.]\d{2})?(am|pm)?$"
-_OLD_PLAN = (
-    "was set for",
-    "were set for",
-    "was scheduled for",
-    "were scheduled for",
-    "was booked for",
-    "was planned for",
-    "originally",
-    "previously",
-    "instead of",
-    "moved from",
-)
 # A bare hour is a time only after these ("Monday at 2"); a dotted number after the others is a
 # number ("Room 2.14"); a "Time:" line takes the date of the "Date:" line above it.
 _BARE_HOUR_AFTER = frozenset({"at", "@", "around", "about"})
@@ -50,13 +39,6 @@ _DAY_END = time(23, 59)  # a deadline with no time of its own lasts the whole da
 _DOTTED_DATE = re.compile(r"\d\.\d")
 
 MAX_TIMES = 60  # times of day read in one message
-# Words that may stand between a deadline word and its date, besides a time of day: "by (the
-# end of) Friday", "no later than Monday", "deadline: the 20th", "by 5pm on Friday".
-_DEADLINE_FILLERS = frozenset(
-    {"the", "end", "of", "day", "business", "next", "this", "on", "close", "cob", "eod", "than",
-     "is", ":", ",", "(", ")", "am", "pm", "a.m.", "p.m.", "noon", "midday", "o'clock"}
-)  # fmt: skip
-_DEADLINE_WORDS = {"by", "before", "until", "expires", "expire", "deadline", "later"}
 WEEKDAYS = tuple(
     "monday tuesday wednesday thursday friday saturday sunday "
     "mon tue tues wed weds thu thur thurs fri sat sun".split()
@@ -80,7 +62,7 @@ class Slot:
 class When:
     slots: tuple[Slot, ...]
     deadline: datetime | None
-    days: tuple[date, ...] = ()  # days asked about with no time of day (see ``_asked_days``)
+    days: tuple[date, ...] = ()  # asked about with no time of day (``datewords.asked_days``)
 
 
 def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
@@ -88,18 +70,21 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
     month = {"LOWER": {"IN": list(MONTHS)}}
     day = {"TEXT": {"REGEX": r"^\d{1,2}(st|nd|rd|th)?$"}}
     year = {"TEXT": {"REGEX": r"^(19|20)\d\d$"}, "OP": "?"}
-    # A line break inside a date wraps it ("Friday 20\nNovember"); a blank line parts it (\Z: "$"
-    # would match before the second newline of "\n\n").
+    comma = {"TEXT": {"IN": [",", "the"]}, "OP": "*"}
+    of = {"LOWER": "of", "OP": "?"}
+    # After a weekday, a line break inside the date wraps it ("Friday 20\nNovember"); a blank
+    # line parts it (\Z: "$" would match before the second newline of "\n\n"). Without one, a
+    # number ending a line is not a day ("Room 12\nDecember 3").
     wrap = r"[ \t]*\n[ \t]*"
-    comma = {"TEXT": {"REGEX": rf"\A(,|the|{wrap})\Z"}, "OP": "*"}
-    of = {"LOWER": {"REGEX": rf"\A(of|{wrap})\Z"}, "OP": "*"}
-    clock = {"TEXT": {"REGEX": _TIME_SHAPE}, "LOWER": {"NOT_IN": list(MONTHS)}}
+    wrapped_comma = {"TEXT": {"REGEX": rf"\A(,|the|{wrap})\Z"}, "OP": "*"}
+    wrapped_of = {"LOWER": {"REGEX": rf"\A(of|{wrap})\Z"}, "OP": "*"}
+    clock = {"TEXT": {"REGEX": TIME_SHAPE}, "LOWER": {"NOT_IN": list(MONTHS)}}
     ampm = {"LOWER": {"IN": ["am", "pm", "a.m.", "p.m."]}, "OP": "?"}
     dash = {"LOWER": {"IN": ["-", "–", "—", "to", "until", "till"]}}
     return {
         "DATE": [
-            [weekday, comma, day, of, month, comma, year],
-            [weekday, comma, month, day, comma, year],
+            [weekday, wrapped_comma, day, wrapped_of, month, comma, year],
+            [weekday, wrapped_comma, month, wrapped_comma, day, comma, year],
             [day, of, month, comma, year],
             [month, day, comma, year],
             [{"TEXT": {"REGEX": r"^\d{1,2}/\d{1,2}(/\d{2,4})?$"}}],
@@ -113,7 +98,7 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
         "TIME": [
             [clock, ampm, dash, clock, ampm],
             # "10:00 am–1:00 pm": the dash joins "am" to the end's clock in one token
-            [clock, {"LOWER": {"REGEX": r"^(am|pm)[-–—]\d{1,2}([:.]\d{2})?$"}}, ampm],
+            [clock, {"LOWER": {"REGEX": _GLUED_END}}, ampm],
             [{"TEXT": {"REGEX": _TIME_RANGE_SHAPE}}, ampm],
             [clock, {"LOWER": {"IN": ["am", "pm", "a.m.", "p.m."]}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}[:.]\d{2}(am|pm)?$"}}],
@@ -154,8 +139,14 @@ def _current() -> _Reader:
 def _build() -> _Reader:
     import spacy  # noqa: PLC0415 - see the imports above
     from spacy.matcher import Matcher  # noqa: PLC0415
+    from spacy.tokenizer import Tokenizer  # noqa: PLC0415
 
     nlp = spacy.blank("en")
+    # English splits "Wed" as "We'd" written without its apostrophe ("We", "d"); here it is a day.
+    tokenizer = nlp.tokenizer
+    assert isinstance(tokenizer, Tokenizer)  # a blank pipeline's own
+    rules = tokenizer.rules or {}
+    tokenizer.rules = {k: v for k, v in rules.items() if k.lower() not in WEEKDAYS}
     matcher = Matcher(nlp.vocab)
     for key, patterns in _patterns().items():
         matcher.add(key, patterns, greedy="LONGEST")
@@ -224,25 +215,34 @@ def _not_a_new_time(doc: Doc, start: int, end: int, last_end: int) -> bool:
     return (before.text == "(" and start - last_end <= 4) or before.lower_ in _NOT_A_TIME_AFTER
 
 
-def find_when(text: str, sent: datetime | None, home: tzinfo | None = None) -> When:
+def find_when(
+    text: str, sent: datetime | None, home: tzinfo | None = None, *, zones_from_text: bool = True
+) -> When:
     """Every proposed slot (in order, once each) and the reply-by deadline in ``text``.
 
     ``sent`` is the message's Date (relative dates count from it; its offset is the fallback
     zone); without one, relative dates count from the Unix epoch's Monday and zones default to UTC.
     ``home`` is the reader's zone: when the Date's offset is the one ``home`` had then, the
     sender is taken to be in it, so a time after a change of daylight-saving time keeps its
-    wall-clock hour (a fixed offset would be an hour out).
+    wall-clock hour (a fixed offset would be an hour out). Without ``zones_from_text``, a zone
+    named elsewhere in the text does not set the zone of the times written without one (the
+    user's own text: their times are in ``home``).
     """
     reader = _current()
     reader.reads += 1
     # Every new word a doc meets stays in spaCy's vocabulary unless met in a memory zone, and a
     # daemon reads invitations for months; nothing made from the doc leaves the zone.
     with reader.nlp.memory_zone():
-        return _find_when(reader.nlp, reader.matcher, text, sent, home)
+        return _find_when(reader.nlp, reader.matcher, text, sent, home, zones_from_text)
 
 
-def _find_when(
-    nlp: Language, matcher: Matcher, text: str, sent: datetime | None, home: tzinfo | None
+def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two parts
+    nlp: Language,
+    matcher: Matcher,
+    text: str,
+    sent: datetime | None,
+    home: tzinfo | None,
+    zones_from_text: bool,
 ) -> When:
     base = sent or datetime(1970, 1, 5, tzinfo=UTC)
     doc = nlp.make_doc(spelled_times_as_digits(text[:20_000]))
@@ -251,7 +251,10 @@ def _find_when(
         home is not None and sent is not None and home.utcoffset(sent) == sent.utcoffset()
     )
     default_zone: tzinfo = (
-        _zone_of_message(doc) or (home if same_as_home else None) or base.tzinfo or UTC
+        (_zone_of_message(doc) if zones_from_text else None)
+        or (home if same_as_home else None)
+        or base.tzinfo
+        or UTC
     )
     day_first = base.utcoffset() is not None and base.utcoffset() >= timedelta(hours=-1)  # type: ignore[operator]
     dates = [(s, e) for k, s, e in matches if k == "DATE"]
@@ -262,120 +265,43 @@ def _find_when(
     ]
     slots: list[Slot] = []
     deadline: datetime | None = None
-    used = {(s, e) for s, e in dates if _is_deadline(doc, s)}  # and, below, the slots' dates
+    used = {(s, e) for s, e in dates if is_deadline(doc, s)}  # and, below, the slots' dates
     for d_start, d_end in dates:
-        if _is_deadline(doc, d_start) and deadline is None:
+        if is_deadline(doc, d_start) and deadline is None:
             parsed = _parse(doc[d_start:d_end].text, "11:59 pm", base, default_zone, day_first)
             deadline = parsed
     last_end = -10
     for t_start, t_end in times[:MAX_TIMES]:  # each costs dateparser calls; no invite has more
         span = doc[t_start:t_end]
-        date = _slot_date(doc, dates, (t_start, t_end), last_end)
-        if date is None:
+        on = _slot_date(doc, dates, (t_start, t_end), last_end)
+        if on is None:
             continue
-        used.add(date)
-        date_text = doc[date[0] : date[1]].text
+        used.add(on)
+        date_text = doc[on[0] : on[1]].text
         zone = _zone_after(doc, t_end) or default_zone
         start_clock, end_clock = _split_time(span)
         dmy = day_first or _DOTTED_DATE.search(date_text) is not None  # 25.11. is always D.M
         start = _parse(date_text, start_clock, base, zone, dmy)
         if start is None:
             continue
-        if _is_deadline(doc, date[0]):
+        if is_deadline(doc, on[0]):
             deadline = _deadline_at(deadline, start)  # "by 5pm on Friday": no slot
             continue
         end = _parse(date_text, end_clock, base, zone, dmy) if end_clock else None
         if end is not None and end <= start:
             end = None
-        words = doc[min(date[0], t_start) : max(date[1], t_end)].text
+        words = doc[min(on[0], t_start) : max(on[1], t_end)].text
         if all(s.start != start for s in slots):
             slots.append(Slot(start, end, " ".join(words.split())))
         last_end = t_end
+
+    def read(text: str) -> date | None:
+        parsed = _parse(text, "12:00", base, default_zone, day_first)
+        return None if parsed is None else parsed.date()
+
     free = [d for d in dates if d not in used]
     weeks = [(s, e) for k, s, e in matches if k == "WEEK"]
-    reading = (base, default_zone, day_first)
-    return When(tuple(slots), deadline, _asked_days(doc, free, weeks, reading))
-
-
-# A date with no time of day is a day the sender asks about when its sentence asks about the
-# reader's time ("are you free Monday or Tuesday?", "any time Monday 7 through Wednesday 9 works",
-# "would sometime next week suit you?"); "we received your application on Monday" is not.
-_ASKS = frozenset(
-    "available availability free work works suit suits suitable convenient slot slots open".split()
-)
-_RANGE = frozenset({"through", "thru", "to", "until", "till", "-", "–", "—"})
-_SENTENCE_END = frozenset({".", "?", "!", ";"})
-ASKED_DAYS_AHEAD = 28  # days after the Date: a day asked about further ahead is misread
-
-
-def _sentence(doc: Doc, start: int, end: int) -> Span:
-    """The sentence (at most 30 tokens either side) around ``doc[start:end]``: up to a full stop,
-    question or exclamation mark, semicolon or blank line (a single newline is a wrapped line)."""
-
-    def ends(token: Any) -> bool:
-        return token.text in _SENTENCE_END or "\n\n" in token.text
-
-    first = start
-    while first > max(0, start - 30) and not ends(doc[first - 1]):
-        first -= 1
-    last = end
-    while last < min(len(doc), end + 30) and not ends(doc[last]):
-        last += 1
-    return doc[first : last + 1]
-
-
-def _asked_days(
-    doc: Doc,
-    dates: list[tuple[int, int]],
-    weeks: list[tuple[int, int]],
-    reading: tuple[datetime, tzinfo, bool],
-) -> tuple[date, ...]:
-    """The days asked about without a time: ``dates`` (neither a slot's nor a deadline) and
-    ``weeks`` ("next week": its Monday to Friday) in a sentence that asks about the reader's time
-    (``_ASKS``); "Monday 7 through Wednesday 9" and "between ... and ..." give every day between.
-    Only days from the Date's to ``ASKED_DAYS_AHEAD`` after it, in order, once each."""
-    base, zone, day_first = reading
-    asked = [
-        span
-        for span in dates + weeks
-        if any(t.lower_ in _ASKS for t in _sentence(doc, *span)) and not _was_planned(doc, span[0])
-    ]
-    days: set[date] = set()
-    ends: set[tuple[int, int]] = set()  # the second dates of ranges, read with their first
-    for start, end in asked:
-        if (start, end) in ends:
-            continue
-        if (start, end) in weeks:
-            monday = base.date() + timedelta(days=7 - base.weekday())
-            if doc[start].lower_ == "this":
-                monday -= timedelta(days=7)
-            days.update(monday + timedelta(days=n) for n in range(5))
-            continue
-        day = _parse(doc[start:end].text, "12:00", base, zone, day_first)
-        if day is None:
-            continue
-        days.add(day.date())
-        later = next(((s, e) for s, e in asked if s > end), None)
-        if later is not None and _is_range(doc, (start, end), later):
-            ends.add(later)
-            # read from the first day: "Monday through Wednesday", written on a Tuesday
-            last = _parse(doc[later[0] : later[1]].text, "12:00", day, zone, day_first)
-            span = (last.date() - day.date()).days if last is not None else 0
-            days.update(day.date() + timedelta(days=n) for n in range(min(span, 14) + 1))
-    first, final = base.date(), base.date() + timedelta(days=ASKED_DAYS_AHEAD)
-    return tuple(sorted(d for d in days if first <= d <= final))
-
-
-def _is_range(doc: Doc, first: tuple[int, int], second: tuple[int, int]) -> bool:
-    """ "Monday 7 through Wednesday 9", "Mon-Wed", "between Monday and Wednesday"."""
-    between = [
-        t.lower_
-        for t in doc[first[1] : second[0]]
-        if not t.is_space and not re.match(r"^\d{1,2}(st|nd|rd|th)?$", t.text)  # "Monday 7"
-    ]
-    if between in (["and"], [",", "and"]):
-        return first[0] > 0 and doc[first[0] - 1].lower_ == "between"
-    return len(between) == 1 and between[0] in _RANGE
+    return When(tuple(slots), deadline, asked_days(doc, free, weeks, base, read))
 
 
 # Zone names that are also ordinary words ("our Central London office", "Mountain View", "the
@@ -408,43 +334,9 @@ def _slot_date(
     if _not_a_new_time(doc, clock[0], clock[1], last_end):
         return None
     date = _date_for(doc, dates, clock[0], clock[1])
-    if date is None or _was_planned(doc, min(date[0], clock[0])):
+    if date is None or was_planned(doc, min(date[0], clock[0])):
         return None
     return date
-
-
-def _is_deadline(doc: Doc, date_start: int) -> bool:
-    """Whether the date starting at ``date_start`` is a reply-by date: a deadline word among
-    the few words before it in the same sentence ("by Friday", "until November 16", "before
-    the 20th"), not one ending the sentence before ("Please confirm by Friday. Monday at 3pm
-    works") nor "by video on Thursday"."""
-    before = doc[max(0, date_start - 4) : date_start]
-    for i in range(len(before) - 1, -1, -1):
-        token = before[i]
-        if (
-            token.text in {".", "?", "!", ";"} or "\n\n" in token.text
-        ):  # lines wrap; blank lines part
-            return False
-        if token.lower_ in _DEADLINE_WORDS:
-            return all(t.is_space or _deadline_filler(t.lower_) for t in before[i + 1 :])
-    return False
-
-
-def _deadline_filler(word: str) -> bool:
-    """A word that may stand between a deadline word and its date: a filler, a time of day
-    ("5pm", "noon") or its zone ("by 5pm ET Friday")."""
-    return (
-        word in _DEADLINE_FILLERS
-        or re.match(_TIME_SHAPE, word) is not None
-        or zone_named(word) is not None
-    )
-
-
-def _was_planned(doc: Doc, start: int) -> bool:
-    """Whether the words just before ``start`` say the time was the old plan ("was set for",
-    "originally", "instead of"), as a reschedule says what it moves away from."""
-    before = " ".join(t.lower_ for t in doc[max(0, start - 5) : start])
-    return any(phrase in before for phrase in _OLD_PLAN)
 
 
 def _deadline_at(deadline: datetime | None, moment: datetime) -> datetime | None:
@@ -467,12 +359,30 @@ def _labelled_lines(between: Span) -> bool:
     )
 
 
+_WRAP_JOINS = frozenset({"at", "from", ",", "@"})
+# Between a time and a date after it, these start another option ("4pm or Friday 20 November").
+_NEXT_OPTION = frozenset({"or", "and", ";", "."})
+
+
+def _wrapped(between: Span) -> bool:
+    """Whether ``between`` is a line break with at most "at" or "from" ("Thursday 19 November
+    \nat 4:00 pm ET"): a date and its time on a wrapped line."""
+    breaks = [t for t in between if "\n" in t.text]
+    return (
+        len(breaks) == 1
+        and breaks[0].text.count("\n") == 1
+        and breaks[0].is_space
+        and all(t.is_space or t.lower_ in _WRAP_JOINS for t in between)
+    )
+
+
 def _date_for(
     doc: Doc, dates: list[tuple[int, int]], t_start: int, t_end: int
 ) -> tuple[int, int] | None:
-    """The date a time belongs to: the last one before it on its line, else one right after,
-    else, on a "Time:" line, the date of the "Date:" line just above (as scheduling systems
-    write them)."""
+    """The date a time belongs to: the last one before it on its line, else, on a "Time:" line,
+    the date of the "Date:" line just above (as scheduling systems write them), else one right
+    after, else the date ending the line above when only "at" or "from" stands between."""
+    wrapped = None
     for d_start, d_end in reversed(dates):
         if d_end <= t_start:
             between = doc[d_end:t_start]
@@ -485,9 +395,13 @@ def _date_for(
             ):
                 if _labelled_lines(between):
                     return d_start, d_end
+                if _wrapped(between):
+                    wrapped = d_start, d_end
                 break
             return d_start, d_end
     for d_start, d_end in dates:
-        if t_end <= d_start <= t_end + 3 and not any("\n" in t.text for t in doc[t_end:d_start]):
+        if t_end <= d_start <= t_end + 3 and not any(
+            "\n" in t.text or t.lower_ in _NEXT_OPTION for t in doc[t_end:d_start]
+        ):
             return d_start, d_end
-    return None
+    return wrapped  # "Thursday 19 November\nat 4:00 pm", unless a date follows on its line
