@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import parseaddr
 from zoneinfo import ZoneInfo
@@ -13,8 +13,16 @@ from conftest import MAIL
 
 from triage.availability import Availability, parse_availability, propose_windows
 from triage.classify import load_classifier
-from triage.models import Action, Label, Origin, QueueItem, SlotTime, State
-from triage.pipeline import Calendar, Identity, decide, edited_schedule, window_text
+from triage.models import Action, Label, Origin, QueueItem, Reply, SlotTime, State
+from triage.pipeline import (
+    Calendar,
+    Identity,
+    decide,
+    edited_schedule,
+    local_text,
+    slot_text,
+    window_text,
+)
 from triage.render import Renderer
 
 ME = Identity(frozenset({"jordan@example.net"}), "Jordan Avery", "Jordan Avery")
@@ -189,7 +197,14 @@ def test_with_no_free_time_to_propose_the_draft_asks_for_times(classifier) -> No
     assert "I'm available" not in body and "these windows" not in body
 
 
-def _pending(chosen: SlotTime | None, windows: tuple[tuple[datetime, datetime], ...]) -> QueueItem:
+def _pending(
+    chosen: SlotTime | None, windows: tuple[tuple[datetime, datetime], ...], body: str
+) -> QueueItem:
+    """A pending item as the store gives it back: times at fixed offsets, its draft's text."""
+
+    def fixed(moment: datetime) -> datetime:
+        return moment.astimezone(timezone(moment.utcoffset() or timedelta(0)))
+
     at = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
     return QueueItem(
         id=1,
@@ -201,39 +216,51 @@ def _pending(chosen: SlotTime | None, windows: tuple[tuple[datetime, datetime], 
         sender="Dana <dana@x.example>",
         subject="Interview",
         reason="",
-        reply=None,
+        reply=Reply("dana@x.example", "Re: Interview", "<m@x.example>", (), body, "<r@y>"),
         evidence=(),
         links=(),
         created_at=at,
         updated_at=at,
-        chosen=chosen,
-        windows=windows,
+        chosen=None
+        if chosen is None
+        else SlotTime(fixed(chosen.start), chosen.end and fixed(chosen.end)),
+        windows=tuple((fixed(a), fixed(b)) for a, b in windows),
     )
 
 
 def test_an_edited_draft_keeps_free_the_times_it_now_states() -> None:
     ny = ZoneInfo("America/New_York")
     now = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # a Thursday
-    slot = SlotTime(
-        datetime(2026, 12, 8, 14, 0, tzinfo=ny), datetime(2026, 12, 8, 15, 30, tzinfo=ny)
-    )
-    accepted = _pending(slot, ())
+    start = datetime(2026, 12, 8, 14, 0, tzinfo=ny)
+    slot = SlotTime(start, start + timedelta(minutes=90))
+    accepted = _pending(slot, (), f"Hi Dana,\n\n{slot_text(start)} works well for me.\n")
     # The accepted time, reworded around, or not restated at all: it stays kept free.
     reworded = "Great,\nTuesday 8 December at 2:00 pm EST   is perfect for me."
     assert edited_schedule(accepted, reworded, now, ny) is None
     assert edited_schedule(accepted, "Thanks, that time works well for me.", now, ny) is None
-    # Another time: kept instead, as long as the old one.
-    moved = edited_schedule(accepted, "Could we do Wednesday at 10:30 instead?", now, ny)
-    assert moved is not None and moved[1] == ()
-    assert moved[0] is not None and moved[0].start == datetime(2026, 12, 9, 10, 30, tzinfo=ny)
-    assert moved[0].end == datetime(2026, 12, 9, 12, 0, tzinfo=ny)
-    # Proposed windows: each time range written is one; times quoted below the text are not.
-    window = (datetime(2026, 12, 7, 10, tzinfo=ny), datetime(2026, 12, 7, 13, tzinfo=ny))
-    proposing = _pending(None, (window,))
-    other = "- Friday 11 December, 9:00–11:30 am\n\nOn Tue, Dana wrote:\n> Tuesday at 4pm?\n"
-    assert edited_schedule(proposing, other, now, ny) == (
-        None,
-        ((datetime(2026, 12, 11, 9, tzinfo=ny), datetime(2026, 12, 11, 11, 30, tzinfo=ny)),),
+    # Another time, even beside the old one: kept instead, as long as the old one.
+    for text in (
+        "Could we do Wednesday at 10:30 instead?",
+        f"{slot_text(start)} no longer works. Could we do Wednesday 9 December at 10:30?",
+    ):
+        moved = edited_schedule(accepted, text, now, ny)
+        assert moved is not None and moved[1] == ()
+        assert moved[0] is not None and moved[0].start == datetime(2026, 12, 9, 10, 30, tzinfo=ny)
+        assert moved[0].end == datetime(2026, 12, 9, 12, 0, tzinfo=ny)
+    # Proposed windows: those still written are kept, those added are added; times quoted
+    # below the text are not read.
+    windows = (
+        (datetime(2026, 12, 7, 10, tzinfo=ny), datetime(2026, 12, 7, 13, tzinfo=ny)),
+        (datetime(2026, 12, 8, 10, tzinfo=ny), datetime(2026, 12, 8, 13, tzinfo=ny)),
+    )
+    lines = [f"- {window_text(w)}" for w in windows]
+    proposing = _pending(None, windows, "\n".join(lines))
+    edited = f"{lines[1]}\n- Friday 11 December, 9:00–11:30 am\n\nOn Tue, Dana wrote:\n> 4pm?\n"
+    got = edited_schedule(proposing, edited, now, ny)
+    assert got is not None and got[0] is None
+    assert got[1] == (
+        proposing.windows[1],
+        (datetime(2026, 12, 11, 9, tzinfo=ny), datetime(2026, 12, 11, 11, 30, tzinfo=ny)),
     )
 
 
@@ -251,9 +278,29 @@ def test_an_edit_that_changes_only_words_keeps_the_windows(zone: str, now: datet
     availability = Availability(parse_availability("Mon-Fri 09:00-17:30"), tz)
     windows = propose_windows(availability, (), timedelta(minutes=30), now - timedelta(days=1))
     lines = "\n".join(f"- {window_text(w)}" for w in windows)
+    item = _pending(None, windows, f"Hi Dana,\n\nI'm available:\n\n{lines}\n")
     body = f"Hi Dana,\n\nI would love to. I'm free:\n\n{lines}\n\nI'm on PT hours.\n"
-    assert windows and edited_schedule(_pending(None, windows), body, now, tz) is None
-    # The same windows written again in the user's own zone name are read in that zone.
-    moved = body.replace(window_text(windows[0]), window_text(windows[1]) + " and later")
-    got = edited_schedule(_pending(None, windows), moved, now, tz)
-    assert got is not None and got[1][0] == windows[1]
+    assert windows and edited_schedule(item, body, now, tz) is None
+    # A window taken out is no longer kept; the others are, as they were.
+    fewer = body.replace(f"- {window_text(windows[0])}\n", "")
+    assert edited_schedule(item, fewer, now, tz) == (None, item.windows[1:])
+
+
+def test_an_accepted_slot_in_another_zone_survives_a_rewording() -> None:
+    dublin, india = ZoneInfo("Europe/Dublin"), ZoneInfo("Asia/Kolkata")
+    start = datetime(2026, 11, 19, 16, 0, tzinfo=india)  # the sender's "16:00 IST"
+    body = f"Hi,\n\n{slot_text(start)} ({local_text(start, dublin)}) works well for me.\n"
+    item = _pending(SlotTime(start, start + timedelta(hours=1)), (), body)
+    now = datetime(2026, 11, 16, 9, tzinfo=UTC)
+    assert (
+        edited_schedule(item, body.replace("works well", "suits me perfectly"), now, dublin) is None
+    )
+
+
+def test_gmt_plus_one_is_not_the_users_gmt() -> None:
+    london = ZoneInfo("Europe/London")
+    item = _pending(None, (), "Hi Dana,\n\nThank you, I will book a time.\n")
+    now = datetime(2026, 11, 16, 9, tzinfo=UTC)
+    got = edited_schedule(item, "Could we do Friday 20 November, 15:00–17:00 GMT+1?", now, london)
+    assert got is not None
+    assert got[1][0][0] == datetime(2026, 11, 20, 14, 0, tzinfo=UTC)

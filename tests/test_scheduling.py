@@ -54,6 +54,15 @@ SENT = datetime(2026, 11, 17, 9, 14, tzinfo=timezone(timedelta(hours=-5)))  # a 
                 ("2026-11-24T14:00:00-05:00", None),
             ],
         ),
+        (  # both times on the date after them; but office hours in a signature are no slot
+            "Would 10:00 or 14:00 on Friday 20 November work?\n\nOffice hours Monday to Friday"
+            "\n9:00 am - 5:00 pm EST",
+            [("2026-11-20T10:00:00-05:00", None), ("2026-11-20T14:00:00-05:00", None)],
+        ),
+        (  # "wed" typed for "We'd" is no day
+            "Hi Sam, wed love to meet you at 3pm on Friday 20 November. Wed be glad to.",
+            [("2026-11-20T15:00:00-05:00", None)],
+        ),
         (  # "Wed" is a day, not "We'd"; "2pm or Fri" is not 2pm on Friday
             "Something like Wed 2pm or Fri 10am PT? We'd love to.",
             [("2026-11-18T14:00:00-08:00", None), ("2026-11-20T10:00:00-08:00", None)],
@@ -212,6 +221,13 @@ def test_windows_skip_weekends_blackouts_and_promised_times() -> None:
         ("I'm not available on Friday, sorry. Are you free Tuesday?", [24]),
         ("I'm on leave next week, so would you be free the week after?", []),
         ("Thank you for being available last Thursday. Are you free for a second round?", []),
+        ("Are you available any day next week except Wednesday?", [23, 24, 26, 27]),
+        ("Are you free this Friday, or any day next week?", [20, 23, 24, 25, 26, 27]),
+        ("Are you free Thursday this week or Tuesday next week?", [19, 24]),
+        ("Thanks for applying - would Thursday or Friday work for you?", [19, 20]),
+        ("Would you be free on Thursday to find out more, before you leave?", [19]),
+        ("Feel free to call me Monday if you have any questions.", []),
+        ("Could we move it to Friday, if that works for you?", [20]),
         ("Would Monday 22 February 2027 work for you?", []),
     ],
 )

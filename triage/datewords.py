@@ -6,6 +6,7 @@ the dates (spaCy's ``Matcher``) and reads them (dateparser); this module reads t
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
@@ -84,19 +85,30 @@ def _ends_sentence(token: Token) -> bool:
 # to the reader ("you") about their time ("are you free Monday or Tuesday?", "would any time
 # Monday 23 through Wednesday 25 work for you?", "your availability next week"), and its own
 # clause says nothing against it: not "I'm away Friday", "thank you for last Monday", "we need to
-# move Monday's interview", "our office is open Monday to Friday".
+# move Monday's interview" (but "move it to Friday" asks), "our office is open Monday to Friday".
 _ASKS = frozenset(
     "available availability free work works suit suits suitable convenient slot slots open".split()
 )
 _TO_READER = frozenset({"you", "your"})
 _NOT_ASKED = frozenset(
-    "not n't no never unavailable closed away leave off out holiday holidays vacation busy "
-    "last was were been ago yesterday thank thanks move moved moving cancel cancelled canceled "
-    "postpone postponed reschedule rescheduled within".split()
+    "not n't no never unavailable closed away busy booked was were been ago yesterday cancel "
+    "cancelled canceled within".split()
 )
-# Clauses part at commas and these words ("I'm on leave next week, so would you ...").
-_CLAUSE_WORDS = frozenset({",", "but", "so", "although", "though", "because", "while"})
+_NOT_ASKED_PAIRS = frozenset(
+    {("on", "leave"), ("on", "holiday"), ("on", "vacation"), ("day", "off"), ("days", "off"),
+     ("out", "of"), ("feel", "free")}
+)  # fmt: skip
+_MOVED = frozenset("move moved moving postpone postponed reschedule rescheduled push".split())
+_NEW_PLAN = frozenset({"to", "for", "until", "till"})  # "move it to Friday": the new day
+_PAST = frozenset({"last", "past", "previous"})  # right before the date
+_EXCEPT = frozenset({"except", "excluding", "besides", ("other", "than"), ("apart", "from"),
+                     ("but", "not")})  # fmt: skip
+# Clauses part at commas, dashes and these words ("I'm on leave next week, so would you ...").
+_CLAUSE_WORDS = frozenset({",", "-", "–", "—", "but", "so", "although", "though", "because"})
 _RANGE = frozenset({"through", "thru", "to", "until", "till", "-", "–", "—"})
+# What may stand between weekdays and the week they are in: "Tuesday or Wednesday next week",
+# "Thursday and Friday of next week", "Mon-Wed next week".
+_WEEK_LINKS = frozenset({"or", "and", "to", "through", "thru", "-", "–", ",", "of", "the", "/"})
 _WEEKDAY_STEMS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ASKED_DAYS_AHEAD = 28  # days after the Date: a day asked about further ahead is misread
 MAX_ASKED = 20  # dates read as asked days in one message (each costs a dateparser call)
@@ -115,17 +127,36 @@ def _around(doc: Doc, start: int, end: int, stop: Callable[[Token], bool]) -> Sp
     return doc[first:last]
 
 
+def _words_before(doc: Doc, start: int, count: int) -> list[str]:
+    return [t.lower_ for t in doc[max(0, start - count) : start] if not t.is_space]
+
+
 def _asks_reader(doc: Doc, span: tuple[int, int]) -> bool:
-    sentence = _around(doc, *span, _ends_sentence)
-    clause = _around(doc, *span, lambda t: _ends_sentence(t) or t.lower_ in _CLAUSE_WORDS)
-    words = {t.lower_ for t in sentence}
+    sentence = {t.lower_ for t in _around(doc, *span, _ends_sentence)}
+    clause = [
+        t.lower_
+        for t in _around(doc, *span, lambda t: _ends_sentence(t) or t.lower_ in _CLAUSE_WORDS)
+        if not t.is_space
+    ]
+    before = [w for w in _words_before(doc, span[0], 3) if w not in {"on", "the"}]
+    moved = any(w in _MOVED for w in clause) and not (before and before[-1] in _NEW_PLAN)
     return (
-        bool(words & _TO_READER)
-        and bool(words & _ASKS)
-        and not any(t.lower_ in _NOT_ASKED for t in clause)
+        bool(sentence & _TO_READER)
+        and bool(sentence & _ASKS)
+        and not any(w in _NOT_ASKED for w in clause)
+        and not any(pair in _NOT_ASKED_PAIRS for pair in itertools.pairwise(clause))
+        and not moved
+        and not (before and before[-1] in _PAST)
         and not is_deadline(doc, span[0])
         and not was_planned(doc, span[0])
     )
+
+
+def _excepted(doc: Doc, span: tuple[int, int]) -> bool:
+    """ "any day next week except Wednesday", "other than Friday"."""
+    before = _words_before(doc, span[0], 3)
+    pairs = set(itertools.pairwise(before))
+    return bool(set(before) & _EXCEPT or pairs & _EXCEPT)
 
 
 def asked_days(
@@ -134,35 +165,37 @@ def asked_days(
     """The days the sender asks the reader about without a time: ``dates`` (neither a slot's
     nor a deadline) and ``weeks`` ("next week": its Monday to Friday) in a sentence that asks
     (see above). "Monday 23 through Wednesday 25", "Mon-Wed" and "between Monday and Wednesday"
-    give every day between; "Tuesday or Wednesday next week" gives those two days of that week.
-    ``read`` reads a date's words relative to ``base``. Only days from the Date's to
-    ``ASKED_DAYS_AHEAD`` after it, in order, once each."""
+    give every day between; "Tuesday or Wednesday next week" gives those two days of that week;
+    "except Wednesday" takes a day out. ``read`` reads a date's words relative to ``base``. Only
+    days from the Date's to ``ASKED_DAYS_AHEAD`` after it, in order, once each."""
     asked = [span for span in sorted([*dates, *weeks]) if _asks_reader(doc, span)][:MAX_ASKED]
     week_of = {span: _monday(doc, span, base) for span in asked if span in weeks}
+    tied = {span: week for span in asked if (week := _week_for(doc, span, week_of)) is not None}
+    claimed = {week for span, week in tied.items() if not _excepted(doc, span)}
     days: set[date] = set()
+    excepted: set[date] = set()
     ends: set[tuple[int, int]] = set()  # the second dates of ranges, read with their first
     for index, span in enumerate(asked):
         if span in ends:
             continue
         if span in week_of:
-            weekdays = [s for s in asked if s not in week_of and _same_sentence(doc, s, span)]
-            if not weekdays:  # "sometime next week": all of it
+            if span not in claimed:  # "sometime next week", "next week except Friday": all
                 days.update(week_of[span] + timedelta(days=n) for n in range(5))
             continue
-        first = _in_week(doc, span, asked, week_of) or read(doc[span[0] : span[1]].text)
+        first = _day_of(doc, span, tied, week_of, read)
         if first is None:
             continue
-        days.add(first)
+        (excepted if _excepted(doc, span) else days).add(first)
         later = asked[index + 1] if index + 1 < len(asked) else None
         if later is not None and later not in week_of and _is_range(doc, span, later):
             ends.add(later)
-            last = _in_week(doc, later, asked, week_of) or read(doc[later[0] : later[1]].text)
+            last = _day_of(doc, later, tied, week_of, read)
             while last is not None and last < first:  # "Friday through Monday", weekdays only
                 last += timedelta(days=7)
             span_days = (last - first).days if last is not None else 0
             days.update(first + timedelta(days=n) for n in range(min(span_days, 14) + 1))
     first_day, final = base.date(), base.date() + timedelta(days=ASKED_DAYS_AHEAD)
-    return tuple(sorted(d for d in days if first_day <= d <= final))
+    return tuple(sorted(d for d in days - excepted if first_day <= d <= final))
 
 
 def _monday(doc: Doc, week: tuple[int, int], base: datetime) -> date:
@@ -171,21 +204,57 @@ def _monday(doc: Doc, week: tuple[int, int], base: datetime) -> date:
     return monday if doc[week[0]].lower_ == "this" else monday + timedelta(days=7)
 
 
-def _same_sentence(doc: Doc, one: tuple[int, int], other: tuple[int, int]) -> bool:
-    low, high = min(one[0], other[0]), max(one[1], other[1])
-    return high - low <= 2 * _REACH and not any(_ends_sentence(t) for t in doc[low:high])
+def _weekday(doc: Doc, span: tuple[int, int]) -> int | None:
+    """0 for a lone "Monday" (or "Mon"), ... 6 for "Sunday"; None for any other date."""
+    stem = doc[span[0]].lower_[:3]
+    return _WEEKDAY_STEMS.index(stem) if span[1] - span[0] == 1 and stem in _WEEKDAY_STEMS else None
 
 
-def _in_week(
-    doc: Doc, span: tuple[int, int], asked: Spans, week_of: dict[tuple[int, int], date]
-) -> date | None:
-    """A bare weekday ("Tuesday") in the sentence of "next week" or "this week": that week's."""
-    if span[1] - span[0] != 1 or doc[span[0]].lower_[:3] not in _WEEKDAY_STEMS:
+def _week_for(
+    doc: Doc, span: tuple[int, int], week_of: dict[tuple[int, int], date]
+) -> tuple[int, int] | None:
+    """The week a lone weekday is in when it leads up to one ("Tuesday or Wednesday next week",
+    "Thursday this week or Tuesday next week"), else None."""
+    if _weekday(doc, span) is None:
         return None
-    for week, monday in week_of.items():
-        if _same_sentence(doc, span, week):
-            return monday + timedelta(days=_WEEKDAY_STEMS.index(doc[span[0]].lower_[:3]))
+    starts = {week[0]: week for week in week_of}
+    for token in doc[span[1] : span[1] + 12]:
+        if token.i in starts:
+            return starts[token.i]
+        if not _links_weeks(token):
+            break
+    ends = {week[1]: week for week in week_of}
+    for index in range(span[0], max(0, span[0] - 12), -1):
+        if index in ends:  # "next week, except Wednesday"
+            return ends[index]
+        if not _links_weeks(doc[index - 1]):
+            break
     return None
+
+
+def _links_weeks(token: Token) -> bool:
+    word = token.lower_
+    return (
+        token.is_space
+        or word in _WEEK_LINKS
+        or word in _EXCEPT
+        or word in {"other", "than", "apart", "from", "but", "not"}
+        or word[:3] in _WEEKDAY_STEMS
+    )
+
+
+def _day_of(
+    doc: Doc,
+    span: tuple[int, int],
+    tied: dict[tuple[int, int], tuple[int, int]],
+    week_of: dict[tuple[int, int], date],
+    read: Callable[[str], date | None],
+) -> date | None:
+    """The day a date names: a weekday in the week it leads up to, else as ``read``."""
+    weekday = _weekday(doc, span)
+    if span in tied and weekday is not None:
+        return week_of[tied[span]] + timedelta(days=weekday)
+    return read(doc[span[0] : span[1]].text)
 
 
 def _is_range(doc: Doc, first: tuple[int, int], second: tuple[int, int]) -> bool:

@@ -132,36 +132,46 @@ Schedule = tuple[SlotTime | None, tuple[Interval, ...]]  # (accepted slot, propo
 def edited_schedule(item: QueueItem, body: str, now: datetime, zone: ZoneInfo) -> Schedule | None:
     """What a draft the user edited keeps busy in their calendar, or None to keep what it has.
 
-    The times triage wrote stay while the new text still states them, however it is reworded
-    around them; so they do when it states no time at all ("that time works": freeing it would
-    let another invitation take it). Otherwise the times it states replace them: the first as
-    the accepted slot (as long as the old one) when the draft accepted one, else each as a
-    proposed window. Times with no zone, or with the abbreviation of the user's own zone (its
-    "CST" is not Chicago's), are in ``zone``; dates count from the start of ``now``'s day.
+    The new text is read against the draft it replaces, the two the same way, so only the times
+    the user added or took out count (a rewording, or a time read wrong in both, changes
+    nothing; a text that names no time keeps the old ones: "that time works"). A draft that
+    accepted a slot accepts the first time added instead (as long as the old slot); a draft
+    that proposed windows keeps those still written and adds those added. Times with no zone,
+    or with the abbreviation of the user's own zone (its "CST" is not Chicago's), are in
+    ``zone``; dates count from the start of ``now``'s day.
     """
-    text = newest_part(body)
-    flat = " ".join(text.split())
+    old = _times(item.reply.body if item.reply else "", now, zone)
+    new = _times(body, now, zone)
+    known = {o.start for o in old} | {start for start, _ in item.windows}
     if item.chosen is not None:
-        written = [slot_text(item.chosen.start)]
-    else:
-        written = [window_text(window) for window in item.windows]
-    if written and all(" ".join(w.split()) in flat for w in written):
+        known.add(item.chosen.start)
+    added = [s for s in new if s.start not in known]
+    if not new or (not added and len(new) == len(old)):
         return None
+    if item.chosen is not None:
+        if not added:
+            return None
+        length = (item.chosen.end or item.chosen.start + DEFAULT_DURATION) - item.chosen.start
+        return SlotTime(added[0].start, added[0].start + length, added[0].text), ()
+    still = {s.start for s in new}
+    if len(old) == len(item.windows):  # each window as the old text was read
+        kept = tuple(w for w, o in zip(item.windows, old, strict=True) if o.start in still)
+    else:
+        kept = tuple(w for w in item.windows if w[0] in still)
+    windows = kept + tuple((s.start, s.end or s.start + DEFAULT_DURATION) for s in added)
+    return None if windows == item.windows else (None, windows)
+
+
+def _times(text: str, now: datetime, zone: ZoneInfo) -> tuple[SlotTime, ...]:
+    """The times a draft of the user's states, in its newest part (see ``edited_schedule``)."""
     from triage.when import find_when  # noqa: PLC0415 - spaCy loads for an edit, not the CLI
 
     local = now.astimezone(zone)
     midnight = datetime.combine(local.date(), time(0), zone)
-    slots = find_when(_own_zone_unnamed(text, zone, local), midnight, zone, zones_from_text=False)
-    if not slots.slots:
-        return None
-    if item.chosen is not None:
-        length = (item.chosen.end or item.chosen.start + DEFAULT_DURATION) - item.chosen.start
-        first = slots.slots[0]
-        if first.start == item.chosen.start:
-            return None
-        return SlotTime(first.start, first.start + length, first.text), ()
-    windows = tuple((s.start, s.end or s.start + DEFAULT_DURATION) for s in slots.slots)
-    return None if windows == item.windows else (None, windows)
+    found = find_when(
+        _own_zone_unnamed(newest_part(text), zone, local), midnight, zone, zones_from_text=False
+    )
+    return tuple(SlotTime(s.start, s.end, s.text) for s in found.slots)
 
 
 def _own_zone_unnamed(text: str, zone: ZoneInfo, moment: datetime) -> str:
@@ -169,7 +179,7 @@ def _own_zone_unnamed(text: str, zone: ZoneInfo, moment: datetime) -> str:
     in their own zone are then read in it, not in another zone of the same name."""
     names = {zone.tzname(datetime(moment.year, month, 1)) or "" for month in (1, 7)}
     for name in filter(str.isalpha, names):
-        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "", text)
+        text = re.sub(rf"(?<!\w){re.escape(name)}(?![\w+\-\u2212])", "", text)  # not "GMT+1"
     return text
 
 

@@ -257,7 +257,7 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
         or UTC
     )
     day_first = base.utcoffset() is not None and base.utcoffset() >= timedelta(hours=-1)  # type: ignore[operator]
-    dates = [(s, e) for k, s, e in matches if k == "DATE"]
+    dates = [(s, e) for k, s, e in matches if k == "DATE" and not _wed_for_we_d(doc, s, e)]
     times = [
         (s, e)
         for k, s, e in matches
@@ -359,21 +359,53 @@ def _labelled_lines(between: Span) -> bool:
     )
 
 
-_WRAP_JOINS = frozenset({"at", "from", ",", "@"})
-# Between a time and a date after it, these start another option ("4pm or Friday 20 November").
+# "Wed" is Wednesday next to a date's or a list's words ("Wed 2pm", "Mon, Tue or Wed?"), else
+# "We'd" typed without its apostrophe ("wed love to meet you").
+_WED_AFTER = frozenset({"on", "or", "and", "to", "through", "until", "till", "-", "–", ",", "/"})
+_WED_BEFORE = frozenset({",", ".", "?", "!", ")", "-", "–", "/", "or", "and", "at", "about",
+                         "around", "after", "morning", "afternoon", "evening", "lunch",
+                         "lunchtime", "night", "next", "this"})  # fmt: skip
+
+
+def _wed_for_we_d(doc: Doc, start: int, end: int) -> bool:
+    """Whether the date ``doc[start:end]`` is a lone "Wed" that reads as "We'd"."""
+    if end - start != 1 or doc[start].lower_ != "wed":
+        return False
+    before = doc[start - 1].lower_ if start > 0 else ""
+    if before == ",":  # "Mon, Tue, Wed", not "Hi Sam, wed love to"
+        before = "," if start > 1 and doc[start - 2].lower_ in WEEKDAYS else ""
+    after = next((t for t in doc[end : end + 2] if not t.is_space), None)
+    if before in _WED_AFTER or after is None:
+        return False
+    ahead = after.lower_
+    return not (ahead in _WED_BEFORE or ahead[:1].isdigit() or ahead in MONTHS)
+
+
+_WRAP_JOINS = frozenset({"at", "from", "@"})
+# Between a time and a date after it, these start another option ("4pm or Friday 20 November"),
+# unless another time stands between ("10:00 or 14:00 on Friday" offers both on Friday).
 _NEXT_OPTION = frozenset({"or", "and", ";", "."})
 
 
-def _wrapped(between: Span) -> bool:
-    """Whether ``between`` is a line break with at most "at" or "from" ("Thursday 19 November
-    \nat 4:00 pm ET"): a date and its time on a wrapped line."""
+def _wrapped(doc: Doc, date: tuple[int, int], between: Span) -> bool:
+    """Whether a time after a line break belongs to the date ending the line above: "Thursday
+    19 November\nat 4:00 pm" ("at", "from" or "@" joins them), or a calendar's "Monday, April
+    20, 2026\n11:00 AM" (a date with its day number); not "Office hours Monday to Friday\n9:00"."""
     breaks = [t for t in between if "\n" in t.text]
+    joined = any(t.lower_ in _WRAP_JOINS for t in between)
     return (
         len(breaks) == 1
         and breaks[0].text.count("\n") == 1
         and breaks[0].is_space
-        and all(t.is_space or t.lower_ in _WRAP_JOINS for t in between)
+        and all(t.is_space or t.lower_ in _WRAP_JOINS or t.text == "," for t in between)
+        and (joined or any(t.text[:1].isdigit() for t in doc[date[0] : date[1]]))
     )
+
+
+def _another_option(between: Span) -> bool:
+    """Whether the words between a time and a date after it start another option."""
+    options = any(t.lower_ in _NEXT_OPTION for t in between)
+    return options and not any(re.match(TIME_SHAPE, t.lower_) for t in between)
 
 
 def _date_for(
@@ -395,13 +427,16 @@ def _date_for(
             ):
                 if _labelled_lines(between):
                     return d_start, d_end
-                if _wrapped(between):
+                if _wrapped(doc, (d_start, d_end), between):
                     wrapped = d_start, d_end
                 break
             return d_start, d_end
     for d_start, d_end in dates:
-        if t_end <= d_start <= t_end + 3 and not any(
-            "\n" in t.text or t.lower_ in _NEXT_OPTION for t in doc[t_end:d_start]
+        after = doc[t_end:d_start]
+        if (
+            t_end <= d_start <= t_end + 3
+            and not any("\n" in t.text for t in after)
+            and not _another_option(after)
         ):
             return d_start, d_end
     return wrapped  # "Thursday 19 November\nat 4:00 pm", unless a date follows on its line
