@@ -304,3 +304,33 @@ def test_gmt_plus_one_is_not_the_users_gmt() -> None:
     got = edited_schedule(item, "Could we do Friday 20 November, 15:00–17:00 GMT+1?", now, london)
     assert got is not None
     assert got[1][0][0] == datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
+
+
+def test_windows_edited_in_another_order_or_words_are_the_same_windows() -> None:
+    london = ZoneInfo("Europe/London")
+    now = datetime(2026, 11, 16, 15, tzinfo=UTC)
+    windows = tuple(
+        (datetime(2026, 11, day, 9, tzinfo=london), datetime(2026, 11, day, 12, tzinfo=london))
+        for day in (17, 18, 19)
+    )
+    a, b, c = (f"- {window_text(w)}" for w in windows)
+    item = _pending(None, windows, f"{a}\n{b}\n{c}\n")
+    assert edited_schedule(item, f"{c}\n{a}\n{b}\n", now, london) is None  # reordered
+    reordered = replace(item, reply=replace(item.reply, body=f"{c}\n{a}\n{b}\n"))
+    assert edited_schedule(reordered, f"{c}\n{a}\n", now, london) == (None, item.windows[::2])
+    said = "I'm free Tuesday 17, Wednesday 18 or Thursday 19 November, 9am to 12pm."
+    assert edited_schedule(item, said, now, london) is None  # one time read, three days named
+    wider = f"{a.replace('12:00', '17:00')}\n{b}\n{c}\n"
+    got = edited_schedule(item, wider, now, london)
+    assert got is not None and got[1][0] == (windows[0][0], windows[0][0] + timedelta(hours=8))
+    assert got[1][1:] == item.windows[1:]
+
+
+def test_a_remark_about_the_accepted_slots_day_does_not_move_it() -> None:
+    london = ZoneInfo("Europe/London")
+    start = datetime(2026, 11, 19, 10, tzinfo=london)
+    body = f"Hi Dana,\n\n{slot_text(start)} works well for me.\n"
+    item = _pending(SlotTime(start, start + timedelta(hours=1)), (), body)
+    now = datetime(2026, 11, 16, 15, tzinfo=UTC)
+    for remark in ("I'm free until 11:30 if we need longer.", "I'm around from 9:30 on Thursday."):
+        assert edited_schedule(item, body + remark, now, london) is None

@@ -59,6 +59,32 @@ SENT = datetime(2026, 11, 17, 9, 14, tzinfo=timezone(timedelta(hours=-5)))  # a 
             "\n9:00 am - 5:00 pm EST",
             [("2026-11-20T10:00:00-05:00", None), ("2026-11-20T14:00:00-05:00", None)],
         ),
+        (  # a time and "on" its date, each its own
+            "Would 11am on Tuesday 24 November or 3pm on Wednesday 25 November? Or 10am or 2 pm"
+            " on Friday 27 November?",
+            [
+                ("2026-11-24T11:00:00-05:00", None),
+                ("2026-11-25T15:00:00-05:00", None),
+                ("2026-11-27T10:00:00-05:00", None),
+                ("2026-11-27T14:00:00-05:00", None),
+            ],
+        ),
+        (  # a weekday and its day number with no month; but "Tuesday 3 pm" is 3 pm on Tuesday
+            "Would Tuesday 24th at 2pm or Wed the 2nd at 9am work? If not, Thursday 3 pm.",
+            [
+                ("2026-11-24T14:00:00-05:00", None),
+                ("2026-12-02T09:00:00-05:00", None),
+                ("2026-11-19T15:00:00-05:00", None),
+            ],
+        ),
+        (  # a list with the weekdays' short names, "Tues 4/14" by its numbers
+            "Could you do one of these?\nMon: 2-4pm\nWed: 9am-11am\nThurs 12/3 - 10:00",
+            [
+                ("2026-11-23T14:00:00-05:00", "2026-11-23T16:00:00-05:00"),
+                ("2026-11-18T09:00:00-05:00", "2026-11-18T11:00:00-05:00"),
+                ("2026-12-03T10:00:00-05:00", None),
+            ],
+        ),
         (  # "wed" typed for "We'd" is no day
             "Hi Sam, wed love to meet you at 3pm on Friday 20 November. Wed be glad to.",
             [("2026-11-20T15:00:00-05:00", None)],
@@ -222,6 +248,10 @@ def test_windows_skip_weekends_blackouts_and_promised_times() -> None:
         ("I'm on leave next week, so would you be free the week after?", []),
         ("Thank you for being available last Thursday. Are you free for a second round?", []),
         ("Are you available any day next week except Wednesday?", [23, 24, 26, 27]),
+        ("Are you free any day next week except for Monday and Tuesday?", [25, 26, 27]),
+        ("Are you free any day next week except Monday to Wednesday?", [26, 27]),
+        ("Would next week work for you, but not Friday?", [23, 24, 25, 26]),
+        ("I'm out Thursday, so would Friday work for you?", [20]),
         ("Are you free this Friday, or any day next week?", [20, 23, 24, 25, 26, 27]),
         ("Are you free Thursday this week or Tuesday next week?", [19, 24]),
         ("Thanks for applying - would Thursday or Friday work for you?", [19, 20]),

@@ -91,12 +91,13 @@ _ASKS = frozenset(
 )
 _TO_READER = frozenset({"you", "your"})
 _NOT_ASKED = frozenset(
-    "not n't no never unavailable closed away busy booked was were been ago yesterday cancel "
-    "cancelled canceled within".split()
+    "not n't no never unavailable closed shut away out off sick holiday holidays vacation busy "
+    "booked was were been ago yesterday cancel cancelled canceled within".split()
 )
+# ... but not after these: "to find out more", "to kick off the process", "check out".
+_PHRASAL = frozenset("find kick check figure sort work try set start head".split())
 _NOT_ASKED_PAIRS = frozenset(
-    {("on", "leave"), ("on", "holiday"), ("on", "vacation"), ("day", "off"), ("days", "off"),
-     ("out", "of"), ("feel", "free")}
+    {("on", "leave"), ("feel", "free")}
 )  # fmt: skip
 _MOVED = frozenset("move moved moving postpone postponed reschedule rescheduled push".split())
 _NEW_PLAN = frozenset({"to", "for", "until", "till"})  # "move it to Friday": the new day
@@ -132,7 +133,6 @@ def _words_before(doc: Doc, start: int, count: int) -> list[str]:
 
 
 def _asks_reader(doc: Doc, span: tuple[int, int]) -> bool:
-    sentence = {t.lower_ for t in _around(doc, *span, _ends_sentence)}
     clause = [
         t.lower_
         for t in _around(doc, *span, lambda t: _ends_sentence(t) or t.lower_ in _CLAUSE_WORDS)
@@ -141,9 +141,10 @@ def _asks_reader(doc: Doc, span: tuple[int, int]) -> bool:
     before = [w for w in _words_before(doc, span[0], 3) if w not in {"on", "the"}]
     moved = any(w in _MOVED for w in clause) and not (before and before[-1] in _NEW_PLAN)
     return (
-        bool(sentence & _TO_READER)
-        and bool(sentence & _ASKS)
-        and not any(w in _NOT_ASKED for w in clause)
+        _sentence_asks(doc, span)
+        and not any(
+            w in _NOT_ASKED and not (i and clause[i - 1] in _PHRASAL) for i, w in enumerate(clause)
+        )
         and not any(pair in _NOT_ASKED_PAIRS for pair in itertools.pairwise(clause))
         and not moved
         and not (before and before[-1] in _PAST)
@@ -153,10 +154,24 @@ def _asks_reader(doc: Doc, span: tuple[int, int]) -> bool:
 
 
 def _excepted(doc: Doc, span: tuple[int, int]) -> bool:
-    """ "any day next week except Wednesday", "other than Friday"."""
-    before = _words_before(doc, span[0], 3)
-    pairs = set(itertools.pairwise(before))
-    return bool(set(before) & _EXCEPT or pairs & _EXCEPT)
+    """ "any day next week except Wednesday", "other than Monday or Friday", "but not Monday to
+    Wednesday": an exception word before the date, or before the list or range it is in."""
+    index = span[0]
+    while index > max(0, span[0] - 12):
+        word = doc[index - 1].lower_
+        previous = doc[index - 2].lower_ if index > 1 else ""
+        if word in _EXCEPT or (previous, word) in _EXCEPT:
+            return True
+        listed = word in _WEEK_LINKS or word[:3] in _WEEKDAY_STEMS or word[:1].isdigit()
+        if not (doc[index - 1].is_space or listed or word == "for"):  # "except for Monday"
+            return False
+        index -= 1
+    return False
+
+
+def _sentence_asks(doc: Doc, span: tuple[int, int]) -> bool:
+    sentence = {t.lower_ for t in _around(doc, *span, _ends_sentence)}
+    return bool(sentence & _TO_READER) and bool(sentence & _ASKS)
 
 
 def asked_days(
@@ -168,9 +183,13 @@ def asked_days(
     give every day between; "Tuesday or Wednesday next week" gives those two days of that week;
     "except Wednesday" takes a day out. ``read`` reads a date's words relative to ``base``. Only
     days from the Date's to ``ASKED_DAYS_AHEAD`` after it, in order, once each."""
-    asked = [span for span in sorted([*dates, *weeks]) if _asks_reader(doc, span)][:MAX_ASKED]
+    asked = [
+        span
+        for span in sorted([*dates, *weeks])
+        if _asks_reader(doc, span) or (_excepted(doc, span) and _sentence_asks(doc, span))
+    ][:MAX_ASKED]
     week_of = {span: _monday(doc, span, base) for span in asked if span in weeks}
-    tied = {span: week for span in asked if (week := _week_for(doc, span, week_of)) is not None}
+    tied = _ties(doc, asked, week_of)
     claimed = {week for span, week in tied.items() if not _excepted(doc, span)}
     days: set[date] = set()
     excepted: set[date] = set()
@@ -185,7 +204,8 @@ def asked_days(
         first = _day_of(doc, span, tied, week_of, read)
         if first is None:
             continue
-        (excepted if _excepted(doc, span) else days).add(first)
+        target = excepted if _excepted(doc, span) else days
+        target.add(first)
         later = asked[index + 1] if index + 1 < len(asked) else None
         if later is not None and later not in week_of and _is_range(doc, span, later):
             ends.add(later)
@@ -193,9 +213,27 @@ def asked_days(
             while last is not None and last < first:  # "Friday through Monday", weekdays only
                 last += timedelta(days=7)
             span_days = (last - first).days if last is not None else 0
-            days.update(first + timedelta(days=n) for n in range(min(span_days, 14) + 1))
+            target.update(first + timedelta(days=n) for n in range(min(span_days, 14) + 1))
     first_day, final = base.date(), base.date() + timedelta(days=ASKED_DAYS_AHEAD)
     return tuple(sorted(d for d in days - excepted if first_day <= d <= final))
+
+
+def _ties(
+    doc: Doc, asked: Spans, week_of: dict[tuple[int, int], date]
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """The week each lone weekday is in, when a week is named with it: the week it leads up to
+    ("Tuesday or Wednesday next week"), or for a day excepted, any week of its sentence ("would
+    next week work for you, but not Friday?")."""
+    tied = {span: week for span in asked if (week := _week_for(doc, span, week_of)) is not None}
+    for span in asked:
+        if span in tied or _weekday(doc, span) is None or not _excepted(doc, span):
+            continue
+        for week in week_of:
+            low, high = min(week[0], span[0]), max(week[1], span[1])
+            if not any(_ends_sentence(t) for t in doc[low:high]):
+                tied[span] = week
+                break
+    return tied
 
 
 def _monday(doc: Doc, week: tuple[int, int], base: datetime) -> date:
@@ -205,15 +243,15 @@ def _monday(doc: Doc, week: tuple[int, int], base: datetime) -> date:
 
 
 def _weekday(doc: Doc, span: tuple[int, int]) -> int | None:
-    """0 for a lone "Monday" (or "Mon"), ... 6 for "Sunday"; None for any other date."""
+    """0 for a date that starts with "Monday" (or "Mon"), ... 6 for "Sunday"; else None."""
     stem = doc[span[0]].lower_[:3]
-    return _WEEKDAY_STEMS.index(stem) if span[1] - span[0] == 1 and stem in _WEEKDAY_STEMS else None
+    return _WEEKDAY_STEMS.index(stem) if stem in _WEEKDAY_STEMS else None
 
 
 def _week_for(
     doc: Doc, span: tuple[int, int], week_of: dict[tuple[int, int], date]
 ) -> tuple[int, int] | None:
-    """The week a lone weekday is in when it leads up to one ("Tuesday or Wednesday next week",
+    """The week a weekday date is in when it leads up to one ("Tuesday or Wednesday next week",
     "Thursday this week or Tuesday next week"), else None."""
     if _weekday(doc, span) is None:
         return None
@@ -238,7 +276,7 @@ def _links_weeks(token: Token) -> bool:
         token.is_space
         or word in _WEEK_LINKS
         or word in _EXCEPT
-        or word in {"other", "than", "apart", "from", "but", "not"}
+        or word in {"other", "than", "apart", "from", "but", "not", "for"}
         or word[:3] in _WEEKDAY_STEMS
     )
 
@@ -250,9 +288,9 @@ def _day_of(
     week_of: dict[tuple[int, int], date],
     read: Callable[[str], date | None],
 ) -> date | None:
-    """The day a date names: a weekday in the week it leads up to, else as ``read``."""
+    """The day a date names: a lone weekday in the week it is tied to, else as ``read``."""
     weekday = _weekday(doc, span)
-    if span in tied and weekday is not None:
+    if span in tied and weekday is not None and span[1] - span[0] == 1:
         return week_of[tied[span]] + timedelta(days=weekday)
     return read(doc[span[0] : span[1]].text)
 

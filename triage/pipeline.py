@@ -133,33 +133,74 @@ def edited_schedule(item: QueueItem, body: str, now: datetime, zone: ZoneInfo) -
     """What a draft the user edited keeps busy in their calendar, or None to keep what it has.
 
     The new text is read against the draft it replaces, the two the same way, so only the times
-    the user added or took out count (a rewording, or a time read wrong in both, changes
-    nothing; a text that names no time keeps the old ones: "that time works"). A draft that
-    accepted a slot accepts the first time added instead (as long as the old slot); a draft
-    that proposed windows keeps those still written and adds those added. Times with no zone,
-    or with the abbreviation of the user's own zone (its "CST" is not Chicago's), are in
-    ``zone``; dates count from the start of ``now``'s day.
+    the user added or took out count: a rewording, or a time read wrong in both, changes
+    nothing, and a text that names no time keeps the old ones ("that time works"). Times with
+    no zone, or with the abbreviation of the user's own zone (its "CST" is not Chicago's), are
+    in ``zone``; dates count from the start of ``now``'s day. See ``_edited_slot`` and
+    ``_edited_windows``.
     """
     old = _times(item.reply.body if item.reply else "", now, zone)
     new = _times(body, now, zone)
-    known = {o.start for o in old} | {start for start, _ in item.windows}
-    if item.chosen is not None:
-        known.add(item.chosen.start)
-    added = [s for s in new if s.start not in known]
-    if not new or (not added and len(new) == len(old)):
+    if not new:
         return None
     if item.chosen is not None:
-        if not added:
-            return None
-        length = (item.chosen.end or item.chosen.start + DEFAULT_DURATION) - item.chosen.start
-        return SlotTime(added[0].start, added[0].start + length, added[0].text), ()
-    still = {s.start for s in new}
-    if len(old) == len(item.windows):  # each window as the old text was read
-        kept = tuple(w for w, o in zip(item.windows, old, strict=True) if o.start in still)
-    else:
-        kept = tuple(w for w in item.windows if w[0] in still)
-    windows = kept + tuple((s.start, s.end or s.start + DEFAULT_DURATION) for s in added)
-    return None if windows == item.windows else (None, windows)
+        return _edited_slot(item.chosen, old, new, zone)
+    return _edited_windows(item.windows, old, new, newest_part(body), zone)
+
+
+def _edited_slot(
+    chosen: SlotTime, old: Sequence[SlotTime], new: Sequence[SlotTime], zone: ZoneInfo
+) -> Schedule | None:
+    """The first time the edit added becomes the accepted slot (as long as the old one). While
+    the old time is still written, other times on its day are remarks ("I'm free until 11:30 if
+    we need longer"), not a new slot."""
+    known = {o.start for o in old} | {chosen.start}
+    still = any(s.start in known for s in new)
+    day = chosen.start.astimezone(zone).date()
+    added = [
+        s
+        for s in new
+        if s.start not in known and not (still and s.start.astimezone(zone).date() == day)
+    ]
+    if not added:
+        return None
+    length = (chosen.end or chosen.start + DEFAULT_DURATION) - chosen.start
+    return SlotTime(added[0].start, added[0].start + length, added[0].text), ()
+
+
+def _edited_windows(
+    windows: Sequence[Interval],
+    old: Sequence[SlotTime],
+    new: Sequence[SlotTime],
+    text: str,
+    zone: ZoneInfo,
+) -> Schedule | None:
+    """The proposed windows after an edit: each old one while the text still states it, or
+    still names its day ("Tuesday 17, Wednesday 18 or Thursday 19 November, 9am to 12pm" reads
+    as one time but keeps all three); each new one added (one starting where an old one did
+    replaces it: a window widened)."""
+
+    def pair(slot: SlotTime) -> Interval:
+        return slot.start, slot.end or slot.start + DEFAULT_DURATION
+
+    read_old = sorted(pair(o) for o in old)
+    read_new = [pair(s) for s in new]
+    # each stored window as the old text was read (both in date order), when they match up
+    as_read = (
+        dict(zip(sorted(windows), read_old, strict=True)) if len(read_old) == len(windows) else {}
+    )
+    added = [p for p in read_new if p not in read_old and p not in windows]
+    flat = " ".join(text.split()).lower()
+
+    def still(window: Interval) -> bool:
+        local = window[0].astimezone(zone)
+        named = (f"{local:%A} {local.day}", f"{local.day} {local:%B}")
+        return as_read.get(window, window) in read_new or any(n.lower() in flat for n in named)
+
+    replaced = {start for start, _ in added}
+    kept = [w for w in windows if still(w) and w[0] not in replaced]
+    result = tuple(sorted(kept + added))
+    return None if result == tuple(sorted(windows)) else (None, result)
 
 
 def _times(text: str, now: datetime, zone: ZoneInfo) -> tuple[SlotTime, ...]:

@@ -43,6 +43,7 @@ WEEKDAYS = tuple(
     "monday tuesday wednesday thursday friday saturday sunday "
     "mon tue tues wed weds thu thur thurs fri sat sun".split()
 )
+_WEEKDAY_STEMS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS = tuple(
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec".split()
@@ -90,6 +91,9 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
             [{"TEXT": {"REGEX": r"^\d{1,2}/\d{1,2}(/\d{2,4})?$"}}],
             # "Wednesday 25.11." and "25.11.2026": day first, as written where dots are used
             [weekday, comma, {"TEXT": {"REGEX": r"^\d{1,2}\.\d{1,2}\.?$"}}],
+            # "Wed 25/11", and "Tuesday 24th", "Monday 23 through ..." with no month
+            [weekday, comma, {"TEXT": {"REGEX": r"^\d{1,2}/\d{1,2}(/\d{2,4})?$"}}],
+            [weekday, comma, day],
             [{"TEXT": {"REGEX": r"^\d{1,2}\.\d{1,2}\.\d{4}$"}}],
             [{"LOWER": {"IN": ["next", "this"]}}, weekday],
             [{"LOWER": {"IN": ["tomorrow", "today"]}}],
@@ -181,9 +185,34 @@ def _split_time(span: Span) -> tuple[str, str | None]:
     return time_range(" ".join(t.text for t in span if not t.is_space))
 
 
+_WEEKDAY_DAY = re.compile(
+    r"^([a-z]{3})[a-z]*[ ,]*(?:the )?(\d{1,2})(?:st|nd|rd|th)?$", re.IGNORECASE
+)
+
+
+def _month_named(date_text: str, base: datetime) -> str:
+    """ "Tuesday 24th" with its month and year: the first day numbered so, from ``base``'s day
+    on, that falls on that weekday (else the first so numbered); "Tues 4/14" as "4/14". Other
+    dates as they are."""
+    slashed = re.match(r"^[a-z]+[ ,]+(\d{1,2}/\d{1,2}(/\d{2,4})?)$", date_text.strip(), re.I)
+    if slashed is not None:  # "Tues 4/14": the numbers say the day
+        return slashed[1]
+    found = _WEEKDAY_DAY.match(date_text.strip())
+    if found is None or found[1].lower() not in _WEEKDAY_STEMS:
+        return date_text
+    number, weekday = int(found[2]), _WEEKDAY_STEMS.index(found[1].lower())
+    days = [base.date() + timedelta(days=n) for n in range(-1, 366)]
+    numbered = [d for d in days if d.day == number]
+    if not numbered:
+        return date_text
+    day = next((d for d in numbered if d.weekday() == weekday), numbered[0])
+    return f"{day.day} {day:%B} {day.year}"
+
+
 def _parse(
     date_text: str, clock: str, base: datetime, zone: tzinfo, day_first: bool
 ) -> datetime | None:
+    date_text = _month_named(date_text, base)
     settings = {
         "RELATIVE_BASE": base.replace(tzinfo=None),
         "PREFER_DATES_FROM": "future",
@@ -257,7 +286,11 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
         or UTC
     )
     day_first = base.utcoffset() is not None and base.utcoffset() >= timedelta(hours=-1)  # type: ignore[operator]
-    dates = [(s, e) for k, s, e in matches if k == "DATE" and not _wed_for_we_d(doc, s, e)]
+    dates = [
+        _hour_trimmed(doc, s, e)
+        for k, s, e in matches
+        if k == "DATE" and not _wed_for_we_d(doc, s, e)
+    ]
     times = [
         (s, e)
         for k, s, e in matches
@@ -359,26 +392,37 @@ def _labelled_lines(between: Span) -> bool:
     )
 
 
-# "Wed" is Wednesday next to a date's or a list's words ("Wed 2pm", "Mon, Tue or Wed?"), else
-# "We'd" typed without its apostrophe ("wed love to meet you").
-_WED_AFTER = frozenset({"on", "or", "and", "to", "through", "until", "till", "-", "–", ",", "/"})
-_WED_BEFORE = frozenset({",", ".", "?", "!", ")", "-", "–", "/", "or", "and", "at", "about",
-                         "around", "after", "morning", "afternoon", "evening", "lunch",
-                         "lunchtime", "night", "next", "this"})  # fmt: skip
+# "Wed" followed by one of these is "We'd" typed without its apostrophe ("wed love to meet you",
+# "Wed be happy to"); anywhere else it is Wednesday ("Wed 2pm", "Wed: 9am-11am", "Would Wed work?").
+_WE_D_VERBS = frozenset(
+    "love like be need want prefer appreciate have rather welcome suggest recommend expect hope "
+    "also still really just definitely probably then".split()
+)
+
+
+_HOUR_NEXT = frozenset(
+    {"am", "pm", "a.m.", "p.m.", "-", "–", "—", "to", "till", "until", "o'clock"}
+)
+
+
+def _hour_trimmed(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """A weekday and a bare number followed by "am" or a range ("Tuesday 3 pm", "Monday 10 -
+    11am"): the number is an hour, not the day; the date is the weekday alone."""
+    last = doc[end - 1]
+    after = next((t for t in doc[end : end + 2] if not t.is_space), None)
+    hour = last.text.isdigit() and after is not None and after.lower_ in _HOUR_NEXT
+    no_month = not any(t.lower_ in MONTHS for t in doc[start:end])  # "Monday, April 13 - 10:00"
+    if end - start > 1 and hour and no_month and doc[start].lower_[:3] in _WEEKDAY_STEMS:
+        return start, start + 1
+    return start, end
 
 
 def _wed_for_we_d(doc: Doc, start: int, end: int) -> bool:
     """Whether the date ``doc[start:end]`` is a lone "Wed" that reads as "We'd"."""
     if end - start != 1 or doc[start].lower_ != "wed":
         return False
-    before = doc[start - 1].lower_ if start > 0 else ""
-    if before == ",":  # "Mon, Tue, Wed", not "Hi Sam, wed love to"
-        before = "," if start > 1 and doc[start - 2].lower_ in WEEKDAYS else ""
     after = next((t for t in doc[end : end + 2] if not t.is_space), None)
-    if before in _WED_AFTER or after is None:
-        return False
-    ahead = after.lower_
-    return not (ahead in _WED_BEFORE or ahead[:1].isdigit() or ahead in MONTHS)
+    return after is not None and after.lower_ in _WE_D_VERBS
 
 
 _WRAP_JOINS = frozenset({"at", "from", "@"})
@@ -408,12 +452,34 @@ def _another_option(between: Span) -> bool:
     return options and not any(re.match(TIME_SHAPE, t.lower_) for t in between)
 
 
+_MERIDIEMS = frozenset({"am", "pm", "a.m.", "p.m."})
+
+
+def _date_on(doc: Doc, dates: list[tuple[int, int]], t_end: int) -> tuple[int, int] | None:
+    """The date right after a time and "on" ("3pm on Wednesday", "10:00 ET on the 20th"), on
+    the same line."""
+    index = t_end
+    while index < len(doc) and (
+        doc[index].lower_ in _MERIDIEMS or zone_named(doc[index].text) is not None
+    ):
+        index += 1
+    if index >= len(doc) or doc[index].lower_ != "on":
+        return None
+    index += 1
+    if index < len(doc) and doc[index].lower_ == "the":
+        index += 1
+    return next(((s, e) for s, e in dates if s == index), None)
+
+
 def _date_for(
     doc: Doc, dates: list[tuple[int, int]], t_start: int, t_end: int
 ) -> tuple[int, int] | None:
     """The date a time belongs to: the last one before it on its line, else, on a "Time:" line,
     the date of the "Date:" line just above (as scheduling systems write them), else one right
     after, else the date ending the line above when only "at" or "from" stands between."""
+    on = _date_on(doc, dates, t_end)
+    if on is not None:  # "11am on Tuesday 17 November or 3pm on Wednesday 18 November"
+        return on
     wrapped = None
     for d_start, d_end in reversed(dates):
         if d_end <= t_start:
@@ -431,10 +497,11 @@ def _date_for(
                     wrapped = d_start, d_end
                 break
             return d_start, d_end
+    reach = t_end + 3 + sum(t.lower_ in _MERIDIEMS for t in doc[t_end : t_end + 6])  # "2 pm"
     for d_start, d_end in dates:
         after = doc[t_end:d_start]
         if (
-            t_end <= d_start <= t_end + 3
+            t_end <= d_start <= reach
             and not any("\n" in t.text for t in after)
             and not _another_option(after)
         ):
