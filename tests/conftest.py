@@ -9,13 +9,16 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import imapclient
 import pytest
 from servers import DovecotServer, dovecot_binary
 
 from triage.local_servers import PymapServer, SmtpSink, local_environ
+from triage.models import Label, Origin, QueueItem, State
 
 DATA = Path(__file__).parent / "data"
 MAIL = DATA / "mail"
@@ -132,3 +135,26 @@ def triage_env(
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)  # no stray ./.env
     return env
+
+
+def queue_item(**changes: Any) -> QueueItem:
+    """A pending invitation from Dana as the queue holds it, with ``changes`` (for the pure
+    functions that read queue items: reminders, edited drafts, views)."""
+    at = changes.pop("created_at", datetime(2026, 12, 3, 15, 0, tzinfo=UTC))
+    fields: dict[str, Any] = {
+        "id": 1,
+        "origin": Origin("a", "INBOX", 1, 1),
+        "message_id": "<m@x.example>",
+        "state": State.PENDING,
+        "label": Label.INVITE,
+        "score": 0.9,
+        "sender": "Dana <dana@x.example>",
+        "subject": "Interview",
+        "reason": "",
+        "reply": None,
+        "evidence": (),
+        "links": (),
+        "created_at": at,
+        "updated_at": at,
+    }
+    return QueueItem(**(fields | changes))

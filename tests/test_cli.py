@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import MAIL, ImapAccount, shell_script
@@ -142,6 +143,14 @@ def test_secrets_never_reach_the_logs(
     assert imap.password not in everything
 
 
+def _edited(capsys: pytest.CaptureFixture[str]) -> Any:
+    """``triage queue edit 1`` with $EDITOR, then item 1 as ``queue show --json`` gives it."""
+    assert main(["queue", "edit", "1"]) == 0
+    capsys.readouterr()
+    assert main(["queue", "show", "--json", "1"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
 @pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
 def test_edit_uses_the_editor(
     triage_env: dict[str, str],
@@ -156,10 +165,7 @@ def test_edit_uses_the_editor(
         tmp_path / "editor.sh", "printf 'Hi Ravi,\\n\\nTuesday works.\\n' > \"$1\"\n"
     )
     monkeypatch.setenv("EDITOR", str(editor))
-    assert main(["queue", "edit", "1"]) == 0
-    capsys.readouterr()
-    assert main(["queue", "show", "--json", "1"]) == 0
-    item = json.loads(capsys.readouterr().out)
+    item = _edited(capsys)
     assert item["reply"]["body"] == "Hi Ravi,\n\nTuesday works.\n"
     assert any(h["event"] == "edited" for h in item["history"])
     # The times the draft proposed stay kept free while the user's text names no other, and
@@ -168,10 +174,7 @@ def test_edit_uses_the_editor(
     shell_script(
         editor, "printf 'I am free Monday 4 January 2027, 10:00 am-12:00 pm ET.\n' > \"$1\"\n"
     )
-    assert main(["queue", "edit", "1"]) == 0
-    capsys.readouterr()
-    assert main(["queue", "show", "--json", "1"]) == 0
-    item = json.loads(capsys.readouterr().out)
+    item = _edited(capsys)
     assert item["proposed_windows"] == [["2027-01-04T10:00:00-05:00", "2027-01-04T12:00:00-05:00"]]
     events = [h["event"] for h in item["history"]]
     assert "the edited draft proposes 1 window(s): those times are kept free" in events

@@ -11,14 +11,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import MAIL, ImapAccount, shell_script
+from conftest import MAIL, ImapAccount, queue_item, shell_script
 
 from triage import app
 from triage.cli import main
 from triage.config import environ_with_file, load_settings
 from triage.local_servers import SmtpSink
 from triage.mailbox import FETCH_BYTES, Mailbox, _by_bytes
-from triage.models import Extraction, Label, Origin, QueueItem, SlotTime, State
+from triage.models import Extraction, QueueItem, SlotTime
 from triage.remind import ReminderPolicy, due
 
 INVITE = MAIL / "invite_plain.eml"
@@ -309,23 +309,8 @@ def test_a_broken_reminder_template_is_logged_and_the_poll_still_ends_well(
 
 
 def _waiting(created: datetime, starts: list[datetime], deadline: datetime | None) -> QueueItem:
-    return QueueItem(
-        id=1,
-        origin=Origin("a", "INBOX", 1, 1),
-        message_id="<m@x.example>",
-        state=State.PENDING,
-        label=Label.INVITE,
-        score=0.9,
-        sender="Dana <dana@x.example>",
-        subject="Interview",
-        reason="",
-        reply=None,
-        evidence=(),
-        links=(),
-        created_at=created,
-        updated_at=created,
-        extraction=Extraction(slots=tuple(SlotTime(t, None) for t in starts), deadline=deadline),
-    )
+    found = Extraction(slots=tuple(SlotTime(t, None) for t in starts), deadline=deadline)
+    return queue_item(created_at=created, extraction=found)
 
 
 @pytest.mark.parametrize("past", ["slot", "deadline"])

@@ -9,11 +9,11 @@ from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import MAIL
+from conftest import MAIL, queue_item
 
 from triage.availability import Availability, parse_availability, propose_windows
 from triage.classify import load_classifier
-from triage.models import Action, Label, Origin, QueueItem, Reply, SlotTime, State
+from triage.models import Action, QueueItem, Reply, SlotTime
 from triage.pipeline import (
     Calendar,
     Identity,
@@ -205,22 +205,8 @@ def _pending(
     def fixed(moment: datetime) -> datetime:
         return moment.astimezone(timezone(moment.utcoffset() or timedelta(0)))
 
-    at = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
-    return QueueItem(
-        id=1,
-        origin=Origin("a", "INBOX", 1, 1),
-        message_id="<m@x.example>",
-        state=State.PENDING,
-        label=Label.INVITE,
-        score=0.9,
-        sender="Dana <dana@x.example>",
-        subject="Interview",
-        reason="",
+    return queue_item(
         reply=Reply("dana@x.example", "Re: Interview", "<m@x.example>", (), body, "<r@y>"),
-        evidence=(),
-        links=(),
-        created_at=at,
-        updated_at=at,
         chosen=None
         if chosen is None
         else SlotTime(fixed(chosen.start), chosen.end and fixed(chosen.end)),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from triage.models import SlotTime
@@ -132,13 +133,10 @@ def propose_windows(
     tomorrow = now.astimezone(availability.zone).date() + timedelta(days=1)
     asked = sorted({day for day in days if day >= tomorrow})
     for candidates in (asked, [tomorrow + timedelta(days=n) for n in range(28)]):
-        found = [
-            window
-            for day in candidates
-            if (window := _free_window(availability, day, busy, buffer)) is not None
-        ]
+        windows = (_free_window(availability, day, busy, buffer) for day in candidates)
+        found = tuple(islice((w for w in windows if w is not None), count))  # no day more
         if found:
-            return tuple(found[:count])
+            return found
     return ()
 
 

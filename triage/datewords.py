@@ -96,21 +96,21 @@ _NOT_ASKED = frozenset(
 )
 # ... but not after these: "to find out more", "to kick off the process", "check out".
 _PHRASAL = frozenset("find kick check figure sort work try set start head".split())
-_NOT_ASKED_PAIRS = frozenset(
-    {("on", "leave"), ("feel", "free")}
-)  # fmt: skip
+_NOT_ASKED_PAIRS = frozenset({("on", "leave"), ("feel", "free")})
 _MOVED = frozenset("move moved moving postpone postponed reschedule rescheduled push".split())
 _NEW_PLAN = frozenset({"to", "for", "until", "till"})  # "move it to Friday": the new day
 _PAST = frozenset({"last", "past", "previous"})  # right before the date
-_EXCEPT = frozenset({"except", "excluding", "besides", ("other", "than"), ("apart", "from"),
-                     ("but", "not")})  # fmt: skip
+_EXCEPT = frozenset({"except", "excluding", "besides"})
+_EXCEPT_PAIRS = frozenset({("other", "than"), ("apart", "from"), ("but", "not")})
+# Those words, and "for" ("except for Monday"), may stand between a week and a day it excepts.
+_EXCEPT_WORDS = _EXCEPT | {word for pair in _EXCEPT_PAIRS for word in pair} | {"for"}
 # Clauses part at commas, dashes and these words ("I'm on leave next week, so would you ...").
 _CLAUSE_WORDS = frozenset({",", "-", "–", "—", "but", "so", "although", "though", "because"})
 _RANGE = frozenset({"through", "thru", "to", "until", "till", "-", "–", "—"})
 # What may stand between weekdays and the week they are in: "Tuesday or Wednesday next week",
 # "Thursday and Friday of next week", "Mon-Wed next week".
 _WEEK_LINKS = frozenset({"or", "and", "to", "through", "thru", "-", "–", ",", "of", "the", "/"})
-_WEEKDAY_STEMS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_STEMS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # Monday is 0, as in datetime
 ASKED_DAYS_AHEAD = 28  # days after the Date: a day asked about further ahead is misread
 MAX_ASKED = 20  # dates read as asked days in one message (each costs a dateparser call)
 _REACH = 30  # tokens looked at either side of a date for its sentence
@@ -160,9 +160,9 @@ def _excepted(doc: Doc, span: tuple[int, int]) -> bool:
     while index > max(0, span[0] - 12):
         word = doc[index - 1].lower_
         previous = doc[index - 2].lower_ if index > 1 else ""
-        if word in _EXCEPT or (previous, word) in _EXCEPT:
+        if word in _EXCEPT or (previous, word) in _EXCEPT_PAIRS:
             return True
-        listed = word in _WEEK_LINKS or word[:3] in _WEEKDAY_STEMS or word[:1].isdigit()
+        listed = word in _WEEK_LINKS or word[:3] in WEEKDAY_STEMS or word[:1].isdigit()
         if not (doc[index - 1].is_space or listed or word == "for"):  # "except for Monday"
             return False
         index -= 1
@@ -183,14 +183,16 @@ def asked_days(
     give every day between; "Tuesday or Wednesday next week" gives those two days of that week;
     "except Wednesday" takes a day out. ``read`` reads a date's words relative to ``base``. Only
     days from the Date's to ``ASKED_DAYS_AHEAD`` after it, in order, once each."""
+    spans = sorted([*dates, *weeks])
+    excepts = {span for span in spans if _excepted(doc, span)}
     asked = [
         span
-        for span in sorted([*dates, *weeks])
-        if _asks_reader(doc, span) or (_excepted(doc, span) and _sentence_asks(doc, span))
+        for span in spans
+        if _asks_reader(doc, span) or (span in excepts and _sentence_asks(doc, span))
     ][:MAX_ASKED]
     week_of = {span: _monday(doc, span, base) for span in asked if span in weeks}
-    tied = _ties(doc, asked, week_of)
-    claimed = {week for span, week in tied.items() if not _excepted(doc, span)}
+    tied = _ties(doc, asked, week_of, excepts)
+    claimed = {week for span, week in tied.items() if span not in excepts}
     days: set[date] = set()
     excepted: set[date] = set()
     ends: set[tuple[int, int]] = set()  # the second dates of ranges, read with their first
@@ -204,7 +206,7 @@ def asked_days(
         first = _day_of(doc, span, tied, week_of, read)
         if first is None:
             continue
-        target = excepted if _excepted(doc, span) else days
+        target = excepted if span in excepts else days
         target.add(first)
         later = asked[index + 1] if index + 1 < len(asked) else None
         if later is not None and later not in week_of and _is_range(doc, span, later):
@@ -219,14 +221,14 @@ def asked_days(
 
 
 def _ties(
-    doc: Doc, asked: Spans, week_of: dict[tuple[int, int], date]
+    doc: Doc, asked: Spans, week_of: dict[tuple[int, int], date], excepts: set[tuple[int, int]]
 ) -> dict[tuple[int, int], tuple[int, int]]:
     """The week each lone weekday is in, when a week is named with it: the week it leads up to
     ("Tuesday or Wednesday next week"), or for a day excepted, any week of its sentence ("would
     next week work for you, but not Friday?")."""
     tied = {span: week for span in asked if (week := _week_for(doc, span, week_of)) is not None}
     for span in asked:
-        if span in tied or _weekday(doc, span) is None or not _excepted(doc, span):
+        if span in tied or _weekday(doc, span) is None or span not in excepts:
             continue
         for week in week_of:
             low, high = min(week[0], span[0]), max(week[1], span[1])
@@ -245,7 +247,7 @@ def _monday(doc: Doc, week: tuple[int, int], base: datetime) -> date:
 def _weekday(doc: Doc, span: tuple[int, int]) -> int | None:
     """0 for a date that starts with "Monday" (or "Mon"), ... 6 for "Sunday"; else None."""
     stem = doc[span[0]].lower_[:3]
-    return _WEEKDAY_STEMS.index(stem) if stem in _WEEKDAY_STEMS else None
+    return WEEKDAY_STEMS.index(stem) if stem in WEEKDAY_STEMS else None
 
 
 def _week_for(
@@ -273,11 +275,7 @@ def _week_for(
 def _links_weeks(token: Token) -> bool:
     word = token.lower_
     return (
-        token.is_space
-        or word in _WEEK_LINKS
-        or word in _EXCEPT
-        or word in {"other", "than", "apart", "from", "but", "not", "for"}
-        or word[:3] in _WEEKDAY_STEMS
+        token.is_space or word in _WEEK_LINKS or word in _EXCEPT_WORDS or word[:3] in WEEKDAY_STEMS
     )
 
 

@@ -157,6 +157,11 @@ class Reply:
     message_id: str  # fixed when drafted, so a send can be found again in Sent
 
 
+# The times an item keeps busy in the user's calendar: the slot its draft accepts, and the
+# windows it proposes (start, end).
+Schedule = tuple[SlotTime | None, tuple[tuple[datetime, datetime], ...]]
+
+
 @dataclass(frozen=True)
 class Plan:
     """The pipeline's decision for one message; only approval turns a plan into an effect."""

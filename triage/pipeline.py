@@ -36,6 +36,7 @@ from triage.models import (
     Plan,
     QueueItem,
     Reply,
+    Schedule,
     SlotTime,
     Verdict,
 )
@@ -126,9 +127,6 @@ def window_text(window: Interval) -> str:
     return f"{_day(start)}, {_clock(start)}–{_clock(end)} {start.tzname() or ''}".strip()
 
 
-Schedule = tuple[SlotTime | None, tuple[Interval, ...]]  # (accepted slot, proposed windows)
-
-
 def edited_schedule(item: QueueItem, body: str, now: datetime, zone: ZoneInfo) -> Schedule | None:
     """What a draft the user edited keeps busy in their calendar, or None to keep what it has.
 
@@ -139,13 +137,14 @@ def edited_schedule(item: QueueItem, body: str, now: datetime, zone: ZoneInfo) -
     in ``zone``; dates count from the start of ``now``'s day. See ``_edited_slot`` and
     ``_edited_windows``.
     """
-    old = _times(item.reply.body if item.reply else "", now, zone)
-    new = _times(body, now, zone)
+    text = newest_part(body)
+    old = _times(newest_part(item.reply.body) if item.reply else "", now, zone)
+    new = _times(text, now, zone)
     if not new:
         return None
     if item.chosen is not None:
         return _edited_slot(item.chosen, old, new, zone)
-    return _edited_windows(item.windows, old, new, newest_part(body), zone)
+    return _edited_windows(item.windows, old, new, text, zone)
 
 
 def _edited_slot(
@@ -204,14 +203,12 @@ def _edited_windows(
 
 
 def _times(text: str, now: datetime, zone: ZoneInfo) -> tuple[SlotTime, ...]:
-    """The times a draft of the user's states, in its newest part (see ``edited_schedule``)."""
+    """The times the newest part of a draft of the user's states (see ``edited_schedule``)."""
     from triage.when import find_when  # noqa: PLC0415 - spaCy loads for an edit, not the CLI
 
     local = now.astimezone(zone)
     midnight = datetime.combine(local.date(), time(0), zone)
-    found = find_when(
-        _own_zone_unnamed(newest_part(text), zone, local), midnight, zone, zones_from_text=False
-    )
+    found = find_when(_own_zone_unnamed(text, zone, local), midnight, zone, zones_from_text=False)
     return tuple(SlotTime(s.start, s.end, s.text) for s in found.slots)
 
 

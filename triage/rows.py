@@ -13,9 +13,9 @@ from triage.models import (
     Label,
     Location,
     Origin,
-    Plan,
     QueueItem,
     Reply,
+    Schedule,
     SlotTime,
     State,
 )
@@ -74,11 +74,8 @@ def extraction_from(text: str | None) -> Extraction | None:
     return Extraction(**data)
 
 
-def schedule_json(plan: Plan) -> str:
-    return schedule_text(plan.chosen, plan.windows)
-
-
-def schedule_text(chosen: SlotTime | None, windows: tuple[tuple[datetime, datetime], ...]) -> str:
+def schedule_json(schedule: Schedule) -> str:
+    chosen, windows = schedule
     return json.dumps(
         {
             "chosen": slot_json(chosen) if chosen else None,
@@ -87,9 +84,7 @@ def schedule_text(chosen: SlotTime | None, windows: tuple[tuple[datetime, dateti
     )
 
 
-def schedule_from(
-    text: str | None,
-) -> tuple[SlotTime | None, tuple[tuple[datetime, datetime], ...]]:
+def schedule_from(text: str | None) -> Schedule:
     if text is None:
         return None, ()
     data = json.loads(text)

@@ -31,7 +31,7 @@ from triage.models import (
     Plan,
     QueueItem,
     Reply,
-    SlotTime,
+    Schedule,
     State,
     Verdict,
 )
@@ -42,7 +42,6 @@ from triage.rows import (
     reply_json,
     schedule_from,
     schedule_json,
-    schedule_text,
 )
 
 __all__ = ["ACTIVE", "MAX_ATTEMPTS", "MIGRATIONS", "THREAD_IDS", "TRANSITIONS", "Store"]
@@ -297,7 +296,7 @@ class Store:
                 iso(now),
                 iso(now),
                 None if plan.extraction is None else json.dumps(extraction_json(plan.extraction)),
-                schedule_json(plan),
+                schedule_json((plan.chosen, plan.windows)),
                 iso(envelope.date) if envelope.date else None,
                 envelope.text[:ORIGINAL_TEXT_CHARS],
             ),
@@ -503,7 +502,7 @@ class Store:
         now: datetime,
         *,
         event: str = "edited",
-        schedule: tuple[SlotTime | None, tuple[tuple[datetime, datetime], ...]] | None = None,
+        schedule: Schedule | None = None,
     ) -> QueueItem:
         """Replace a pending draft's body (``triage queue edit``, or an edit in the user's mail
         client) and, when given, the times it keeps busy (accepted slot, proposed windows).
@@ -514,14 +513,14 @@ class Store:
                 f"item {item_id} is {item.state.value}: only a pending draft can be edited"
             )
         reply = Reply(**{**asdict(item.reply), "body": body, "references": item.reply.references})
-        chosen, windows = schedule if schedule is not None else (item.chosen, item.windows)
+        kept = schedule if schedule is not None else (item.chosen, item.windows)
         with self._transaction() as conn:
             changed = conn.execute(
                 """UPDATE items SET reply = ?, schedule = ?, updated_at = ?
                    WHERE id = ? AND state = ?""",
                 (
                     reply_json(reply),
-                    schedule_text(chosen, windows),
+                    schedule_json(kept),
                     iso(now),
                     item_id,
                     State.PENDING.value,
@@ -531,12 +530,13 @@ class Store:
                 raise QueueError(f"item {item_id} is no longer pending: the draft is unchanged")
             self._event(conn, item_id, now, event)
             if schedule is not None:
-                self._event(conn, item_id, now, _schedule_event(chosen, windows))
+                self._event(conn, item_id, now, _schedule_event(schedule))
         return self.get(item_id)
 
 
-def _schedule_event(chosen: SlotTime | None, windows: tuple[tuple[datetime, datetime], ...]) -> str:
+def _schedule_event(schedule: Schedule) -> str:
     """The history line of an edit that changed the times a draft keeps busy."""
+    chosen, windows = schedule
     if chosen is not None:
         at = f"{chosen.start:%a %Y-%m-%d %H:%M} {chosen.start.tzname() or ''}".strip()
         return f"the edited draft accepts {at}: that time is kept free"

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from triage.clock import TIME_SHAPE, spelled_times_as_digits, time_range, zone_named
-from triage.datewords import asked_days, is_deadline, was_planned
+from triage.datewords import WEEKDAY_STEMS, asked_days, is_deadline, was_planned
 
 if TYPE_CHECKING:  # spaCy and dateparser load on the first invitation, not with the CLI
     from spacy.language import Language
@@ -39,11 +39,11 @@ _DAY_END = time(23, 59)  # a deadline with no time of its own lasts the whole da
 _DOTTED_DATE = re.compile(r"\d\.\d")
 
 MAX_TIMES = 60  # times of day read in one message
+_MERIDIEMS = frozenset({"am", "pm", "a.m.", "p.m."})
 WEEKDAYS = tuple(
     "monday tuesday wednesday thursday friday saturday sunday "
     "mon tue tues wed weds thu thur thurs fri sat sun".split()
 )
-_WEEKDAY_STEMS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS = tuple(
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec".split()
@@ -80,7 +80,7 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
     wrapped_comma = {"TEXT": {"REGEX": rf"\A(,|the|{wrap})\Z"}, "OP": "*"}
     wrapped_of = {"LOWER": {"REGEX": rf"\A(of|{wrap})\Z"}, "OP": "*"}
     clock = {"TEXT": {"REGEX": TIME_SHAPE}, "LOWER": {"NOT_IN": list(MONTHS)}}
-    ampm = {"LOWER": {"IN": ["am", "pm", "a.m.", "p.m."]}, "OP": "?"}
+    ampm = {"LOWER": {"IN": sorted(_MERIDIEMS)}, "OP": "?"}
     dash = {"LOWER": {"IN": ["-", "–", "—", "to", "until", "till"]}}
     return {
         "DATE": [
@@ -104,7 +104,7 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
             # "10:00 am–1:00 pm": the dash joins "am" to the end's clock in one token
             [clock, {"LOWER": {"REGEX": _GLUED_END}}, ampm],
             [{"TEXT": {"REGEX": _TIME_RANGE_SHAPE}}, ampm],
-            [clock, {"LOWER": {"IN": ["am", "pm", "a.m.", "p.m."]}}],
+            [clock, {"LOWER": {"IN": sorted(_MERIDIEMS)}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}[:.]\d{2}(am|pm)?$"}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}(am|pm)$"}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}h\d{2}$"}}],  # "11h00"
@@ -198,9 +198,9 @@ def _month_named(date_text: str, base: datetime) -> str:
     if slashed is not None:  # "Tues 4/14": the numbers say the day
         return slashed[1]
     found = _WEEKDAY_DAY.match(date_text.strip())
-    if found is None or found[1].lower() not in _WEEKDAY_STEMS:
+    if found is None or found[1].lower() not in WEEKDAY_STEMS:
         return date_text
-    number, weekday = int(found[2]), _WEEKDAY_STEMS.index(found[1].lower())
+    number, weekday = int(found[2]), WEEKDAY_STEMS.index(found[1].lower())
     days = [base.date() + timedelta(days=n) for n in range(-1, 366)]
     numbered = [d for d in days if d.day == number]
     if not numbered:
@@ -298,11 +298,11 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
     ]
     slots: list[Slot] = []
     deadline: datetime | None = None
-    used = {(s, e) for s, e in dates if is_deadline(doc, s)}  # and, below, the slots' dates
-    for d_start, d_end in dates:
-        if is_deadline(doc, d_start) and deadline is None:
-            parsed = _parse(doc[d_start:d_end].text, "11:59 pm", base, default_zone, day_first)
-            deadline = parsed
+    deadlines = [(s, e) for s, e in dates if is_deadline(doc, s)]
+    used = set(deadlines)  # and, below, the slots' dates
+    for d_start, d_end in deadlines:
+        if deadline is None:
+            deadline = _parse(doc[d_start:d_end].text, "11:59 pm", base, default_zone, day_first)
     last_end = -10
     for t_start, t_end in times[:MAX_TIMES]:  # each costs dateparser calls; no invite has more
         span = doc[t_start:t_end]
@@ -400,9 +400,7 @@ _WE_D_VERBS = frozenset(
 )
 
 
-_HOUR_NEXT = frozenset(
-    {"am", "pm", "a.m.", "p.m.", "-", "–", "—", "to", "till", "until", "o'clock"}
-)
+_HOUR_NEXT = _MERIDIEMS | {"-", "–", "—", "to", "till", "until", "o'clock"}
 
 
 def _hour_trimmed(doc: Doc, start: int, end: int) -> tuple[int, int]:
@@ -412,7 +410,7 @@ def _hour_trimmed(doc: Doc, start: int, end: int) -> tuple[int, int]:
     after = next((t for t in doc[end : end + 2] if not t.is_space), None)
     hour = last.text.isdigit() and after is not None and after.lower_ in _HOUR_NEXT
     no_month = not any(t.lower_ in MONTHS for t in doc[start:end])  # "Monday, April 13 - 10:00"
-    if end - start > 1 and hour and no_month and doc[start].lower_[:3] in _WEEKDAY_STEMS:
+    if end - start > 1 and hour and no_month and doc[start].lower_[:3] in WEEKDAY_STEMS:
         return start, start + 1
     return start, end
 
@@ -452,9 +450,6 @@ def _another_option(between: Span) -> bool:
     return options and not any(re.match(TIME_SHAPE, t.lower_) for t in between)
 
 
-_MERIDIEMS = frozenset({"am", "pm", "a.m.", "p.m."})
-
-
 def _date_on(doc: Doc, dates: list[tuple[int, int]], t_end: int) -> tuple[int, int] | None:
     """The date right after a time and "on" ("3pm on Wednesday", "10:00 ET on the 20th"), on
     the same line."""
@@ -474,9 +469,10 @@ def _date_on(doc: Doc, dates: list[tuple[int, int]], t_end: int) -> tuple[int, i
 def _date_for(
     doc: Doc, dates: list[tuple[int, int]], t_start: int, t_end: int
 ) -> tuple[int, int] | None:
-    """The date a time belongs to: the last one before it on its line, else, on a "Time:" line,
-    the date of the "Date:" line just above (as scheduling systems write them), else one right
-    after, else the date ending the line above when only "at" or "from" stands between."""
+    """The date a time belongs to: the one right after it and "on" ("3pm on Wednesday"), else
+    the last one before it on its line, else, on a "Time:" line, the date of the "Date:" line
+    just above (as scheduling systems write them), else one right after (not another option's),
+    else the date ending the line above (see ``_wrapped``)."""
     on = _date_on(doc, dates, t_end)
     if on is not None:  # "11am on Tuesday 17 November or 3pm on Wednesday 18 November"
         return on
