@@ -18,7 +18,7 @@ from triage.availability import (
     propose_windows,
 )
 from triage.clock import zone_named
-from triage.models import SlotTime
+from triage.models import AskedDay, SlotTime
 from triage.when import find_when, known_strings, reads
 
 NY = ZoneInfo("America/New_York")
@@ -262,7 +262,37 @@ def test_windows_skip_weekends_blackouts_and_promised_times() -> None:
     ],
 )
 def test_days_asked_about_without_a_time(text: str, days: list[int]) -> None:
-    assert [d.day for d in find_when(text, SENT).days] == days
+    assert [d.day.day for d in find_when(text, SENT).days] == days
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("Are you free Monday morning?", ["23 morning"]),
+        ("Would Tuesday or Wednesday afternoon work for you?", ["18 afternoon", "24 afternoon"]),
+        ("Does Monday morning or Tuesday afternoon suit you?", ["23 morning", "24 afternoon"]),
+        ("Are you available on the morning of Monday 23 November?", ["23 morning"]),
+        ("Are you free tomorrow afternoon?", ["18 afternoon"]),
+        (
+            "Would Monday 23 to Wednesday 25 in the evenings work for you?",
+            ["23 evening", "24 evening", "25 evening"],
+        ),
+        ("Are you available any morning next week?", [f"{d} morning" for d in range(23, 28)]),
+        ("Would Monday morning or Monday afternoon work for you?", ["23"]),  # the whole day
+        # Only the day excepted goes, and not with the part: it does not reach the week.
+        ("Would any day next week except Friday afternoon work for you?", ["23", "24", "25", "26"]),
+        ("Monday morning is taken, but are you free Tuesday?", ["24"]),
+        # A week named by one of its days: its Monday to Friday.
+        ("What is your availability the week of November 30?", ["30", "1", "2", "3", "4"]),
+        ("Would the week commencing 2 December work for you?", ["30", "1", "2", "3", "4"]),
+        ("Are you free w/c 30/11 for a chat?", ["30", "1", "2", "3", "4"]),
+    ],
+)
+def test_days_asked_about_keep_the_part_of_the_day_and_the_week_named(
+    text: str, days: list[str]
+) -> None:
+    found = find_when(text, SENT).days
+    assert [" ".join(filter(None, (str(d.day.day), d.part))) for d in found] == days
 
 
 def test_hostile_mail_full_of_dates_costs_a_bounded_number_of_date_readings(
@@ -283,13 +313,32 @@ def test_hostile_mail_full_of_dates_costs_a_bounded_number_of_date_readings(
 def test_windows_go_on_the_days_asked_about_when_one_is_free() -> None:
     busy = ((datetime(2026, 11, 25, 9, tzinfo=NY), datetime(2026, 11, 25, 17, tzinfo=NY)),)
     buffer = timedelta(minutes=30)
-    asked = [date(2026, 11, day) for day in (21, 24, 25, 26, 30)]
+    asked = [AskedDay(date(2026, 11, day)) for day in (21, 24, 25, 26, 30)]
     windows = propose_windows(AVAIL, busy, buffer, NOW, days=asked)
     # Saturday 21 has no availability, Wednesday 25 is taken and Thursday 26 is a day off.
     assert [w[0].day for w in windows] == [24, 30]
     # When none of the days asked about is free, the first free days from tomorrow on.
-    fallback = propose_windows(AVAIL, busy, buffer, NOW, days=(date(2026, 11, 25),))
+    fallback = propose_windows(AVAIL, busy, buffer, NOW, days=(AskedDay(date(2026, 11, 25)),))
     assert [w[0].day for w in fallback] == [23, 24, 27]
+
+
+def test_windows_go_in_the_part_of_the_day_asked_about() -> None:
+    busy = ((datetime(2026, 11, 24, 9, tzinfo=NY), datetime(2026, 11, 24, 12, tzinfo=NY)),)
+    buffer = timedelta(minutes=30)
+    asked = (AskedDay(date(2026, 11, 23), "afternoon"), AskedDay(date(2026, 11, 25), "morning"))
+    windows = propose_windows(AVAIL, busy, buffer, NOW, days=asked)
+    assert [(w[0].day, f"{w[0]:%H:%M}", f"{w[1]:%H:%M}") for w in windows] == [
+        (23, "13:00", "16:00"),
+        (25, "09:00", "12:00"),
+    ]
+    # Not free in the part asked about (the morning is taken, the evening is past 17:30): the
+    # rest of those days, then the next days.
+    tuesday_morning = (AskedDay(date(2026, 11, 24), "morning"),)
+    later = propose_windows(AVAIL, busy, buffer, NOW, days=tuesday_morning)
+    assert [(w[0].day, f"{w[0]:%H:%M}") for w in later] == [(24, "12:30")]
+    monday_evening = (AskedDay(date(2026, 11, 23), "evening"),)
+    later = propose_windows(AVAIL, busy, buffer, NOW, days=monday_evening)
+    assert [(w[0].day, f"{w[0]:%H:%M}") for w in later] == [(23, "09:00")]
 
 
 def test_a_deadline_keeps_the_time_written_with_it() -> None:

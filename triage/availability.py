@@ -15,13 +15,19 @@ from datetime import date, datetime, time, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from triage.models import SlotTime
+from triage.models import AskedDay, SlotTime
 
 Interval = tuple[datetime, datetime]
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DEFAULT_DURATION = timedelta(minutes=45)
 WINDOW = timedelta(hours=3)  # the longest window proposed for one day
 MIN_WINDOW = timedelta(hours=1)
+# The hours of the parts of a day a sender may name ("are you free Monday morning?"), local time.
+DAY_PARTS = {
+    "morning": (time(0, 0), time(12, 0)),
+    "afternoon": (time(13, 0), time(18, 0)),
+    "evening": (time(17, 0), time(23, 59)),
+}
 
 
 @dataclass(frozen=True)
@@ -70,15 +76,21 @@ def parse_blackout(spec: str) -> frozenset[date]:
     return frozenset(days)
 
 
-def _day_windows(availability: Availability, day: date) -> list[Interval]:
+def _day_windows(availability: Availability, day: date, part: str = "") -> list[Interval]:
+    """The day's availability windows, within the ``part`` of the day when one is named."""
     if day in availability.blackout:
         return []
     zone = availability.zone
-    return [
-        (datetime.combine(day, start, zone), datetime.combine(day, end, zone))
+    first, last = DAY_PARTS.get(part, (time.min, time.max))
+    windows = [
+        (
+            datetime.combine(day, max(start, first), zone),
+            datetime.combine(day, min(end, last), zone),
+        )
         for weekday, start, end in availability.weekly
         if weekday == day.weekday()
     ]
+    return [(start, end) for start, end in windows if start < end]
 
 
 def _clashes(start: datetime, end: datetime, busy: Iterable[Interval], buffer: timedelta) -> bool:
@@ -125,15 +137,18 @@ def propose_windows(
     now: datetime,
     *,
     count: int = 3,
-    days: Sequence[date] = (),
+    days: Sequence[AskedDay] = (),
 ) -> tuple[Interval, ...]:
     """Up to ``count`` windows, one per day, each the first free stretch of at least an hour (at
     most three) in the day's availability, clear of busy times: on the days the sender asked
-    about (``days``) when one of them has such a stretch, else on the first days from tomorrow."""
+    about (``days``), in the part of the day they named, when one has such a stretch; else at
+    any time of those days; else on the first days from tomorrow."""
     tomorrow = now.astimezone(availability.zone).date() + timedelta(days=1)
-    asked = sorted({day for day in days if day >= tomorrow})
-    for candidates in (asked, [tomorrow + timedelta(days=n) for n in range(28)]):
-        windows = (_free_window(availability, day, busy, buffer) for day in candidates)
+    asked = sorted({d for d in days if d.day >= tomorrow}, key=lambda d: d.day)
+    whole = sorted({d.day for d in asked if d.part})
+    later = [tomorrow + timedelta(days=n) for n in range(28)]
+    for candidates in (asked, [AskedDay(day) for day in whole], [AskedDay(day) for day in later]):
+        windows = (_free_window(availability, d.day, busy, buffer, d.part) for d in candidates)
         found = tuple(islice((w for w in windows if w is not None), count))  # no day more
         if found:
             return found
@@ -141,10 +156,15 @@ def propose_windows(
 
 
 def _free_window(
-    availability: Availability, day: date, busy: Sequence[Interval], buffer: timedelta
+    availability: Availability,
+    day: date,
+    busy: Sequence[Interval],
+    buffer: timedelta,
+    part: str = "",
 ) -> Interval | None:
-    """The first free stretch of at least ``MIN_WINDOW`` (at most ``WINDOW``) on ``day``."""
-    for w_start, w_end in _day_windows(availability, day):
+    """The first free stretch of at least ``MIN_WINDOW`` (at most ``WINDOW``) on ``day``, in
+    the ``part`` of it ("morning", "afternoon", "evening") when one is named."""
+    for w_start, w_end in _day_windows(availability, day, part):
         start = w_start
         for b_start, b_end in sorted(busy):
             if _clashes(start, min(start + MIN_WINDOW, w_end), [(b_start, b_end)], buffer):

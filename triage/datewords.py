@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from triage.clock import TIME_SHAPE, zone_named
+from triage.models import AskedDay
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -92,7 +93,7 @@ _ASKS = frozenset(
 _TO_READER = frozenset({"you", "your"})
 _NOT_ASKED = frozenset(
     "not n't no never unavailable closed shut away out off sick holiday holidays vacation busy "
-    "booked was were been ago yesterday cancel cancelled canceled within".split()
+    "booked taken was were been ago yesterday cancel cancelled canceled within".split()
 )
 # ... but not after these: "to find out more", "to kick off the process", "check out".
 _PHRASAL = frozenset("find kick check figure sort work try set start head".split())
@@ -111,6 +112,13 @@ _RANGE = frozenset({"through", "thru", "to", "until", "till", "-", "–", "—"}
 # "Thursday and Friday of next week", "Mon-Wed next week".
 _WEEK_LINKS = frozenset({"or", "and", "to", "through", "thru", "-", "–", ",", "of", "the", "/"})
 WEEKDAY_STEMS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # Monday is 0, as in datetime
+_WEEK_OF = frozenset({"of", "commencing", "beginning", "starting"})  # "the week of December 14"
+_PARTS = {
+    f"{part}{plural}": part for part in ("morning", "afternoon", "evening") for plural in ("", "s")
+}
+# Words that may stand between a date and the part of the day named with it, besides the words
+# that list dates: "Monday in the morning", "the afternoon of the 8th", "next week, any evening".
+_PART_FILLERS = frozenset({"in", "the", "during", "any", "on", "of", "next", "this", "week"})
 ASKED_DAYS_AHEAD = 28  # days after the Date: a day asked about further ahead is misread
 MAX_ASKED = 20  # dates read as asked days in one message (each costs a dateparser call)
 _REACH = 30  # tokens looked at either side of a date for its sentence
@@ -176,13 +184,14 @@ def _sentence_asks(doc: Doc, span: tuple[int, int]) -> bool:
 
 def asked_days(
     doc: Doc, dates: Spans, weeks: Spans, base: datetime, read: Callable[[str], date | None]
-) -> tuple[date, ...]:
+) -> tuple[AskedDay, ...]:
     """The days the sender asks the reader about without a time: ``dates`` (neither a slot's
     nor a deadline) and ``weeks`` ("next week": its Monday to Friday) in a sentence that asks
     (see above). "Monday 23 through Wednesday 25", "Mon-Wed" and "between Monday and Wednesday"
-    give every day between; "Tuesday or Wednesday next week" gives those two days of that week;
-    "except Wednesday" takes a day out. ``read`` reads a date's words relative to ``base``. Only
-    days from the Date's to ``ASKED_DAYS_AHEAD`` after it, in order, once each."""
+    give every day between; "the week of December 14" and "Tuesday or Wednesday next week" the
+    days of that week; "except Wednesday" takes a day out; "Monday morning" and "Tuesday or
+    Wednesday afternoon" name the part of the day. ``read`` reads a date's words relative to
+    ``base``. Only days from the Date's to ``ASKED_DAYS_AHEAD`` after it, in order, once each."""
     spans = sorted([*dates, *weeks])
     excepts = {span for span in spans if _excepted(doc, span)}
     asked = [
@@ -193,31 +202,88 @@ def asked_days(
     week_of = {span: _monday(doc, span, base) for span in asked if span in weeks}
     tied = _ties(doc, asked, week_of, excepts)
     claimed = {week for span, week in tied.items() if span not in excepts}
-    days: set[date] = set()
+    parts: dict[date, str] = {}
     excepted: set[date] = set()
     ends: set[tuple[int, int]] = set()  # the second dates of ranges, read with their first
     for index, span in enumerate(asked):
         if span in ends:
             continue
-        if span in week_of:
-            if span not in claimed:  # "sometime next week", "next week except Friday": all
-                days.update(week_of[span] + timedelta(days=n) for n in range(5))
-            continue
-        first = _day_of(doc, span, tied, week_of, read)
-        if first is None:
-            continue
-        target = excepted if span in excepts else days
-        target.add(first)
         later = asked[index + 1] if index + 1 < len(asked) else None
         if later is not None and later not in week_of and _is_range(doc, span, later):
             ends.add(later)
-            last = _day_of(doc, later, tied, week_of, read)
-            while last is not None and last < first:  # "Friday through Monday", weekdays only
-                last += timedelta(days=7)
-            span_days = (last - first).days if last is not None else 0
-            target.update(first + timedelta(days=n) for n in range(min(span_days, 14) + 1))
+        else:
+            later = None
+        if span in week_of:
+            found = [] if span in claimed else _workdays(week_of[span])  # "sometime next week"
+        else:
+            found = _days_of(doc, (span, later), tied, week_of, read)
+        if span in excepts:
+            excepted.update(found)
+            continue
+        part = _part_of(doc, span)
+        for day in found:  # a day asked twice, for two parts of it: the whole day
+            parts[day] = part if parts.get(day, part) == part else ""
     first_day, final = base.date(), base.date() + timedelta(days=ASKED_DAYS_AHEAD)
-    return tuple(sorted(d for d in days - excepted if first_day <= d <= final))
+    return tuple(
+        AskedDay(day, part)
+        for day, part in sorted(parts.items())
+        if day not in excepted and first_day <= day <= final
+    )
+
+
+def _days_of(
+    doc: Doc,
+    dates: tuple[tuple[int, int], tuple[int, int] | None],
+    tied: dict[tuple[int, int], tuple[int, int]],
+    week_of: dict[tuple[int, int], date],
+    read: Callable[[str], date | None],
+) -> list[date]:
+    """The days a date names: its own, a range's to its end ("Friday through Monday", at most
+    two weeks), or "the week of December 14"'s Monday to Friday."""
+    span, end = dates
+    first = _day_of(doc, span, tied, week_of, read)
+    if first is None:
+        return []
+    if _week_named(doc, span):
+        return _workdays(first - timedelta(days=first.weekday()))
+    last = _day_of(doc, end, tied, week_of, read) if end is not None else None
+    while last is not None and last < first:  # "Friday through Monday": weekdays only
+        last += timedelta(days=7)
+    span_days = (last - first).days if last is not None else 0
+    return [first + timedelta(days=n) for n in range(min(span_days, 14) + 1)]
+
+
+def _workdays(monday: date) -> list[date]:
+    return [monday + timedelta(days=n) for n in range(5)]
+
+
+def _week_named(doc: Doc, span: tuple[int, int]) -> bool:
+    """ "the week of December 14", "week commencing 14 December", "w/c 14/12"."""
+    before = _words_before(doc, span[0], 3)
+    return (
+        before[-1:] == ["wc"]
+        or before == ["w", "/", "c"]
+        or (before[-2:-1] == ["week"] and before[-1] in _WEEK_OF)
+    )
+
+
+def _part_of(doc: Doc, span: tuple[int, int]) -> str:
+    """The part of the day named with a date: after it, or after the list or range it is in
+    ("Monday morning", "Tuesday or Wednesday afternoon", "next week, in the mornings"), or
+    right before it ("the morning of Tuesday 8 December", "any afternoon next week"); else ""."""
+    for token in doc[span[1] : span[1] + 12]:
+        word = token.lower_
+        if word in _PARTS:
+            return _PARTS[word]
+        listed = word in _WEEK_LINKS or word[:3] in WEEKDAY_STEMS or word[:1].isdigit()
+        if not (token.is_space or listed or word in _PART_FILLERS):
+            break
+    for word in reversed(_words_before(doc, span[0], 3)):
+        if word in _PARTS:
+            return _PARTS[word]
+        if word not in _PART_FILLERS:
+            break
+    return ""
 
 
 def _ties(

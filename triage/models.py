@@ -128,6 +128,18 @@ class SlotTime:
 
 
 @dataclass(frozen=True)
+class AskedDay:
+    """A day the sender asks the reader about without naming a time ("are you free Monday?"),
+    with the part of it they name: "morning", "afternoon", "evening", or "" for the whole day."""
+
+    day: date
+    part: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.day:%a %Y-%m-%d}" + (f" {self.part}" if self.part else "")
+
+
+@dataclass(frozen=True)
 class Extraction:
     """What an invitation says: who, what, when, where. Empty strings and tuples when absent."""
 
@@ -142,7 +154,7 @@ class Extraction:
     meeting_links: tuple[str, ...] = ()
     phones: tuple[str, ...] = ()
     address: str = ""
-    days: tuple[date, ...] = ()  # days asked about with no time ("are you free Monday?")
+    days: tuple[AskedDay, ...] = ()  # asked about with no time ("are you free Monday morning?")
 
 
 @dataclass(frozen=True)

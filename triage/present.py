@@ -121,7 +121,7 @@ def extraction_lines(item: QueueItem) -> list[str]:
         for s in found.slots
     ]
     if found.days and not found.slots:
-        lines.append(f"  Asked:    {', '.join(f'{day:%a %Y-%m-%d}' for day in found.days)}")
+        lines.append(f"  Asked:    {', '.join(map(str, found.days))}")
     lines += [f"  Proposed: {when_text(a)} to {b:%H:%M}" for a, b in item.windows]
     lines += [f"  Meeting:  {link}" for link in found.meeting_links]
     return lines

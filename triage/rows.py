@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from triage.models import (
+    AskedDay,
     Extraction,
     Label,
     Location,
@@ -58,7 +59,7 @@ def extraction_json(found: Extraction) -> dict[str, object]:
     data = asdict(found)
     data["slots"] = [slot_json(slot) for slot in found.slots]
     data["deadline"] = when(found.deadline)
-    data["days"] = [day.isoformat() for day in found.days]
+    data["days"] = [" ".join(filter(None, (d.day.isoformat(), d.part))) for d in found.days]
     return data
 
 
@@ -68,10 +69,16 @@ def extraction_from(text: str | None) -> Extraction | None:
     data = json.loads(text)
     data["slots"] = tuple(slot_from(slot) for slot in data["slots"])
     data["deadline"] = moment(data["deadline"])
-    data["days"] = tuple(date.fromisoformat(day) for day in data.get("days", ()))  # 0.x: none
+    data["days"] = tuple(_asked_day(day) for day in data.get("days", ()))  # 0.x: none
     for key in ("scheduling_links", "meeting_links", "phones"):
         data[key] = tuple(data[key])
     return Extraction(**data)
+
+
+def _asked_day(text: str) -> AskedDay:
+    """ "2026-12-07" or "2026-12-07 morning"."""
+    day, _, part = text.partition(" ")
+    return AskedDay(date.fromisoformat(day), part)
 
 
 def schedule_json(schedule: Schedule) -> str:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from triage.clock import TIME_SHAPE, spelled_times_as_digits, time_range, zone_named
 from triage.datewords import WEEKDAY_STEMS, asked_days, is_deadline, was_planned
+from triage.models import AskedDay
 
 if TYPE_CHECKING:  # spaCy and dateparser load on the first invitation, not with the CLI
     from spacy.language import Language
@@ -63,7 +64,7 @@ class Slot:
 class When:
     slots: tuple[Slot, ...]
     deadline: datetime | None
-    days: tuple[date, ...] = ()  # asked about with no time of day (``datewords.asked_days``)
+    days: tuple[AskedDay, ...] = ()  # asked about with no time of day (``datewords.asked_days``)
 
 
 def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
