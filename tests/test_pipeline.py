@@ -310,6 +310,14 @@ def test_windows_edited_in_another_order_or_words_are_the_same_windows() -> None
     got = edited_schedule(item, wider, now, london)
     assert got is not None and got[1][0] == (windows[0][0], windows[0][0] + timedelta(hours=8))
     assert got[1][1:] == item.windows[1:]
+    # Other hours on the same day: the new window replaces the old one, which is not kept.
+    later = f"{a.replace('09:00–12:00', '13:00–14:00')}\n{b}\n{c}\n"
+    got = edited_schedule(item, later, now, london)
+    assert got is not None
+    assert got[1] == (
+        (datetime(2026, 11, 17, 13, tzinfo=london), datetime(2026, 11, 17, 14, tzinfo=london)),
+        *item.windows[1:],
+    )
 
 
 def test_a_remark_about_the_accepted_slots_day_does_not_move_it() -> None:

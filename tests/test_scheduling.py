@@ -322,6 +322,16 @@ def test_windows_go_on_the_days_asked_about_when_one_is_free() -> None:
     assert [w[0].day for w in fallback] == [23, 24, 27]
 
 
+def test_windows_after_a_busy_time_from_the_queue_are_in_the_users_zone() -> None:
+    # The queue gives busy times back at fixed offsets; a window pushed past one is still
+    # written in the user's zone ("EST", not "UTC-05:00").
+    fixed = timezone(timedelta(hours=-5))
+    busy = ((datetime(2026, 11, 23, 9, tzinfo=fixed), datetime(2026, 11, 23, 10, tzinfo=fixed)),)
+    windows = propose_windows(AVAIL, busy, timedelta(minutes=30), NOW)
+    assert windows[0][0] == datetime(2026, 11, 23, 10, 30, tzinfo=NY)
+    assert {w[0].tzname() for w in windows} == {w[1].tzname() for w in windows} == {"EST"}
+
+
 def test_windows_go_in_the_part_of_the_day_asked_about() -> None:
     busy = ((datetime(2026, 11, 24, 9, tzinfo=NY), datetime(2026, 11, 24, 12, tzinfo=NY)),)
     buffer = timedelta(minutes=30)

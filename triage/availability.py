@@ -174,5 +174,6 @@ def _free_window(
             if start < b_start - buffer < end:
                 end = b_start - buffer
         if end - start >= MIN_WINDOW and not _clashes(start, end, busy, buffer):
-            return start, end
+            # in the user's zone: busy times from the queue carry fixed offsets ("UTC+01:00")
+            return start.astimezone(availability.zone), end.astimezone(availability.zone)
     return None

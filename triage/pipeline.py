@@ -176,8 +176,9 @@ def _edited_windows(
 ) -> Schedule | None:
     """The proposed windows after an edit: each old one while the text still states it, or
     still names its day ("Tuesday 17, Wednesday 18 or Thursday 19 November, 9am to 12pm" reads
-    as one time but keeps all three); each new one added (one starting where an old one did
-    replaces it: a window widened)."""
+    as one time but keeps all three) and no new window is on that day; each new one added (a
+    window on an old one's day with other hours replaces it: "Friday 4 December, 13:00-14:00"
+    for "Friday 4 December, 12:30-15:30")."""
 
     def pair(slot: SlotTime) -> Interval:
         return slot.start, slot.end or slot.start + DEFAULT_DURATION
@@ -191,13 +192,21 @@ def _edited_windows(
     added = [p for p in read_new if p not in read_old and p not in windows]
     flat = " ".join(text.split()).lower()
 
-    def still(window: Interval) -> bool:
-        local = window[0].astimezone(zone)
-        named = (f"{local:%A} {local.day}", f"{local.day} {local:%B}")
-        return as_read.get(window, window) in read_new or any(n.lower() in flat for n in named)
+    def stated(window: Interval) -> bool:
+        return as_read.get(window, window) in read_new
 
-    replaced = {start for start, _ in added}
-    kept = [w for w in windows if still(w) and w[0] not in replaced]
+    def named(window: Interval) -> bool:
+        local = window[0].astimezone(zone)
+        names = (f"{local:%A} {local.day}", f"{local.day} {local:%B}")
+        return any(n.lower() in flat for n in names)
+
+    # A window added on a day replaces the one its day had, unless that one is still stated.
+    changed = {start.astimezone(zone).date() for start, _ in added}
+    kept = [
+        w
+        for w in windows
+        if stated(w) or (named(w) and w[0].astimezone(zone).date() not in changed)
+    ]
     result = tuple(sorted(kept + added))
     return None if result == tuple(sorted(windows)) else (None, result)
 
