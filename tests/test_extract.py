@@ -122,3 +122,41 @@ def test_a_stated_length_gives_an_offered_time_its_end() -> None:
     body = "We'd like to invite you to a 90-minute interview on Tuesday 17 November at 4:30pm ET."
     (slot,) = extract(_message(body)).slots
     assert slot.end is not None and slot.end - slot.start == timedelta(minutes=90)
+
+
+def test_a_range_longer_than_the_stated_length_is_a_window_to_start_in() -> None:
+    body = (
+        "We're running interviews on Tuesday 17 November, 3-6pm. Each interview is 30 minutes"
+        " - which time suits you?"
+    )
+    found = extract(_message(body))
+    (slot,) = found.slots
+    assert (f"{slot.start:%H:%M}", slot.end and f"{slot.end:%H:%M}") == ("15:00", "15:30")
+
+
+def test_office_hours_in_a_signature_are_no_slot_and_no_length() -> None:
+    body = (
+        "Would Tuesday 17 November at 10:00 suit you?\n\nBest,\nAnna\n"
+        "Office hours: Monday to Friday, 8:00-16:00"
+    )
+    found = extract(_message(body))
+    assert [f"{s.start:%a %H:%M}" for s in found.slots] == ["Tue 10:00"]
+    assert found.duration_minutes is None
+
+
+@pytest.mark.parametrize(
+    ("sender", "body", "company"),
+    [
+        # A city in the address is not the company its domain names.
+        ("Ann <ann@cardiffmetrics.co.uk>", "Visit us at 12 Harbour Street, Cardiff.", ""),
+        # A long domain name the body never spells is left out, not run together.
+        ("Ann <ann@keystonepartners.com>", "Are you free on Tuesday?", ""),
+        ("Ann <ann@salesforce.com>", "Are you free on Tuesday?", "Salesforce"),
+        ("Ann <ann@keystone-partners.com>", "Are you free on Tuesday?", "Keystone Partners"),
+        ("Ann <ann@quaysidelabs.com>", "Thanks for applying to Quayside Lab.", "Quayside Lab"),
+    ],
+)
+def test_the_company_is_spelt_as_the_body_does_or_left_out(
+    sender: str, body: str, company: str
+) -> None:
+    assert company_of(_message(body, sender), ()) == company

@@ -295,6 +295,69 @@ def test_days_asked_about_keep_the_part_of_the_day_and_the_week_named(
     assert [" ".join(filter(None, (str(d.day.day), d.part))) for d in found] == days
 
 
+UTC_DATE = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # a Tuesday, from a relay that writes UTC
+
+
+@pytest.mark.parametrize(
+    ("text", "sent", "starts"),
+    [
+        # The weekday, or a US zone, decides which number is the month.
+        ("Would Tuesday 12/8 at 10:00 AM ET work?", UTC_DATE, ["2026-12-08T10:00:00-05:00"]),
+        ("Would 12/8 at 10am ET work?", UTC_DATE, ["2026-12-08T10:00:00-05:00"]),
+        ("Would Wed 9/12 at 10:00 work?", UTC_DATE, ["2026-12-09T10:00:00+00:00"]),
+        ("How about Tues 4/14 at 2pm?", SENT, ["2027-04-14T14:00:00-05:00"]),  # only one exists
+        # Abbreviations the date parser does not know.
+        ("can u do thurs 3pm?", UTC_DATE, ["2026-12-03T15:00:00+00:00"]),
+        ("Could you do weds at 11am?", UTC_DATE, ["2026-12-02T11:00:00+00:00"]),
+        # "IST" is Israel's when the Date is, India's by default; "your time" is the reader's.
+        (
+            "Monday 7 December at 12:00 IST",
+            UTC_DATE.astimezone(timezone(timedelta(hours=2))),
+            ["2026-12-07T12:00:00+02:00"],
+        ),
+        ("Monday 7 December at 12:00 IST", UTC_DATE, ["2026-12-07T12:00:00+05:30"]),
+        (
+            "Thursday 10 December at 14:00 your time?",
+            UTC_DATE.astimezone(timezone(timedelta(hours=1))),
+            ["2026-12-10T14:00:00-05:00"],
+        ),
+        # A deadline written with its zone is no slot.
+        (
+            "We can offer Thursday 10 December at 14:00. Please confirm by 12pm GMT on Friday "
+            "4 December.",
+            UTC_DATE,
+            ["2026-12-10T14:00:00+00:00"],
+        ),
+        # A reschedule's old time is no slot.
+        (
+            "We need to move your interview from Tuesday at 10am to Wednesday at 3pm.",
+            UTC_DATE,
+            ["2026-12-02T15:00:00+00:00"],
+        ),
+        (
+            "We need to reschedule your interview on Thursday at 10am. Could you do Friday at "
+            "3pm instead?",
+            UTC_DATE,
+            ["2026-12-04T15:00:00+00:00"],
+        ),
+        # Office hours are no slot.
+        ("Office hours: Mon-Fri 9:00-17:00", UTC_DATE, []),
+        ("We are available Monday to Thursday, 9am-5pm.", UTC_DATE, []),
+        # ISO dates, and dates wrapped before their year.
+        ("Date: 2026-12-10\nTime: 14:00 GMT", UTC_DATE, ["2026-12-10T14:00:00+00:00"]),
+        ("on Tuesday 8th December\n2026 at 9.30am", UTC_DATE, ["2026-12-08T09:30:00+00:00"]),
+    ],
+)
+def test_times_are_read_as_the_sender_meant(text: str, sent: datetime, starts: list[str]) -> None:
+    found = find_when(text, sent, NY if "your time" in text else None)
+    assert [s.start.isoformat() for s in found.slots] == starts
+
+
+def test_next_week_wrapped_across_a_line_is_still_next_week() -> None:
+    found = find_when("Would any day next\nweek work for you except Friday?", UTC_DATE)
+    assert [d.day.day for d in found.days] == [7, 8, 9, 10]
+
+
 def test_hostile_mail_full_of_dates_costs_a_bounded_number_of_date_readings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -8,7 +8,7 @@ past two", "three o'clock") turned into digits, and clock texts ("2", "14.30", "
 from __future__ import annotations
 
 import re
-from datetime import timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 ZONES: dict[str, str] = {
@@ -43,16 +43,26 @@ ZONES: dict[str, str] = {
     "aest": "Australia/Sydney",
     "aedt": "Australia/Sydney",
 }
+# Abbreviations other zones use too: the Date's offset picks one of these (``zone_named``).
+_SHARED = {"ist": ("Asia/Jerusalem", "Europe/Dublin"), "cst": ("Asia/Shanghai",)}
+MONTH_FIRST_ZONES = frozenset(v for v in ZONES.values() if v.startswith("America/"))  # "12/8"
 TIME_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"  # one token: "2", "14:30", "9am"
 _OFFSET_ZONE = re.compile(r"^(?:gmt|utc)([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 
 
-def zone_named(word: str) -> tzinfo | None:
-    """The time zone an abbreviation or name stands for ("ET", "CET", "GMT+1"), or None."""
+def zone_named(word: str, sent: datetime | None = None) -> tzinfo | None:
+    """The time zone an abbreviation or name stands for ("ET", "CET", "GMT+1"), or None. An
+    abbreviation several zones use ("IST": India, Israel, Ireland's summer) is the one it names
+    at the Date (``sent``) with the Date's offset, else the commonest."""
     key = word.strip("()").lower()
     if key == "gmt":  # GMT as written: UTC+0 all year, unlike London's summer time
         return timezone(timedelta(0), "GMT")
     if key in ZONES:
+        local = sent.replace(tzinfo=None) if sent is not None else None
+        for other in (ZoneInfo(name) for name in _SHARED.get(key, ())):
+            named = other.tzname(local) == key.upper()  # Dublin's winter is GMT, not IST
+            if sent is not None and named and other.utcoffset(local) == sent.utcoffset():
+                return other
         return ZoneInfo(ZONES[key])
     offset = _OFFSET_ZONE.match(key)
     if offset:

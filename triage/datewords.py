@@ -46,10 +46,10 @@ _SENTENCE_END = frozenset({".", "?", "!", ";"})
 
 def is_deadline(doc: Doc, date_start: int) -> bool:
     """Whether the date starting at ``date_start`` is a reply-by date: a deadline word among
-    the few words before it in the same sentence ("by Friday", "until November 16", "before
-    the 20th"), not one ending the sentence before ("Please confirm by Friday. Monday at 3pm
-    works") nor "by video on Thursday"."""
-    before = doc[max(0, date_start - 4) : date_start]
+    the few words before it in the same sentence, with only fillers between ("by Friday",
+    "until November 16", "before the 20th"), not one ending the sentence before ("Please
+    confirm by Friday. Monday at 3pm works") nor "by video on Thursday"."""
+    before = doc[max(0, date_start - 6) : date_start]  # "by 12 pm GMT on Friday"
     for i in range(len(before) - 1, -1, -1):
         token = before[i]
         if _ends_sentence(token):  # lines wrap; blank lines part
@@ -71,9 +71,12 @@ def _deadline_filler(word: str) -> bool:
 
 def was_planned(doc: Doc, start: int) -> bool:
     """Whether the words just before ``start`` say the time was the old plan ("was set for",
-    "originally", "instead of"), as a reschedule says what it moves away from."""
-    before = " ".join(t.lower_ for t in doc[max(0, start - 5) : start])
-    return any(phrase in before for phrase in _OLD_PLAN)
+    "originally", "instead of"), as a reschedule says what it moves away from: "move your
+    interview from Tuesday at 10am to ...", "reschedule your interview on Tuesday at 10am"."""
+    words = _words_before(doc, start, 5)
+    if any(phrase in " ".join(words) for phrase in _OLD_PLAN):
+        return True
+    return bool(words) and words[-1] in {"from", "on"} and any(w in _MOVED for w in words[:-1])
 
 
 def _ends_sentence(token: Token) -> bool:

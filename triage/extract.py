@@ -287,10 +287,25 @@ def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", "".join(c for c in folded if not unicodedata.combining(c)))
 
 
+_ONE_WORD = 10  # letters of a domain name read as one word ("salesforce") when the body has none
+
+
+def _spells(phrase: str, domain: str) -> bool:
+    """Whether a squashed phrase spells a squashed domain name: "acmerobotics" for "acme" or
+    "acmerobotics"; "quaysidelab" for "quaysidelabs" (most of it), not "cardiff" for
+    "cardiffmetrics" (a city in the company's address)."""
+    if len(phrase) < 4:
+        return False
+    return phrase.startswith(domain) or (
+        domain.startswith(phrase) and len(phrase) >= 0.7 * len(domain)
+    )
+
+
 def company_of(message: Message, target: tuple[Address, ...]) -> str:
     """The employer: a client named by an agency, else the body's spelling of the sender's (or
-    reply target's) domain name, else an employer named in the body. Applicant-tracking systems'
-    and no-reply senders' domains never count."""
+    reply target's) domain name (the name itself when it is short or hyphenated: "stripe",
+    "keystone-partners"), else an employer named in the body. Applicant-tracking systems' and
+    no-reply senders' domains never count."""
     text = f"{message.subject}\n{message.full_text}"
     client = _CLIENT.search(message.text)
     if client:
@@ -304,15 +319,11 @@ def company_of(message: Message, target: tuple[Address, ...]) -> str:
         if not name or _is_ats(name):
             continue
         squashed = _squash(name)
-        matches = [
-            p
-            for p in phrases
-            if len(_squash(p)) >= 4
-            and (squashed.startswith(_squash(p)) or _squash(p).startswith(squashed))
-        ]
+        matches = [p for p in phrases if _spells(_squash(p), squashed)]
         if matches:
             return min(matches, key=lambda p: abs(len(_squash(p)) - len(squashed)))
-        return name.replace("-", " ").title()
+        if "-" in name or len(name) <= _ONE_WORD:  # "keystonepartners" can't be spelt
+            return name.replace("-", " ").title()
     for found in _EMPLOYER.finditer(message.text):
         name = found.group(1)
         if name.split()[0].lower() not in _NOT_EMPLOYER:
@@ -359,7 +370,21 @@ def interview_format(text: str) -> str:
 
 def duration_minutes(text: str, slots: tuple[SlotTime, ...]) -> int | None:
     """From "a 45-minute call" or "1 hour" (not "arrive 15 minutes early", nor "reply within 48
-    hours"), else from the first slot with an end."""
+    hours"), else from the first slot with an end (up to three hours: a longer range is a
+    window, "3-6pm")."""
+    stated = _stated_minutes(text)
+    if stated is not None:
+        return stated
+    for slot in slots:
+        if slot.end is not None and slot.end - slot.start <= _LONGEST_SLOT:
+            return int((slot.end - slot.start).total_seconds() // 60)
+    return None
+
+
+_LONGEST_SLOT = timedelta(hours=3)
+
+
+def _stated_minutes(text: str) -> int | None:
     for found in _DURATION.finditer(text):
         if _NOT_A_LENGTH.match(text, found.end()) or _A_WINDOW.search(text, 0, found.start()):
             continue
@@ -367,10 +392,22 @@ def duration_minutes(text: str, slots: tuple[SlotTime, ...]) -> int | None:
         minutes = round(value * 60 if found.group(2).lower().startswith("h") else value)
         if 10 <= minutes <= 480:
             return minutes
-    for slot in slots:
-        if slot.end is not None:
-            return int((slot.end - slot.start).total_seconds() // 60)
     return None
+
+
+def _sized(slots: tuple[SlotTime, ...], text: str, duration: int | None) -> tuple[SlotTime, ...]:
+    """The slots lasting ``duration``: "a 90-minute interview ... at 4:30pm" ends at 6 pm, and
+    "Friday, 3-6pm; each interview is 30 minutes" starts at 3 pm and lasts 30 minutes."""
+    if duration is None:
+        return slots
+    length = timedelta(minutes=duration)
+    window = _stated_minutes(text) is not None
+    return tuple(
+        SlotTime(s.start, s.start + length, s.text)
+        if s.end is None or (window and s.end - s.start > length)
+        else s
+        for s in slots
+    )
 
 
 def phones_in(text: str) -> tuple[str, ...]:
@@ -405,9 +442,7 @@ def extract(
     when = find_when(message.text, sent, home)
     slots = tuple(SlotTime(s.start, s.end, s.text) for s in when.slots)
     duration = duration_minutes(message.text, slots)
-    if duration is not None:  # "a 90-minute interview ... at 4:30pm" ends at 6 pm
-        length = timedelta(minutes=duration)
-        slots = tuple(SlotTime(s.start, s.end or s.start + length, s.text) for s in slots)
+    slots = _sized(slots, message.text, duration)
     links = find_links(message)
     address = _ADDRESS.search(message.text)
     return Extraction(

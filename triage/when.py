@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from triage.clock import TIME_SHAPE, spelled_times_as_digits, time_range, zone_named
+from triage.clock import (
+    MONTH_FIRST_ZONES,
+    TIME_SHAPE,
+    spelled_times_as_digits,
+    time_range,
+    zone_named,
+)
 from triage.datewords import WEEKDAY_STEMS, asked_days, is_deadline, was_planned
 from triage.models import AskedDay
 
@@ -85,17 +91,24 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
     dash = {"LOWER": {"IN": ["-", "–", "—", "to", "until", "till"]}}
     return {
         "DATE": [
-            [weekday, wrapped_comma, day, wrapped_of, month, comma, year],
-            [weekday, wrapped_comma, month, wrapped_comma, day, comma, year],
+            [weekday, wrapped_comma, day, wrapped_of, month, wrapped_comma, year],
+            [weekday, wrapped_comma, month, wrapped_comma, day, wrapped_comma, year],
             [day, of, month, comma, year],
             [month, day, comma, year],
             [{"TEXT": {"REGEX": r"^\d{1,2}/\d{1,2}(/\d{2,4})?$"}}],
             # "Wednesday 25.11." and "25.11.2026": day first, as written where dots are used
-            [weekday, comma, {"TEXT": {"REGEX": r"^\d{1,2}\.\d{1,2}\.?$"}}],
+            [weekday, wrapped_comma, {"TEXT": {"REGEX": r"^\d{1,2}\.\d{1,2}\.?$"}}],
             # "Wed 25/11", and "Tuesday 24th", "Monday 23 through ..." with no month
             [weekday, comma, {"TEXT": {"REGEX": r"^\d{1,2}/\d{1,2}(/\d{2,4})?$"}}],
             [weekday, comma, day],
             [{"TEXT": {"REGEX": r"^\d{1,2}\.\d{1,2}\.\d{4}$"}}],
+            [  # "2026-12-10", which the tokenizer splits at the dashes
+                {"TEXT": {"REGEX": r"^(19|20)\d\d$"}},
+                {"TEXT": "-"},
+                {"TEXT": {"REGEX": r"^[01]?\d$"}},
+                {"TEXT": "-"},
+                {"TEXT": {"REGEX": r"^[0-3]?\d$"}},
+            ],
             [{"LOWER": {"IN": ["next", "this"]}}, weekday],
             [{"LOWER": {"IN": ["tomorrow", "today"]}}],
             [weekday],
@@ -112,7 +125,9 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
             [{"TEXT": {"REGEX": r"^\d{1,2}$"}}],  # a bare hour: only after "at" (see below)
             [{"LOWER": {"IN": ["noon", "midday"]}}],
         ],
-        "WEEK": [[{"LOWER": {"IN": ["next", "this"]}}, {"LOWER": "week"}]],
+        "WEEK": [
+            [{"LOWER": {"IN": ["next", "this"]}}, {"IS_SPACE": True, "OP": "?"}, {"LOWER": "week"}]
+        ],
     }
 
 
@@ -169,11 +184,14 @@ def known_strings() -> frozenset[str]:
     return frozenset(_current().nlp.vocab.strings)
 
 
-def _zone_after(doc: Doc, index: int) -> tzinfo | None:
-    for token in doc[index : index + 3]:
-        if token.is_space or token.text in {"(", ")"}:
-            continue
-        found = zone_named(token.text)
+def _zone_after(doc: Doc, index: int, sent: datetime, home: tzinfo | None) -> tzinfo | None:
+    """The zone named right after a time ("2pm ET", "14:00 (CET)"); the reader's own for "2pm
+    your time"; else None."""
+    words = [t for t in doc[index : index + 4] if not (t.is_space or t.text in {"(", ")"})]
+    if [t.lower_ for t in words[:2]] == ["your", "time"]:
+        return home
+    for token in words[:2]:
+        found = zone_named(token.text, sent)
         if found is not None:
             return found
         if token.lower_ not in {"time", "standard", "daylight"}:
@@ -193,11 +211,12 @@ _WEEKDAY_DAY = re.compile(
 
 def _month_named(date_text: str, base: datetime) -> str:
     """ "Tuesday 24th" with its month and year: the first day numbered so, from ``base``'s day
-    on, that falls on that weekday (else the first so numbered); "Tues 4/14" as "4/14". Other
-    dates as they are."""
-    slashed = re.match(r"^[a-z]+[ ,]+(\d{1,2}/\d{1,2}(/\d{2,4})?)$", date_text.strip(), re.I)
+    on, that falls on that weekday (else the first so numbered); "Tues 4/14" as "4/14", or as
+    the day of the two orders ("Tuesday 12/8": 8 December, not 12 August) on that weekday.
+    Other dates as they are."""
+    slashed = re.match(r"^(?:([a-z]+)[ ,]+)?(\d{1,2}/\d{1,2}(/\d{2,4})?)$", date_text.strip(), re.I)
     if slashed is not None:  # "Tues 4/14": the numbers say the day
-        return slashed[1]
+        return _slashed_day(slashed[1] or "", slashed[2], base) or slashed[2]
     found = _WEEKDAY_DAY.match(date_text.strip())
     if found is None or found[1].lower() not in WEEKDAY_STEMS:
         return date_text
@@ -210,10 +229,39 @@ def _month_named(date_text: str, base: datetime) -> str:
     return f"{day.day} {day:%B} {day.year}"
 
 
+def _slashed_day(weekday: str, numbers: str, base: datetime) -> str | None:
+    """ "12/8": of 12 August and 8 December (each the next from ``base``'s day, or in the year
+    written), the one that falls on ``weekday`` ("Tuesday 12/8": 8 December), or the only one
+    that exists ("4/14"); else None, and the Date's custom decides."""
+    first, second, *year = (int(n) for n in numbers.split("/"))
+    found: list[date] = []
+    for month, day in {(first, second), (second, first)}:
+        for offset in range(2):
+            in_year = year[0] if year else base.year + offset
+            try:
+                candidate = date(in_year + (2000 if in_year < 100 else 0), month, day)
+            except ValueError:
+                continue
+            if year or candidate >= base.date() - timedelta(days=1):
+                found.append(candidate)
+                break
+    stem = weekday[:3].lower()
+    if stem in WEEKDAY_STEMS:
+        on_day = [d for d in found if d.weekday() == WEEKDAY_STEMS.index(stem)]
+        found = on_day if len(on_day) == 1 else found
+    return f"{found[0].day} {found[0]:%B} {found[0].year}" if len(found) == 1 else None
+
+
+# Weekday abbreviations dateparser does not read ("thurs 3pm"), as it reads them.
+_ABBREVIATED = re.compile(r"\b(tues|weds|thurs?)\b", re.IGNORECASE)
+_UNABBREVIATED = {"tues": "tuesday", "weds": "wednesday", "thur": "thursday", "thurs": "thursday"}
+
+
 def _parse(
     date_text: str, clock: str, base: datetime, zone: tzinfo, day_first: bool
 ) -> datetime | None:
     date_text = _month_named(date_text, base)
+    date_text = _ABBREVIATED.sub(lambda m: _UNABBREVIATED[m[1].lower()], date_text)
     settings = {
         "RELATIVE_BASE": base.replace(tzinfo=None),
         "PREFER_DATES_FROM": "future",
@@ -281,7 +329,7 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
         home is not None and sent is not None and home.utcoffset(sent) == sent.utcoffset()
     )
     default_zone: tzinfo = (
-        (_zone_of_message(doc) if zones_from_text else None)
+        (_zone_of_message(doc, base) if zones_from_text else None)
         or (home if same_as_home else None)
         or base.tzinfo
         or UTC
@@ -312,9 +360,12 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
             continue
         used.add(on)
         date_text = doc[on[0] : on[1]].text
-        zone = _zone_after(doc, t_end) or default_zone
+        named = _zone_after(doc, t_end, base, home)
+        zone = named or default_zone
         start_clock, end_clock = _split_time(span)
-        dmy = day_first or _DOTTED_DATE.search(date_text) is not None  # 25.11. is always D.M
+        # 25.11. is always D.M; "12/8 at 10am ET" is M/D, as written where ET is
+        month_first = getattr(named, "key", "") in MONTH_FIRST_ZONES
+        dmy = (day_first and not month_first) or _DOTTED_DATE.search(date_text) is not None
         start = _parse(date_text, start_clock, base, zone, dmy)
         if start is None:
             continue
@@ -345,11 +396,11 @@ _ZONE_WORDS = frozenset({"eastern", "central", "mountain", "pacific", "uk", "lon
 _ZONE_WORD_NEXT = frozenset({"time", "standard", "daylight"})
 
 
-def _zone_of_message(doc: Doc) -> tzinfo | None:
+def _zone_of_message(doc: Doc, sent: datetime) -> tzinfo | None:
     """The first zone the message names (an abbreviation such as ET, CET or GMT+1, or a name
     followed by "time"): the zone of every time written without one."""
     for token in doc:
-        zone = zone_named(token.text)
+        zone = zone_named(token.text, sent)
         if zone is None:
             continue
         if token.lower_ not in _ZONE_WORDS:
@@ -368,9 +419,23 @@ def _slot_date(
     if _not_a_new_time(doc, clock[0], clock[1], last_end):
         return None
     date = _date_for(doc, dates, clock[0], clock[1])
-    if date is None or was_planned(doc, min(date[0], clock[0])):
+    if date is None or was_planned(doc, min(date[0], clock[0])) or _days_range(doc, date):
         return None
     return date
+
+
+def _days_range(doc: Doc, date: tuple[int, int]) -> bool:
+    """Whether the date is a lone weekday ending a range of three weekdays or more: office
+    hours ("Monday to Friday, 8:00-16:00", "Mon-Thu 9am-5pm"), not a day (but "move it from
+    Tuesday to Wednesday, same time" names one)."""
+    words = [t.lower_[:3] for t in doc[max(0, date[0] - 3) : date[1]] if not t.is_space]
+    return (
+        date[1] - date[0] == 1
+        and len(words) >= 3
+        and words[-2] in {"to", "thr", "-", "–", "unt", "til"}
+        and words[-3] in WEEKDAY_STEMS
+        and (WEEKDAY_STEMS.index(words[-1]) - WEEKDAY_STEMS.index(words[-3])) % 7 >= 2
+    )
 
 
 def _deadline_at(deadline: datetime | None, moment: datetime) -> datetime | None:
