@@ -343,6 +343,11 @@ UTC_DATE = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # a Tuesday, from a relay t
         # Office hours are no slot.
         ("Office hours: Mon-Fri 9:00-17:00", UTC_DATE, []),
         ("We are available Monday to Thursday, 9am-5pm.", UTC_DATE, []),
+        (  # but a move from one day to the next names a day
+            "i have to push our phone interview from tuesday to wednesday, same time (4 pm).",
+            UTC_DATE,
+            ["2026-12-02T16:00:00+00:00"],
+        ),
         # ISO dates, and dates wrapped before their year.
         ("Date: 2026-12-10\nTime: 14:00 GMT", UTC_DATE, ["2026-12-10T14:00:00+00:00"]),
         ("on Tuesday 8th December\n2026 at 9.30am", UTC_DATE, ["2026-12-08T09:30:00+00:00"]),
