@@ -272,6 +272,30 @@ def test_an_edit_that_changes_only_words_keeps_the_windows(zone: str, now: datet
     assert edited_schedule(item, fewer, now, tz) == (None, item.windows[1:])
 
 
+def test_windows_written_in_the_senders_zone_too_read_back_as_the_same_windows() -> None:
+    london, ny = ZoneInfo("Europe/London"), ZoneInfo("America/New_York")
+    now = datetime(2026, 11, 16, 9, tzinfo=UTC)
+    availability = Availability(parse_availability("Mon-Fri 09:00-17:30"), london)
+    windows = propose_windows(availability, (), timedelta(minutes=30), now, theirs=ny)
+    # In the New York sender's working day: from 13:00 London (8:00 am there).
+    assert [f"{w[0]:%H:%M}" for w in windows] == ["13:00"] * 3
+    lines = [f"- {window_text(w, ny)}" for w in windows]
+    assert lines[0] == "- Tuesday 17 November, 13:00–16:00 GMT (8:00 am–11:00 am EST)"
+    item = _pending(None, windows, "I'm available:\n\n" + "\n".join(lines))
+    assert edited_schedule(item, "I'm free:\n" + "\n".join(lines), now, london) is None
+    fewer = "I'm free:\n" + "\n".join(lines[1:])
+    assert edited_schedule(item, fewer, now, london) == (None, item.windows[1:])
+
+
+def test_a_bare_offset_is_written_as_a_zone_that_has_it() -> None:
+    winter = datetime(2026, 12, 8, 10, tzinfo=timezone(timedelta(hours=-5)))
+    summer = datetime(2026, 6, 9, 10, tzinfo=timezone(timedelta(hours=-5)))
+    odd = datetime(2026, 12, 8, 10, tzinfo=timezone(timedelta(hours=4)))
+    assert slot_text(winter) == "Tuesday 8 December at 10:00 am EST"
+    assert slot_text(summer) == "Tuesday 9 June at 10:00 am CDT"
+    assert slot_text(odd) == "Tuesday 8 December at 10:00 UTC+04:00"
+
+
 def test_an_accepted_slot_in_another_zone_survives_a_rewording() -> None:
     dublin, india = ZoneInfo("Europe/Dublin"), ZoneInfo("Asia/Kolkata")
     start = datetime(2026, 11, 19, 16, 0, tzinfo=india)  # the sender's "16:00 IST"

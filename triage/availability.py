@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import islice
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DEFAULT_DURATION = timedelta(minutes=45)
 WINDOW = timedelta(hours=3)  # the longest window proposed for one day
 MIN_WINDOW = timedelta(hours=1)
+THEIR_HOURS = (time(8, 0), time(18, 0))  # the sender's working day, in their zone
 # The hours of the parts of a day a sender may name ("are you free Monday morning?"), local time.
 DAY_PARTS = {
     "morning": (time(0, 0), time(12, 0)),
@@ -138,20 +139,26 @@ def propose_windows(
     *,
     count: int = 3,
     days: Sequence[AskedDay] = (),
+    theirs: tzinfo | None = None,
 ) -> tuple[Interval, ...]:
     """Up to ``count`` windows, one per day, each the first free stretch of at least an hour (at
     most three) in the day's availability, clear of busy times: on the days the sender asked
     about (``days``), in the part of the day they named, when one has such a stretch; else at
-    any time of those days; else on the first days from tomorrow."""
+    any time of those days; else on the first days from tomorrow. Within each of those, in the
+    sender's working hours (``THEIR_HOURS`` in zone ``theirs``) first."""
     tomorrow = now.astimezone(availability.zone).date() + timedelta(days=1)
     asked = sorted({d for d in days if d.day >= tomorrow}, key=lambda d: d.day)
     whole = sorted({d.day for d in asked if d.part})
     later = [tomorrow + timedelta(days=n) for n in range(28)]
     for candidates in (asked, [AskedDay(day) for day in whole], [AskedDay(day) for day in later]):
-        windows = (_free_window(availability, d.day, busy, buffer, d.part) for d in candidates)
-        found = tuple(islice((w for w in windows if w is not None), count))  # no day more
-        if found:
-            return found
+        for zone in (theirs, None) if theirs is not None else (None,):
+            windows = (
+                _free_window(availability, d.day, busy, buffer, part=d.part, theirs=zone)
+                for d in candidates
+            )
+            found = tuple(islice((w for w in windows if w is not None), count))  # no day more
+            if found:
+                return found
     return ()
 
 
@@ -160,11 +167,14 @@ def _free_window(
     day: date,
     busy: Sequence[Interval],
     buffer: timedelta,
+    *,
     part: str = "",
+    theirs: tzinfo | None = None,
 ) -> Interval | None:
     """The first free stretch of at least ``MIN_WINDOW`` (at most ``WINDOW``) on ``day``, in
-    the ``part`` of it ("morning", "afternoon", "evening") when one is named."""
-    for w_start, w_end in _day_windows(availability, day, part):
+    the ``part`` of it ("morning", "afternoon", "evening") when one is named, and in the
+    sender's working hours when their zone ``theirs`` is given."""
+    for w_start, w_end in _their_hours(_day_windows(availability, day, part), theirs):
         start = w_start
         for b_start, b_end in sorted(busy):
             if _clashes(start, min(start + MIN_WINDOW, w_end), [(b_start, b_end)], buffer):
@@ -177,3 +187,19 @@ def _free_window(
             # in the user's zone: busy times from the queue carry fixed offsets ("UTC+01:00")
             return start.astimezone(availability.zone), end.astimezone(availability.zone)
     return None
+
+
+def _their_hours(windows: list[Interval], theirs: tzinfo | None) -> list[Interval]:
+    """The parts of ``windows`` inside the sender's working hours, or all of them."""
+    if theirs is None:
+        return windows
+    first, last = THEIR_HOURS
+    clipped = []
+    for start, end in windows:
+        their_day = start.astimezone(theirs).date()
+        for day in (their_day - timedelta(days=1), their_day, their_day + timedelta(days=1)):
+            low = max(start, datetime.combine(day, first, theirs))
+            high = min(end, datetime.combine(day, last, theirs))
+            if low < high:
+                clipped.append((low, high))
+    return clipped

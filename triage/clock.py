@@ -46,6 +46,23 @@ ZONES: dict[str, str] = {
 # Abbreviations other zones use too: the Date's offset picks one of these (``zone_named``).
 _SHARED = {"ist": ("Asia/Jerusalem", "Europe/Dublin"), "cst": ("Asia/Shanghai",)}
 MONTH_FIRST_ZONES = frozenset(v for v in ZONES.values() if v.startswith("America/"))  # "12/8"
+
+
+def zone_label(moment: datetime) -> str:
+    """The abbreviation to write after ``moment``: its zone's ("EST", "CET"), or for a bare
+    offset (a Date header's "-0500") the abbreviation of a zone that had that offset then
+    ("EST"; -0500 in June is "CDT"), else the offset as written ("UTC+04:00")."""
+    name = moment.tzname() or ""
+    offset = moment.utcoffset()
+    if not name.startswith("UTC") or not offset:
+        return name
+    for key in dict.fromkeys(ZONES.values()):
+        local = moment.astimezone(ZoneInfo(key))
+        if local.utcoffset() == offset and not (local.tzname() or "+").startswith(("+", "-")):
+            return local.tzname() or name
+    return name
+
+
 TIME_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"  # one token: "2", "14:30", "9am"
 _OFFSET_ZONE = re.compile(r"^(?:gmt|utc)([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 

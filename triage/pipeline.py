@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from triage.availability import (
     first_fitting,
     propose_windows,
 )
+from triage.clock import zone_label
 from triage.compose import reply_references, reply_subject
 from triage.extract import extract, find_links, is_no_reply, reply_target, scheduling_links
 from triage.models import (
@@ -110,21 +111,38 @@ def _day(moment: datetime) -> str:
 
 def slot_text(start: datetime) -> str:
     """ "Tuesday 24 November at 2:00 pm EST", in the slot's own zone."""
-    return f"{_day(start)} at {_clock(start)} {start.tzname() or ''}".strip()
+    return f"{_day(start)} at {_clock(start)} {zone_label(start)}".strip()
 
 
-def local_text(start: datetime, zone: ZoneInfo) -> str:
-    """The same moment in the user's zone, or "" when that reads the same."""
+def local_text(start: datetime, zone: tzinfo) -> str:
+    """The same moment in ``zone`` (the user's), or "" when that reads the same."""
     local = start.astimezone(zone)
     if local.utcoffset() == start.utcoffset():
         return ""
     day = "" if local.date() == start.date() else f"{_day(local)}, "
-    return f"{day}{_clock(local)} {local.tzname() or ''}".strip()
+    return f"{day}{_clock(local)} {zone_label(local)}".strip()
 
 
-def window_text(window: Interval) -> str:
+def window_text(window: Interval, theirs: tzinfo | None = None) -> str:
+    """ "Monday 7 December, 15:00–17:30 CET", and the same hours in the sender's zone when it
+    is another: " (9:00 am–11:30 am EST)"."""
     start, end = window
-    return f"{_day(start)}, {_clock(start)}–{_clock(end)} {start.tzname() or ''}".strip()
+    text = f"{_day(start)}, {_clock(start)}–{_clock(end)} {zone_label(start)}".strip()
+    if theirs is None or start.astimezone(theirs).utcoffset() == start.utcoffset():
+        return text
+    their_start, their_end = start.astimezone(theirs), end.astimezone(theirs)
+    day = "" if their_start.date() == start.date() else f"{_day(their_start)}, "
+    return f"{text} ({day}{_clock(their_start)}–{_clock(their_end)} {zone_label(their_start)})"
+
+
+def their_zone(message: Message, found: Extraction) -> tzinfo | None:
+    """The sender's zone: the offered times', else the Date's offset; None when unknown (a
+    Date in UTC is often a relay's)."""
+    if found.slots:
+        return found.slots[0].start.tzinfo
+    if message.date is None or not message.date.utcoffset():
+        return None
+    return message.date.tzinfo
 
 
 def edited_schedule(item: QueueItem, body: str, now: datetime, zone: ZoneInfo) -> Schedule | None:
@@ -231,9 +249,10 @@ def _own_zone_unnamed(text: str, zone: ZoneInfo, moment: datetime) -> str:
 
 
 def _situation(
-    label: Label, found: Extraction, calendar: Calendar
+    label: Label, found: Extraction, calendar: Calendar, theirs: tzinfo | None
 ) -> tuple[str, SlotTime | None, tuple[Interval, ...]]:
-    """(template, accepted slot, proposed windows) for what the message asks."""
+    """(template, accepted slot, proposed windows) for what the message asks; windows in the
+    sender's working hours (zone ``theirs``) when some are free."""
     if label is Label.CONFIRMATION:
         return "confirmation.txt.j2", found.slots[0] if found.slots else None, ()
     a, busy, buffer, now = calendar.availability, calendar.busy, calendar.buffer, calendar.now
@@ -243,7 +262,8 @@ def _situation(
         return f"{kind}_slot.txt.j2", chosen, ()
     if kind == "invite" and found.scheduling_links and not found.slots:
         return "invite_link.txt.j2", None, ()
-    return f"{kind}_windows.txt.j2", None, propose_windows(a, busy, buffer, now, days=found.days)
+    windows = propose_windows(a, busy, buffer, now, days=found.days, theirs=theirs)
+    return f"{kind}_windows.txt.j2", None, windows
 
 
 def _context(
@@ -252,6 +272,8 @@ def _context(
     chosen: SlotTime | None,
     windows: tuple[Interval, ...],
     zone: ZoneInfo,
+    *,
+    theirs: tzinfo | None,
 ) -> dict[str, object]:
     """The whole of what a template sees: plain strings and a list of strings."""
     return {
@@ -260,7 +282,7 @@ def _context(
         "role": found.role,
         "slot": slot_text(chosen.start) if chosen else "",
         "slot_local": local_text(chosen.start, zone) if chosen else "",
-        "windows": [window_text(w) for w in windows],
+        "windows": [window_text(w, theirs) for w in windows],
         "offered_count": len(found.slots),
         "scheduling_link": found.scheduling_links[0] if found.scheduling_links else "",
         "user_name": identity.name,
@@ -299,9 +321,12 @@ def plan_message(
     if not target:
         reason = f"no address a person reads ({_unanswerable(message)}); act on the links"
         return Plan(Action.NOTIFY, verdict, links=shown, extraction=found, reason=reason)
-    template, chosen, windows = _situation(verdict.label, found, calendar)
+    theirs = their_zone(message, found)
+    template, chosen, windows = _situation(verdict.label, found, calendar, theirs)
     zone = calendar.availability.zone
-    body = renderer.render(template, _context(found, identity, chosen, windows, zone))
+    body = renderer.render(
+        template, _context(found, identity, chosen, windows, zone, theirs=theirs)
+    )
     reply = Reply(
         to=", ".join(a.formatted() for a in target),
         subject=reply_subject(message.subject),
