@@ -340,6 +340,8 @@ UTC_DATE = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # a Tuesday, from a relay t
             UTC_DATE,
             ["2026-12-04T15:00:00+00:00"],
         ),
+        # A limit is no slot, and no reply-by date either.
+        ("Could we do a call some time before 11am on Tuesday?", UTC_DATE, []),
         # Office hours are no slot.
         ("Office hours: Mon-Fri 9:00-17:00", UTC_DATE, []),
         ("We are available Monday to Thursday, 9am-5pm.", UTC_DATE, []),
@@ -356,6 +358,17 @@ UTC_DATE = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # a Tuesday, from a relay t
 def test_times_are_read_as_the_sender_meant(text: str, sent: datetime, starts: list[str]) -> None:
     found = find_when(text, sent, NY if "your time" in text else None)
     assert [s.start.isoformat() for s in found.slots] == starts
+
+
+def test_a_limit_on_the_meeting_is_not_a_reply_by_date() -> None:
+    assert (
+        find_when("Could we do a call some time before 11am on Tuesday?", UTC_DATE).deadline is None
+    )
+    assert find_when("Are you free until Friday?", UTC_DATE).deadline is None
+    done_by = find_when("Please complete your video interview by Sunday 6 December.", UTC_DATE)
+    assert done_by.deadline == datetime(2026, 12, 6, 23, 59, tzinfo=UTC)
+    reply_by = find_when("Please reply before 5pm on Friday.", UTC_DATE).deadline
+    assert reply_by == datetime(2026, 12, 4, 17, 0, tzinfo=UTC)
 
 
 def test_next_week_wrapped_across_a_line_is_still_next_week() -> None:

@@ -29,6 +29,9 @@ _DEADLINE_FILLERS = frozenset(
      "is", ":", ",", "(", ")", "am", "pm", "a.m.", "p.m.", "noon", "midday", "o'clock"}
 )  # fmt: skip
 _DEADLINE_WORDS = {"by", "before", "until", "expires", "expire", "deadline", "later"}
+# ... but not right after these, where the date limits the meeting: "a call some time before
+# 11am on Tuesday", "I'm free until Friday" ("complete your interview by Sunday" is one).
+_MEETS_BY = frozenset("time sometime anytime free available".split())
 _OLD_PLAN = (
     "was set for",
     "were set for",
@@ -55,7 +58,10 @@ def is_deadline(doc: Doc, date_start: int) -> bool:
         if _ends_sentence(token):  # lines wrap; blank lines part
             return False
         if token.lower_ in _DEADLINE_WORDS:
-            return all(t.is_space or _deadline_filler(t.lower_) for t in before[i + 1 :])
+            ahead = doc[token.i - 1].lower_ if token.i > 0 else ""
+            return ahead not in _MEETS_BY and all(
+                t.is_space or _deadline_filler(t.lower_) for t in before[i + 1 :]
+            )
     return False
 
 

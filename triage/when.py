@@ -369,8 +369,8 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
         start = _parse(date_text, start_clock, base, zone, dmy)
         if start is None:
             continue
-        if is_deadline(doc, on[0]):
-            deadline = _deadline_at(deadline, start)  # "by 5pm on Friday": no slot
+        if _limit(doc, on[0], t_start):  # "by 5pm on Friday", "a call before 11am": no slot
+            deadline = _deadline_at(deadline, start) if is_deadline(doc, on[0]) else deadline
             continue
         end = _parse(date_text, end_clock, base, zone, dmy) if end_clock else None
         if end is not None and end <= start:
@@ -436,6 +436,13 @@ def _days_range(doc: Doc, date: tuple[int, int]) -> bool:
         and words[-3] in WEEKDAY_STEMS
         and (WEEKDAY_STEMS.index(words[-1]) - WEEKDAY_STEMS.index(words[-3])) % 7 >= 2
     )
+
+
+def _limit(doc: Doc, date_start: int, time_start: int) -> bool:
+    """Whether a time on a date is a reply-by deadline ("by 5pm on Friday") or a limit on the
+    meeting ("a call before 11am on Tuesday"), not a slot."""
+    before = doc[time_start - 1].lower_ if time_start > 0 else ""
+    return before == "before" or is_deadline(doc, date_start)
 
 
 def _deadline_at(deadline: datetime | None, moment: datetime) -> datetime | None:
