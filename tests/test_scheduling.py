@@ -340,6 +340,18 @@ UTC_DATE = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # a Tuesday, from a relay t
             UTC_DATE,
             ["2026-12-04T15:00:00+00:00"],
         ),
+        # "between ... and ..." is one range, not two slots nor none.
+        (
+            "Could you do a call any time between 10 and 12 on Thursday?",
+            UTC_DATE,
+            ["2026-12-03T10:00:00+00:00"],
+        ),
+        (
+            "Are you free between 10:00 and 12:00 on Thursday?",
+            UTC_DATE,
+            ["2026-12-03T10:00:00+00:00"],
+        ),
+        ("We'll shortlist between 3 and 5 candidates on Thursday.", UTC_DATE, []),
         # A limit is no slot, and no reply-by date either.
         ("Could we do a call some time before 11am on Tuesday?", UTC_DATE, []),
         # Office hours are no slot.

@@ -115,6 +115,7 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
         ],
         "TIME": [
             [clock, ampm, dash, clock, ampm],
+            [{"LOWER": "between"}, clock, ampm, {"LOWER": "and"}, clock, ampm],  # a range
             # "10:00 am–1:00 pm": the dash joins "am" to the end's clock in one token
             [clock, {"LOWER": {"REGEX": _GLUED_END}}, ampm],
             [{"TEXT": {"REGEX": _TIME_RANGE_SHAPE}}, ampm],
@@ -200,8 +201,12 @@ def _zone_after(doc: Doc, index: int, sent: datetime, home: tzinfo | None) -> tz
 
 
 def _split_time(span: Span) -> tuple[str, str | None]:
-    """(start, end) clock texts of a time match (see ``clock.time_range``)."""
-    return time_range(" ".join(t.text for t in span if not t.is_space))
+    """(start, end) clock texts of a time match (see ``clock.time_range``); "between 10 and
+    12" is "10-12"."""
+    words = [t.text for t in span if not t.is_space]
+    if words[0].lower() == "between":
+        words = ["-" if w.lower() == "and" else w for w in words[1:]]
+    return time_range(" ".join(words))
 
 
 _WEEKDAY_DAY = re.compile(
@@ -280,7 +285,7 @@ def _parse(
 def _not_a_new_time(doc: Doc, start: int, end: int, last_end: int) -> bool:
     """A time match that is no slot of its own: "16:00 CET (10:00 am ET)" is the same slot in
     another zone; "Room 2.14" and "version 1.10" are numbers, and so is a bare number unless it
-    follows "at" ("Monday at 2")."""
+    follows "at" ("Monday at 2"), and "between 3 and 5 candidates"."""
     before = doc[start - 1] if start > 0 else None
     if (
         end - start == 1
@@ -288,9 +293,31 @@ def _not_a_new_time(doc: Doc, start: int, end: int, last_end: int) -> bool:
         and (before is None or before.lower_ not in _BARE_HOUR_AFTER)
     ):
         return True  # "3 rooms"; but "Monday at 2" is a time
+    if _counted(doc, start, end):
+        return True
     if before is None:
         return False
     return (before.text == "(" and start - last_end <= 4) or before.lower_ in _NOT_A_TIME_AFTER
+
+
+def _counted(doc: Doc, start: int, end: int) -> bool:
+    """Whether "between 3 and 5" (bare numbers) counts things: a word follows that is no
+    date's or time's ("between 3 and 5 candidates", not "between 10 and 12 on Monday")."""
+    if doc[start].lower_ != "between" or any(
+        ":" in t.text or t.lower_ in _MERIDIEMS for t in doc[start:end]
+    ):
+        return False
+    after = next((t for t in doc[end : end + 2] if not t.is_space), None)
+    return (
+        after is not None
+        and after.is_alpha
+        and after.lower_ not in _AFTER_A_RANGE
+        and after.lower_[:3] not in WEEKDAY_STEMS
+        and zone_named(after.text) is None
+    )
+
+
+_AFTER_A_RANGE = frozenset("on or and at your our tomorrow today next this".split())
 
 
 def find_when(
