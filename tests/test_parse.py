@@ -192,3 +192,86 @@ def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
 )
 def test_broken_mime_never_raises(parts: list[bytes]) -> None:
     assert isinstance(parse_message(b"".join(parts)).full_text, str)
+
+
+BOGUS_SUBJECT = "=?x-bogus-charset?Q?Einladung_zum_Vorstellungsgespr=E4ch?="
+CHARSET_DEFECT = "text in an unknown or wrong charset, read as UTF-8 or cp1252"
+
+
+@pytest.mark.parametrize(
+    ("encoded", "decoded"),
+    [
+        (BOGUS_SUBJECT, "Einladung zum Vorstellungsgespräch"),  # Latin-1 bytes
+        # UTF-8 bytes in an unknown charset
+        ("=?x-bogus-charset?B?R2VzcHLDpGNoIMO8YmVyIENhZsOp?=", "Gespräch über Café"),
+        ("=?utf-8?q?Gespr=E4ch_=93heute=94?=", "Gespräch “heute”"),  # cp1252, said to be UTF-8
+        ("=?x-bogus?q?Caf=E9_=81ok?=", "Café ok"),  # 0x81 is no character in cp1252
+    ],
+)
+def test_a_header_in_an_unknown_or_wrong_charset_is_read_as_utf8_else_cp1252(
+    encoded: str, decoded: str
+) -> None:
+    """As a body part in an unknown charset is: no U+FFFD for each byte, and a defect."""
+    raw = (
+        f"From: {encoded} <dana@x.io>\r\nSubject: {encoded}\r\n"
+        "Content-Type: text/plain; charset=x-bogus-charset\r\n\r\n"
+    ).encode() + "Vorstellungsgespräch am Dienstag".encode("latin-1")
+    m = parse_message(raw)
+    assert m.subject == decoded
+    assert m.sender is not None and m.sender.name == decoded
+    assert f"Subject: {CHARSET_DEFECT}" in m.defects and f"From: {CHARSET_DEFECT}" in m.defects
+    assert m.text == "Vorstellungsgespräch am Dienstag"  # the body, read as before
+
+
+def test_8bit_header_text_is_read_as_utf8_else_cp1252() -> None:
+    raw = b"Subject: Caf\xe9 and \xc3\xa9t\xc3\xa9\r\nFrom: Zo\xeb <zoe@x.io>\r\n\r\nhi\r\n"
+    m = parse_message(raw)
+    assert m.subject == "Café and été"
+    assert m.sender is not None and m.sender.name == "Zoë"
+    assert f"Subject: {CHARSET_DEFECT}" in m.defects
+
+
+def test_a_header_in_an_unknown_charset_is_still_sanitised() -> None:
+    raw = (
+        b"From: =?x-bogus?q?Dana=E4=0D=0ABcc:_eve@evil.test?= <dana@x.io>\r\n"
+        b"Subject: =?x-bogus?q?Gespr=E4ch=0D=0AX-Injected:_1=00?= =?x-bogus?q?=E2=80=AEtxt?=\r\n"
+        b"\r\nbody\r\n"
+    )
+    m = parse_message(raw)
+    assert m.subject == "Gespräch X-Injected: 1txt"  # adjacent encoded words are joined
+    assert m.sender is not None and m.sender.name == "Danaä Bcc: eve@evil.test"
+    assert m.sender.addr == "dana@x.io" and len(m.to) == 0  # no address added
+
+
+def test_no_replacement_character_reaches_the_reply_subject() -> None:
+    from test_hostile import CALENDAR, INVITE_TEXT, ME, assert_clean_reply, head, text_part
+
+    from triage.classify import load_classifier
+    from triage.pipeline import decide
+    from triage.render import Renderer
+
+    raw = head(BOGUS_SUBJECT) + text_part(INVITE_TEXT, "x-bogus-charset")
+    _, plan = decide(
+        raw,
+        load_classifier(),
+        ME,
+        Renderer(),
+        reply_message_id="<r@example.net>",
+        calendar=CALENDAR,
+    )
+    assert plan.reply is not None
+    assert plan.reply.subject == "Re: Einladung zum Vorstellungsgespräch"
+    assert_clean_reply(plan.reply)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=60), st.sampled_from(["x-bogus", "utf-8", "us-ascii"]))
+def test_encoded_words_never_give_replacement_or_control_characters(
+    data: bytes, charset: str
+) -> None:
+    word = "".join(f"={byte:02X}" for byte in data)
+    m = parse_message(f"Subject: =?{charset}?q?{word}?=\r\n\r\nbody\r\n".encode())
+    if "\ufffd".encode() not in data:  # unless the sender wrote one
+        assert "\ufffd" not in m.subject
+    assert not any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in m.subject), repr(m.subject)
+    assert not any(ch in m.subject for ch in "\u2028\u2029\u202e\u2066"), repr(m.subject)

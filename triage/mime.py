@@ -4,8 +4,10 @@ The stdlib's email package recurses once per level of nesting, parses headers fo
 takes minutes and gigabytes on header values of megabytes. So a message is cut before it is parsed:
 the MIME tree up to ``MAX_PARTS`` parts and ``MAX_CONTAINERS`` levels, a header value up to
 ``MAX_HEADER_CHARS``, a long Content-Type down to what matters. Encoded words that hide control
-characters are re-encoded without them. ``parse`` builds on this; what was skipped is reported in
-its defects.
+characters are re-encoded without them, and header text in an unknown or wrong charset is read as
+UTF-8, else as Windows-1252 (never as U+FFFD). An HTML part is laid out as text in one pass over
+its tree, whatever its nesting. ``parse`` builds on this; what was skipped is reported in its
+defects.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 BIDI_CONTROL = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
 _MSG_ID = re.compile(r"<[!-;=?-~]{1,250}>")  # printable ASCII but < and >: safe in any header
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_ESCAPED_BYTES = re.compile(r"[\udc80-\udcff]+")  # bytes the email package could not decode
 WS = re.compile(r"[ \t\u00a0]+")
 
 MAX_HEADER_CHARS = 16_000  # of one header value (some 300 addresses); the rest is not read
@@ -48,15 +51,28 @@ _ENCODED_WORD = re.compile(r"=\?([^?\s*]{1,40}(?:\*[^?\s]{1,20})?)\?([bBqQ])\?([
 _UTF8 = Charset("utf-8")
 
 
+def lenient_decode(data: bytes, charset: str = "utf-8") -> str:
+    """``data`` as text: in ``charset`` when that is known and fits, else as UTF-8, else as
+    Windows-1252 (its five unassigned bytes dropped). Never raises, and adds no U+FFFD."""
+    for name in (charset, "utf-8"):
+        try:
+            return data.decode(name)
+        except (LookupError, ValueError):  # unknown, unfit, or a name with a NUL in it
+            continue
+    return data.decode("cp1252", errors="ignore")
+
+
+def _escaped_text(match: re.Match[str]) -> str:
+    return lenient_decode(match.group(0).encode("utf-8", "surrogateescape"))
+
+
 def no_surrogates(text: str) -> str:
-    """Undecodable bytes (kept by the email package as lone surrogates) read as UTF-8 or shown
-    as U+FFFD: a surrogate can't be encoded, so it would fail the reply when it is sent."""
+    """Undecodable bytes (kept by the email package as lone surrogates) read as UTF-8, else as
+    Windows-1252; other lone surrogates shown as U+FFFD. A surrogate can't be encoded, so it
+    would fail the reply when it is sent."""
     if not _SURROGATE.search(text):
         return text
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    except UnicodeEncodeError:
-        return _SURROGATE.sub("\ufffd", text)
+    return _SURROGATE.sub("\ufffd", _ESCAPED_BYTES.sub(_escaped_text, text))
 
 
 def clean_header(value: object) -> str:
@@ -96,8 +112,12 @@ def _compact_mime(name: str, value: str) -> str:
     return "; ".join([kind.group(0) if kind else "", *kept])
 
 
-def _word_text(match: re.Match[str]) -> str:
-    """What an encoded word decodes to, leniently (as the email package would)."""
+def _word_bytes(match: re.Match[str]) -> tuple[bytes, str]:
+    """An encoded word's bytes (its payload decoded leniently, as the email package would) and
+    its charset.
+
+    Raises ``binascii.Error`` or ``ValueError`` when its payload can't be decoded.
+    """
     charset, encoding, payload = match.groups()
     if encoding in "bB":
         payload = payload.rstrip("=")
@@ -105,39 +125,67 @@ def _word_text(match: re.Match[str]) -> str:
         data = binascii.a2b_base64(payload + "=" * (-len(payload) % 4))
     else:
         data = quoprimime.header_decode(payload).encode("latin-1", errors="replace")
+    return data, charset.split("*")[0]  # "*" starts an RFC 2231 language tag
+
+
+def _strict_text(data: bytes, charset: str) -> str | None:
+    """``data`` in ``charset``; None when the charset is unknown or does not fit the bytes."""
     try:
-        return data.decode(charset.split("*")[0], errors="replace")
-    except LookupError:
-        return data.decode("latin-1")
+        return data.decode(charset)
+    except (LookupError, ValueError):
+        return None
 
 
 def _safe_word(match: re.Match[str]) -> str:
     try:
-        text = _word_text(match)
+        data, charset = _word_bytes(match)
     except (binascii.Error, ValueError):
         return " "  # undecodable: what it holds is unknown, so it is dropped
-    if not _CONTROL.search(text):
+    text = _strict_text(data, charset)
+    if text is not None and not _CONTROL.search(text):
         return match.group(0)
-    return _UTF8.header_encode(clean_header(text)) if clean_header(text) else " "
+    clean = clean_header(lenient_decode(data, charset) if text is None else text)
+    return _UTF8.header_encode(clean) if clean else " "
+
+
+def _misread_word(match: re.Match[str]) -> bool:
+    try:
+        data, charset = _word_bytes(match)
+    except (binascii.Error, ValueError):
+        return False
+    return _strict_text(data, charset) is None
+
+
+def misread_charset(value: str) -> bool:
+    """Whether a raw header value holds text its charset can't read: 8-bit bytes, or an encoded
+    word in an unknown charset or with bytes its charset can't decode. ``POLICY`` reads such
+    text as UTF-8, else as Windows-1252."""
+    if _SURROGATE.search(value):
+        return True
+    return "=?" in value and any(_misread_word(m) for m in _ENCODED_WORD.finditer(value))
 
 
 def defuse_encoded_words(value: str) -> str:
     """``value`` with every encoded word that hides a control character (a line break, say)
     re-encoded without it: the stdlib's address parser raises on a decoded line break, and its
-    fallbacks would read the decoded text as addresses."""
+    fallbacks would read the decoded text as addresses. A word in an unknown charset, or with
+    bytes its charset can't decode, is re-encoded too, as UTF-8 of its text read leniently (see
+    ``lenient_decode``): the stdlib would show each such byte as U+FFFD."""
     return _ENCODED_WORD.sub(_safe_word, value) if "=?" in value else value
 
 
 class _BoundedPolicy(EmailPolicy):
-    """``policy.default``, except that header values are cut to ``MAX_HEADER_CHARS`` before they
-    are parsed, and that a value too deeply nested for the parser is read with its comments
-    flattened. The stdlib's header parser takes minutes and gigabytes on a value of megabytes,
-    and recurses once per ``(`` of a nested comment.
+    """``policy.default``, except that header values are cut to ``MAX_HEADER_CHARS`` and
+    defused (see ``defuse_encoded_words``, ``no_surrogates``) before they are parsed, and that a
+    value too deeply nested for the parser is read with its comments flattened. The stdlib's
+    header parser takes minutes and gigabytes on a value of megabytes, and recurses once per
+    ``(`` of a nested comment.
     """
 
     def header_fetch_parse(self, name: str, value: str) -> str:
         if not hasattr(value, "name"):  # not parsed yet
-            value = defuse_encoded_words(_compact_mime(name, cut(value)))
+            # 8-bit bytes are read here: the stdlib would show each of them as U+FFFD.
+            value = no_surrogates(defuse_encoded_words(_compact_mime(name, cut(value))))
         try:
             header: str = super().header_fetch_parse(name, value)  # a str subclass
         except RecursionError:

@@ -24,6 +24,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from bs4 import BeautifulSoup
 
+from triage.htmltext import html_text
 from triage.mime import (
     BIDI_CONTROL,
     MAX_CONTAINERS,
@@ -34,6 +35,7 @@ from triage.mime import (
     cut,
     defuse_encoded_words,
     message_ids,
+    misread_charset,
     no_surrogates,
     read_bounded,
 )
@@ -202,7 +204,8 @@ def _decode_part(part: StdMessage, defects: list[str]) -> str:
 
 
 def html_to_text(html: str, *, drop_quotes: bool = False) -> tuple[str, tuple[str, ...]]:
-    """Readable text and the link targets of an HTML document (a real parser, not regexes)."""
+    """Readable text and the link targets of an HTML document (a real parser, not regexes),
+    laid out as a browser shows it (see ``triage.htmltext``)."""
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup(["script", "style", "head", "title", "meta", "template"]):
         tag.decompose()
@@ -224,10 +227,7 @@ def html_to_text(html: str, *, drop_quotes: bool = False) -> tuple[str, tuple[st
             if href.lower().startswith(("http://", "https://"))
         )
     )
-    for br in soup.find_all("br"):  # a line break as text inside the (empty) tag: linear,
-        br.string = "\n"  # where replacing each tag costs a search of its siblings
-    text = soup.get_text("\n")
-    return text, links
+    return html_text(soup), links
 
 
 def _tidy(text: str) -> str:
@@ -352,6 +352,19 @@ def _content_type(msg: EmailMessage) -> str:
         return "text/plain"
 
 
+def _header_defects(msg: StdMessage) -> list[str]:
+    """What was worked around in the raw header values: lengths cut, and text in an unknown or
+    wrong charset (read as UTF-8, else Windows-1252: see ``triage.mime.misread_charset``)."""
+    found = []
+    for name, value in msg.raw_items():
+        label = clean_header(name)[:40]
+        if len(value) > MAX_HEADER_CHARS:
+            found.append(f"{label}: more than {MAX_HEADER_CHARS} characters, the rest skipped")
+        if misread_charset(cut(value)):
+            found.append(f"{label}: text in an unknown or wrong charset, read as UTF-8 or cp1252")
+    return found
+
+
 def parse_message(raw: bytes) -> Message:
     """Parse one message. Never raises on malformed input; see ``Message.defects``.
 
@@ -362,11 +375,7 @@ def parse_message(raw: bytes) -> Message:
     defects: list[str] = []
     msg, readable = read_bounded(raw, defects)
     defects.extend(d.__class__.__name__ for d in msg.defects)
-    defects.extend(
-        f"{clean_header(name)[:40]}: more than {MAX_HEADER_CHARS} characters, the rest skipped"
-        for name, value in msg.raw_items()
-        if len(value) > MAX_HEADER_CHARS
-    )
+    defects.extend(_header_defects(msg))
     full, html_links, newest = _body(msg, defects) if readable else ("", (), "")
     senders = _addresses(msg, "From", defects)
     ids = message_ids(_header(msg, "Message-ID", defects))
