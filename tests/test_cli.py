@@ -121,6 +121,33 @@ def test_a_dry_run_reports_and_changes_nothing(
     assert sqlite3.connect(db).execute("SELECT count(*) FROM items").fetchone() == (2,)
 
 
+TIME_LABELS = ("Accepts: ", "Proposes:")
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+@pytest.mark.usefixtures("triage_env")
+def test_a_dry_run_shows_each_draft_and_action_item_it_would_queue(
+    imap: ImapAccount, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("invite_plain.eml", "invite_reply_to.eml", "invite_ats_noreply_link.eml"):
+        imap.append((MAIL / name).read_bytes())
+    assert main(["run", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Would queue 2 draft(s) and 1 action item(s); nothing was written:")
+    plain, reply_to, action = (part.split(": ", 1)[1] for part in out.split("\n  uid ")[1:])
+    assert plain.startswith("draft\n    To:       Ravi Menon <ravi.menon@saltfern.io>\n")
+    assert "    Subject:  Re: Interview for Backend Engineer - Saltfern\n" in plain
+    assert reply_to.startswith("draft\n    To:       Felix Oyelaran <felix.oyelaran@quarrytide")
+    times = []
+    for draft in (plain, reply_to):  # the accepted time, or the windows proposed instead
+        times.append({line for line in draft.splitlines() if line[4:13] in TIME_LABELS})
+        assert times[-1], draft
+    assert not times[0] & times[1]  # as a real run, the second draft keeps clear of the first
+    assert action.startswith("action item, no draft: no address a person reads")
+    assert "    From:     Orchardline" in action and "    Link:     https://" in action
+    assert "Hi Ravi" not in out  # no draft text: short
+
+
 @pytest.mark.usefixtures("triage_env")
 def test_secrets_never_reach_the_logs(
     imap: ImapAccount,
@@ -141,6 +168,21 @@ def test_secrets_never_reach_the_logs(
     assert "logging in" in captured.err
     assert "b'" not in captured.err and 'b"' not in captured.err  # the server's words, not bytes
     assert imap.password not in everything
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+@pytest.mark.usefixtures("triage_env")
+def test_a_refused_login_names_the_settings_to_fix(
+    imap: ImapAccount, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TRIAGE_IMAP_PASSWORD", "wrong-" + imap.password)
+    assert main(["run", "--once"]) == 1
+    err = capsys.readouterr().err
+    assert f"logging in as {imap.user} failed" in err
+    assert (
+        "check TRIAGE_IMAP_USER and TRIAGE_IMAP_PASSWORD (or the imap-password credential)" in err
+    )
+    assert imap.password not in err
 
 
 def _edited(capsys: pytest.CaptureFixture[str]) -> Any:

@@ -110,7 +110,7 @@ def test_an_unquoted_backslash_is_refused_as_systemd_would_drop_it(tmp_path: Pat
         "TRIAGE_SIGNATURE='Jordan \\ Avery'\n# a comment with \\Drafts\n"
     )
     with pytest.raises(ConfigError) as info:
-        merged_environ(env_file, {})
+        load_settings(merged_environ(env_file, {}))
     assert [p.split(" ")[0] for p in info.value.problems] == [
         "TRIAGE_FLAG_INVITES",
         "TRIAGE_IMAP_PASSWORD",
@@ -125,6 +125,37 @@ def test_an_unquoted_backslash_is_refused_as_systemd_would_drop_it(tmp_path: Pat
     assert merged["TRIAGE_SIGNATURE"] == "a ${b}"  # no expansion, as in systemd
     example = merged_environ(Path(__file__).parent.parent / ".env.example", {})
     assert example["TRIAGE_FLAG_INVITES"] == "\\Flagged $Interview"  # the shipped example too
+
+
+def test_a_backslash_does_not_hide_the_rest_of_the_env_file(tmp_path: Path) -> None:
+    """The backslash is one problem among the file's others, all listed at once; the variables
+    after it are read (none reported as not set)."""
+    env_file = tmp_path / "triage.env"
+    lines = [f"{name}={value}" for name, value in GOOD.items() if name != "TRIAGE_FROM"]
+    env_file.write_text(
+        "TRIAGE_FLAG_INVITES=\\Flagged\n"
+        + "\n".join(lines)
+        + "\nTRIAGE_AVAILABILITY=Mon-Fri 9-17\nTRIAGE_FROM=\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(merged_environ(env_file, {}), need=("imap", "smtp"))
+    problems = info.value.problems
+    assert [p.split(" ")[0].split("=")[0] for p in problems] == [
+        "TRIAGE_FLAG_INVITES",  # the file's own problem first
+        "TRIAGE_FROM",
+        "TRIAGE_AVAILABILITY",
+    ], problems
+    assert "backslash" in problems[0] and "TRIAGE_FROM is not set" in problems[1]
+    assert "hunter2" not in str(info.value)
+
+
+def test_a_value_is_shown_as_written_not_as_a_python_repr() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({**GOOD, "TRIAGE_FLAG_INVITES": "\\Seen", "TRIAGE_MIN_SCORE": "35%"})
+    text = str(info.value)
+    assert "TRIAGE_FLAG_INVITES='\\Seen' is not valid" in text  # one backslash, as written
+    assert "'\\\\Seen'" not in text
+    assert "TRIAGE_MIN_SCORE='35%' is not valid" in text
 
 
 def test_a_system_flag_written_without_its_backslash_is_refused() -> None:

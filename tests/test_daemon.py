@@ -320,6 +320,19 @@ def test_a_daemon_starts_while_status_looks_at_the_lock(tmp_path: Path) -> None:
     assert holder(db) is None
 
 
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+def test_a_refused_login_is_logged_naming_the_settings_to_fix(
+    imap: ImapAccount, daemon: Callable[..., Daemon]
+) -> None:
+    """Where a service's user sees it: the daemon's log, as doctor says it."""
+    d = daemon(TRIAGE_IMAP_PASSWORD="wrong-" + imap.password)
+    assert wait_for(lambda: "poll failed" in d.log(), 60), d.log()
+    log = d.log()
+    assert "check TRIAGE_IMAP_USER and TRIAGE_IMAP_PASSWORD" in log, log
+    assert imap.password not in log
+    assert d.stop() == 0
+
+
 @pytest.mark.parametrize("imap", ["pymap"], indirect=True)
 def test_a_stop_request_ends_a_poll_after_the_message_in_hand_and_the_rest_wait(
     imap: ImapAccount, triage_env: dict[str, str]

@@ -7,6 +7,7 @@ import os
 import ssl
 import subprocess
 from collections.abc import Callable, Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,9 @@ from triage import doctor
 from triage.checks import Check, Status
 from triage.cli import main
 from triage.config import load_settings
+from triage.errors import OutboxError
 from triage.local_servers import SmtpSink, free_port
+from triage.outbox import Outbox
 from triage.store import Store
 
 
@@ -99,8 +102,9 @@ def test_a_broken_configuration_fails_naming_each_problem(
     out = capsys.readouterr().out
     checks, summary = _lines(out)
     failed = [line for line in checks if line.startswith("✗ ")]
-    assert _has(failed, "TRIAGE_TEMPLATE_DIR", "is not a folder", "fix it in .env")
+    assert _has(failed, "TRIAGE_TEMPLATE_DIR", "is not a folder")
     assert checks[0].startswith("✗ TRIAGE_TEMPLATE_DIR")  # the settings come first
+    assert checks[1] == "  — fix it in .env; .env.example explains each"  # a line of its own
     assert _has(failed, "env file (holds TRIAGE_IMAP_PASSWORD) .env", "every user (mode 0644)")
     assert _has(failed, "chmod 600 .env")
     assert _has(failed, f"logging in as {imap.user} failed", "check TRIAGE_IMAP_USER")
@@ -164,7 +168,8 @@ def test_config_errors_are_listed_at_once_and_independent_checks_still_run(
     assert _has(failed, "TRIAGE_POLL_SECONDS='1' is not valid")
     assert _has(failed, "TRIAGE_IMAP_HOST is not set")
     assert _has(failed, "TRIAGE_IMAP_HOSTNAME is not a triage setting", "did you mean")
-    assert failed[2].endswith(f"fix these in {env_file}; .env.example explains each")
+    assert checks[3] == f"  — fix these in {env_file}; .env.example explains each"
+    assert not _has(failed, "fix these")  # not glued onto the last problem
     assert len(failed) == 3, out
     assert _has(checks, "- IMAP login and folders not checked", "fix TRIAGE_IMAP_HOST first")
     for independent in ("✓ SMTP server answers", "✓ spaCy detector", "templates render", "✓ queue"):
@@ -192,6 +197,52 @@ def test_permissions_warn_for_the_group_and_fail_for_everyone(tmp_path: Path) ->
     env_file.chmod(0o646)  # but whoever may change it can point triage at their own server
     [check] = doctor.check_permissions(env_file, {"TRIAGE_IMAP_HOST": "imap.example.net"}, {})
     assert check.status is Status.FAIL and "writable by every user" in check.detail
+
+
+@pytest.mark.parametrize(
+    "name", ["TRIAGE_IMAP_PASWORD", "TRIAGE_SMTP_PASSWD", "TRIAGE_OAUTH_SECRET", "API_KEY", "token"]
+)
+def test_a_misspelt_or_unknown_secret_counts_as_a_secret(tmp_path: Path, name: str) -> None:
+    env_file = tmp_path / "triage.env"
+    env_file.write_text(f"{name}=hunter2\n")
+    env_file.chmod(0o644)
+    [check] = doctor.check_permissions(env_file, {name: "hunter2"}, {})
+    assert check.status is Status.FAIL and "readable by every user" in check.detail, check
+    assert name in check.detail and "hunter2" not in check.detail + check.hint
+    # A name that merely contains the letters is no secret: the file may be read by all.
+    [check] = doctor.check_permissions(env_file, {"TRIAGE_FLAG_KEYWORDS": "$Interview"}, {})
+    assert check.status is Status.PASS and "holds no secret" in check.detail
+
+
+def test_a_backslash_in_the_env_file_is_listed_with_every_other_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("TRIAGE_"):
+            monkeypatch.delenv(name)
+    env_file = tmp_path / "bs.env"
+    db = tmp_path / "q.sqlite3"
+    env_file.write_text(
+        "TRIAGE_FLAG_INVITES=\\Flagged\n"  # systemd would drop the backslash
+        f"TRIAGE_IMAP_HOST=127.0.0.1\nTRIAGE_IMAP_PORT={free_port()}\nTRIAGE_IMAP_SECURITY=none\n"
+        "TRIAGE_IMAP_USER=jordan\nTRIAGE_IMAP_PASSWORD=pw\n"
+        f"TRIAGE_SMTP_HOST=127.0.0.1\nTRIAGE_SMTP_PORT={free_port()}\nTRIAGE_SMTP_SECURITY=none\n"
+        f"TRIAGE_AVAILABILITY=Mon-Fri 9-17\nTRIAGE_FROM=\nTRIAGE_DB_PATH={db}\n"
+    )
+    env_file.chmod(0o600)
+
+    assert main(["--env-file", str(env_file), "doctor"]) == 1
+    out = capsys.readouterr().out
+    checks, _ = _lines(out)
+    assert checks[0].startswith(f"✗ TRIAGE_FLAG_INVITES in {env_file}: a backslash"), out
+    assert checks[1].startswith("✗ TRIAGE_FROM is not set")
+    assert checks[2].startswith("✗ TRIAGE_AVAILABILITY='Mon-Fri 9-17' is not valid")
+    assert checks[3] == f"  — fix these in {env_file}; .env.example explains each"
+    for name in ("TRIAGE_IMAP_HOST", "TRIAGE_IMAP_USER", "TRIAGE_IMAP_PASSWORD", "TRIAGE_SMTP"):
+        assert not _has(checks, name, "not set"), out  # they are set, after the backslash
+    assert _has(checks, "env file (holds TRIAGE_IMAP_PASSWORD)", "is private")
+    assert _has(checks, f"✓ queue database {db}")  # the file's, not the default one
 
 
 def test_warnings_and_skips_do_not_fail_the_run_failures_do() -> None:
@@ -282,10 +333,19 @@ def test_smtp_login_is_checked_and_a_refused_one_says_what_to_do() -> None:
             "TRIAGE_SMTP_USER": "jordan",
         }
         good = doctor.check_smtp(load_settings({**env, "TRIAGE_SMTP_PASSWORD": "smtp-Pa55"}), ())
-        bad = doctor.check_smtp(load_settings({**env, "TRIAGE_SMTP_PASSWORD": "nope-Pa55"}), ())
+        wrong = load_settings({**env, "TRIAGE_SMTP_PASSWORD": "nope-Pa55"})
+        bad = doctor.check_smtp(wrong, ())
+        reply = EmailMessage()
+        reply["From"], reply["To"], reply["Subject"] = "jordan@example.net", "d@x.example", "Re: X"
+        reply.set_content("Thursday suits me.\n")
+        with pytest.raises(OutboxError) as approving:  # what approve and review show
+            Outbox(wrong.smtp, timeout=10).send(reply)
     finally:
         controller.stop()
     assert good.status is Status.PASS and "SMTP login as jordan" in good.detail
     assert bad.status is Status.FAIL and "refused the login for jordan (535)" in bad.detail
-    assert "check TRIAGE_SMTP_USER and the password" in bad.hint
-    assert "Pa55" not in bad.detail + bad.hint
+    hint = "check TRIAGE_SMTP_USER and TRIAGE_SMTP_PASSWORD (or the smtp-password credential)"
+    assert hint in bad.detail and bad.hint == ""  # said once
+    assert "refused the login for jordan (535)" in str(approving.value)
+    assert hint in str(approving.value)  # the same hint on approve
+    assert "Pa55" not in bad.detail + bad.hint + str(approving.value)

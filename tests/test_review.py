@@ -18,7 +18,7 @@ import termios
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.utils import format_datetime
 from pathlib import Path
@@ -32,9 +32,21 @@ from triage.app import open_store, utc_now
 from triage.cli import main
 from triage.config import environ_with_file, load_settings
 from triage.local_servers import SmtpSink, free_port
-from triage.models import Extraction, Label, Origin, QueueItem, Reply, SlotTime, State
+from triage.models import (
+    Action,
+    Envelope,
+    Extraction,
+    Label,
+    Origin,
+    Plan,
+    QueueItem,
+    Reply,
+    SlotTime,
+    State,
+    Verdict,
+)
 from triage.present import item_detail
-from triage.review import item_view
+from triage.review import Tools, item_view, review
 
 ANSI = re.compile(
     r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]"
@@ -96,13 +108,18 @@ class Terminal:
             os.close(self.fd)
 
 
+SENT_FIRST = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+
+
 def _future_invite(day: datetime) -> bytes:
     offered = f"{day:%A} {day.day} {day:%B} {day.year} at 2:00 pm ET"
     return (
         "From: Dana Whitlow <dana@larkspur-analytics.example>\r\nTo: jordan@example.net\r\n"
         "Subject: Interview for the Analyst role at Larkspur\r\n"
         "Message-ID: <review-slot-1@larkspur-analytics.example>\r\n"
-        f"Date: {format_datetime(datetime.now(UTC))}\r\n\r\nHi Jordan,\r\n\r\n"
+        # Sent before the sample mail (9-11 November 2026), so the review, which walks the items
+        # in the order they were received, shows it first.
+        f"Date: {format_datetime(SENT_FIRST)}\r\n\r\nHi Jordan,\r\n\r\n"
         "We'd like to invite you to a video interview for the Analyst role. "
         f"Would {offered} work for you?\r\n\r\nBest,\r\nDana\r\n"
     ).encode()
@@ -156,7 +173,15 @@ def test_review_in_a_terminal_edits_approves_skips_rejects_and_quits(
         assert "Saved the edited draft" in term.expect("help > ")
         assert EDITED in term.screen[term.screen.rfind("Draft reply") :]
 
+        term.press("a")  # sending asks first, naming the recipient
+        shown = term.expect("[y/n] ")
+        assert "Send this reply to Dana Whitlow <dana@larkspur-analytics.example> now?" in shown
+        term.press("n")
+        assert "Not sent." in term.expect("help > ")
+        assert smtp.received == []
         term.press("a")
+        term.expect("[y/n] ")
+        term.press("y")
         shown = term.expect("help > ")
         assert f"Sent item {first['id']} to" in shown
         assert "Interview for Backend Engineer - Saltfern" in shown  # the next item
@@ -220,7 +245,7 @@ def test_scripted_review_reads_lines_and_goes_on_after_a_failed_send(
     plain, reply_to, action = _queue(capsys)
     monkeypatch.setenv("TRIAGE_SMTP_PORT", str(free_port()))  # nothing listens: the send fails
     # The action item has no draft: "a" is refused and asked again, then skipped.
-    monkeypatch.setattr(sys, "stdin", io.StringIO("a\n\nr\ny\na\ns\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a\ny\nr\ny\na\ns\n"))
     assert main(["review"]) == 0
     out = capsys.readouterr().out
     assert "Not sent: SMTP" in out
@@ -272,7 +297,7 @@ def test_review_never_sends_a_draft_other_than_the_one_on_screen(
             store.set_reply_body(int(str(item["id"])), "Text never shown in review.\n", utc_now())
 
     # "a" on the old text: refused and shown again; "a" on the new text: sent.
-    monkeypatch.setattr(sys, "stdin", _EditedMeanwhile("a\na\n", edit_elsewhere))
+    monkeypatch.setattr(sys, "stdin", _EditedMeanwhile("a\ny\na\ny\n", edit_elsewhere))
     assert main(["review"]) == 0
     out = capsys.readouterr().out
     assert "changed since it was shown; nothing was sent" in out
@@ -353,3 +378,45 @@ def test_queue_show_gives_the_date_and_history_in_the_users_time_zone() -> None:
     assert "Date:     Tue 2026-12-01 15:00 CET" in shown
     assert "Tue 2026-12-01 15:00 CET  detected" in shown
     assert "Offered:  Wed 2026-12-02 14:00 EST" in shown  # as the sender wrote it
+
+
+def test_queue_show_writes_the_reply_by_date_like_every_other_date() -> None:
+    deadline = datetime(2026, 12, 4, 23, 59, tzinfo=timezone(timedelta(hours=-5)))
+    item = replace(_item(None), extraction=Extraction(company="X", deadline=deadline))
+    shown = item_detail(item, ZoneInfo("Europe/Berlin"))
+    assert "Reply by: Fri 2026-12-04 23:59 UTC-05:00" in shown
+
+
+def test_review_walks_the_items_by_when_they_were_received_and_asks_before_sending(
+    tmp_path: Path,
+) -> None:
+    now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    reply = Reply("Dana <dana@x.example>", "Re: X", "<m@x.example>", (), "Hi Dana,\n", "<r@y>")
+    settings = load_settings({"TRIAGE_DB_PATH": str(tmp_path / "q.sqlite3")})
+    sent: list[object] = []
+
+    class _Outbox:
+        def send(self, message: object) -> tuple[str, ...]:
+            sent.append(message)
+            return ()
+
+    keys = iter(["a", "n", "s", "s", "q"])  # decline to send, then skip both
+    tools = Tools(
+        outbox=_Outbox(),  # type: ignore[arg-type]
+        mailbox=lambda: None,  # type: ignore[arg-type,return-value]
+        clock=lambda: now,
+        edit_text=lambda text: text,
+        read_key=lambda show: (show(), next(keys))[1],
+    )
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    with open_store(settings) as store:
+        for uid, date in ((1, now - timedelta(hours=2)), (2, now - timedelta(days=2))):
+            envelope = Envelope(f"<o{uid}@x.example>", "Dana <dana@x.example>", f"Mail {uid}", date)
+            plan = Plan(Action.DRAFT, Verdict(Label.INVITE, 0.9, is_invite=True), reply=reply)
+            store.record(Origin("a", "INBOX", 1, uid), envelope, plan, now)
+        tally = review(store, settings, tools, console)
+    assert isinstance(console.file, io.StringIO)
+    out = console.file.getvalue()
+    assert out.index("Item 2 · 1 of 2") < out.index("Item 1 · 2 of 2")  # received first, first
+    assert "Send this reply to Dana <dana@x.example> now? [y/n]" in out and "Not sent." in out
+    assert sent == [] and (tally.approved, tally.skipped) == (0, 2)

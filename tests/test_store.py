@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from triage.errors import QueueError, StoreError
 from triage.models import Action, Envelope, Label, Origin, Plan, Reply, State, Verdict
+from triage.service import oldest_waiting
 from triage.store import MIGRATIONS, ORIGINAL_TEXT_CHARS, Store
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -85,6 +87,28 @@ def test_the_original_date_is_kept_and_a_wrong_clock_is_not_believed(tmp_path: P
     assert first.date == sent and first.waiting_since == sent
     assert second.date == future and second.waiting_since == NOW
     assert third.date is None and third.waiting_since == NOW
+
+
+def test_the_oldest_waiting_item_is_the_one_received_first_not_queued_first(
+    tmp_path: Path,
+) -> None:
+    """Queue order is not arrival order (a late first poll, a rescan after a UIDVALIDITY change,
+    a message moved in from another folder); Date headers come in any offset."""
+    dates = {
+        1: datetime(2026, 11, 21, 10, 0, tzinfo=UTC),
+        2: datetime(2026, 11, 20, 18, 0, tzinfo=ZoneInfo("America/Los_Angeles")),  # 02:00 UTC
+        3: datetime(2026, 11, 21, 9, 0, tzinfo=timezone(timedelta(hours=5))),  # 04:00 UTC
+    }
+    plan = Plan(Action.DRAFT, VERDICT, reply=REPLY)
+    with Store.open(tmp_path / "q.sqlite3") as store:
+        for uid, date in dates.items():
+            envelope = Envelope(f"<o{uid}@x.io>", "Dana <dana@x.io>", "Interview", date)
+            store.record(Origin("me@host", "INBOX", 7, uid), envelope, plan, NOW)
+        waiting = store.items([State.PENDING], oldest_first=True)
+        assert [i.id for i in waiting] == [2, 3, 1]
+        assert [i.id for i in store.items([State.PENDING])] == [3, 2, 1]  # newest queued first
+        oldest = oldest_waiting(store)
+        assert oldest is not None and oldest.id == 2
 
 
 def test_only_allowed_transitions(tmp_path: Path) -> None:

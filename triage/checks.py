@@ -29,17 +29,22 @@ _ASCII_MARKS = {
 
 @dataclass(frozen=True)
 class Check:
-    """One verdict: ``name`` groups it (``config``, ``imap``...), ``hint`` says what to do."""
+    """One verdict: ``name`` groups it (``config``, ``imap``...), ``hint`` says what to do about
+    it, ``note`` what to do about it and the verdicts above it (printed on a line of its own,
+    so it does not read as part of this one)."""
 
     name: str
     status: Status
     detail: str
     hint: str = ""
+    note: str = ""
 
     def line(self, *, ascii_only: bool = False) -> str:
+        """The verdict as printed: one line, two with a ``note``."""
         mark = (_ASCII_MARKS if ascii_only else _MARKS)[self.status]
         dash = "--" if ascii_only else "—"
-        return f"{mark} {self.detail}" + (f" {dash} {self.hint}" if self.hint else "")
+        text = f"{mark} {self.detail}" + (f" {dash} {self.hint}" if self.hint else "")
+        return text + (f"\n  {dash} {self.note}" if self.note else "")
 
 
 def blocked(name: str, what: str, needs: tuple[str, ...], broken: Iterable[str]) -> Check | None:

@@ -31,6 +31,7 @@ from triage.present import (
     item_detail,
     item_json,
     item_table,
+    planned_text,
     status_json,
     status_text,
     verdict_json,
@@ -69,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
     with Store.scratch() if dry_and_new else app.open_store(settings) as store:
         daemon = app.daemon_for(settings, store)
         if args.dry_run:  # changes nothing, so it may run beside a daemon
-            daemon.poll_once(dry_run=True)
+            print(planned_text(daemon.poll_once(dry_run=True).planned))
             return 0
         # A second daemon, or a poll by hand beside one, on this database refuses: two pollers
         # could both find a draft missing from Drafts and both save it.

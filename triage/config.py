@@ -20,7 +20,8 @@ import io
 import ipaddress
 import os
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -54,11 +55,13 @@ from triage.settings import (
     Security,
     Server,
     Settings,
+    login_hint,
 )
 
 __all__ = [
     "KNOWN",
     "Auth",
+    "Environ",
     "OAuth2",
     "Secret",
     "Security",
@@ -68,6 +71,7 @@ __all__ = [
     "environ_with_file",
     "is_loopback",
     "load_settings",
+    "login_hint",
     "merged_environ",
     "parse_duration",
     "read_env_file",
@@ -129,13 +133,36 @@ _UNQUOTED_BACKSLASH = re.compile(
 )
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """Variables from an env file (``KEY=value`` lines, as systemd's EnvironmentFile reads them:
-    no ``${...}`` expansion).
+@dataclass(frozen=True)
+class Environ(Mapping[str, str]):
+    """The variables triage reads, and the problems found in the env file they came from.
 
-    Raises ``ConfigError`` when the file cannot be read, or names variables whose unquoted value
-    holds a backslash: systemd drops it (``\\Flagged`` becomes ``Flagged``) where the commands
-    would keep it, so the service and ``triage doctor`` would disagree.
+    A ``Mapping`` of the variables, so it is read like ``os.environ``; ``problems`` are lines of
+    the env file that the service would read otherwise (a backslash systemd drops).
+    ``load_settings`` lists them with its own, so one run reports every problem at once.
+    """
+
+    variables: Mapping[str, str]
+    problems: tuple[str, ...] = ()
+
+    def __getitem__(self, name: str) -> str:
+        return self.variables[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.variables)
+
+    def __len__(self) -> int:
+        return len(self.variables)
+
+
+def read_env_file(path: Path) -> Environ:
+    """Variables from an env file (``KEY=value`` lines, as systemd's EnvironmentFile reads them:
+    no ``${...}`` expansion), every one of them, with the file's problems.
+
+    A variable whose unquoted value holds a backslash is a problem (systemd drops it:
+    ``\\Flagged`` becomes ``Flagged``, where the commands would keep it, so the service and
+    ``triage doctor`` would disagree), but it does not stop the rest of the file being read.
+    Raises ``ConfigError`` when the file cannot be read.
     """
     try:
         with path.open(encoding="utf-8") as fh:
@@ -144,22 +171,22 @@ def read_env_file(path: Path) -> dict[str, str]:
         raise ConfigError(
             [f"--env-file {path}: cannot be read ({exc.__class__.__name__})"]
         ) from exc
-    problems = [
+    problems = tuple(
         f"{match[1]} in {path}: a backslash in an unquoted value is dropped by systemd; "
         "put the value in single quotes ('...')"
         for match in _UNQUOTED_BACKSLASH.finditer(text.replace("\r\n", "\n"))
-    ]
-    if problems:
-        raise ConfigError(problems)
+    )
     values = dotenv_values(stream=io.StringIO(text), interpolate=False)
-    return {k: v for k, v in values.items() if v is not None}
+    return Environ({k: v for k, v in values.items() if v is not None}, problems)
 
 
-def merged_environ(env_file: Path | None, environ: Mapping[str, str]) -> dict[str, str]:
-    """The env file's variables overlaid by the process environment (the environment wins)."""
-    merged = read_env_file(env_file) if env_file is not None else {}
-    merged.update(environ)
-    return merged
+def merged_environ(env_file: Path | None, environ: Mapping[str, str]) -> Environ:
+    """The env file's variables overlaid by the process environment (the environment wins),
+    with the env file's problems."""
+    if env_file is None:
+        return Environ(dict(environ))
+    from_file = read_env_file(env_file)
+    return Environ({**from_file.variables, **environ}, from_file.problems)
 
 
 def is_loopback(host: str) -> bool:
@@ -169,6 +196,14 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _quoted(value: str) -> str:
+    """``value`` in quotes as the user wrote it: unlike ``repr``, a backslash stays one
+    (``'\\Seen'``, not ``'\\\\Seen'``); only characters that cannot be printed are escaped."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in value)
+    mark = '"' if "'" in value and '"' not in value else "'"
+    return f"{mark}{text}{mark}"
 
 
 class _Reader:
@@ -191,7 +226,7 @@ class _Reader:
         try:
             return convert(raw)
         except (ValueError, KeyError, ZoneInfoNotFoundError):
-            self.problems.append(f"{name}={raw!r} is not valid: expected {expected}")
+            self.problems.append(f"{name}={_quoted(raw)} is not valid: expected {expected}")
             return default
 
     def whole(self, name: str, default: int, low: int, high: int, unit: str) -> int:
@@ -203,7 +238,7 @@ class _Reader:
         """An existing file or folder (``kind`` says which), or None when unset."""
         value = self.parse(name, None, Path, kind)
         if value is not None and not is_wanted(value):
-            self.problems.append(f"{name}={str(value)!r} is not {kind}")
+            self.problems.append(f"{name}={_quoted(str(value))} is not {kind}")
         return value
 
 
@@ -260,8 +295,8 @@ def _https_url(r: _Reader, name: str, default: str) -> str:
     plain_ok = parts.scheme == "http" and is_loopback(parts.hostname or "")
     if url and not ((parts.scheme == "https" and parts.hostname) or plain_ok):
         r.problems.append(
-            f"{name}={url!r} is not valid: expected an https:// address (http:// only towards "
-            "127.0.0.1)"
+            f"{name}={_quoted(url)} is not valid: expected an https:// address (http:// only "
+            "towards 127.0.0.1)"
         )
     return url
 
@@ -331,9 +366,12 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
 
     ``need`` names what the command will use: ``"imap"`` (server, login, folder) and/or ``"smtp"``
     (server and the From address); ``"oauth2"`` (the OAuth2 client, for ``triage auth``).
-    Raises ``ConfigError`` listing every problem found.
+    Raises ``ConfigError`` listing every problem found: first those of the env file, when
+    ``environ`` is an ``Environ`` read from one, then those of the settings.
     """
     r = _Reader(environ)
+    if isinstance(environ, Environ):
+        r.problems.extend(environ.problems)
     r.problems.extend(_unknown_names(environ))
     imap, smtp, oauth2 = _servers(r, need)
     r.text("TRIAGE_FROM", required="smtp" in need or "imap" in need)
@@ -433,6 +471,6 @@ def _availability(r: _Reader, zone: ZoneInfo) -> Availability:
     return Availability(weekly, zone, blackout)
 
 
-def environ_with_file(env_file: Path | None) -> dict[str, str]:
+def environ_with_file(env_file: Path | None) -> Environ:
     """The process environment over the env file: the one place that reads ``os.environ``."""
     return merged_environ(env_file, os.environ)

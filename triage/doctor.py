@@ -56,6 +56,9 @@ NEED = ("imap", "smtp")  # the daemon polls, and approving sends: a service need
 _NAME = re.compile(r"\bTRIAGE_[A-Z0-9_]+")
 # Environment variables holding secrets (also read from $CREDENTIALS_DIRECTORY files).
 _SECRET = re.compile(r"_(PASSWORD|SECRET|TOKEN)$")
+# Other names that may hold one: a misspelt setting (TRIAGE_IMAP_PASWORD) or another program's
+# (API_KEY) still puts the secret in the file.
+_MAYBE_SECRET = re.compile(r"PASS|PASW|SECRET|TOKEN|KEY(?![A-Z])", re.IGNORECASE)
 
 
 # -- the settings ------------------------------------------------------------------------------
@@ -83,7 +86,7 @@ def check_config(
         )
     checks = [Check("config", Status.FAIL, problem) for problem in problems]
     hint = f"fix {'these' if len(problems) > 1 else 'it'} in {source}; .env.example explains each"
-    checks[-1] = replace(checks[-1], hint=hint)
+    checks[-1] = replace(checks[-1], note=hint)  # about them all: on a line of its own
     broken = set().union(*(_names(p) for p in problems))
     partial: Settings | None = None
     for _ in range(3):  # dropping a variable can only remove problems; a few rounds suffice
@@ -128,7 +131,7 @@ def check_permissions(
     """The env file, when it holds a secret, and every file in ``$CREDENTIALS_DIRECTORY``."""
     checks = []
     if env_file is not None:
-        secrets = sorted(k for k, v in file_values.items() if _SECRET.search(k) and v.strip())
+        secrets = sorted(k for k, v in file_values.items() if _is_secret(k) and v.strip())
         if secrets:
             checks.append(check_secret_file(env_file, f"env file (holds {', '.join(secrets)})"))
         else:
@@ -143,6 +146,13 @@ def check_permissions(
             return [*checks, Check("permissions", Status.WARN, detail, hint)]
         checks += [check_secret_file(path, "credential") for path in files]
     return checks
+
+
+def _is_secret(name: str) -> bool:
+    """Whether the variable ``name`` holds, or may hold, a secret."""
+    if name in KNOWN:
+        return _SECRET.search(name) is not None
+    return _MAYBE_SECRET.search(name) is not None
 
 
 def _settings_file(path: Path) -> Check:
@@ -164,11 +174,11 @@ def _settings_file(path: Path) -> Check:
 def diagnose(env_file: Path | None) -> list[Check]:
     """Every check, in order; the settings come from ``env_file`` under the environment."""
     checks: list[Check] = []
-    file_values: dict[str, str] = {}
+    file_values: Mapping[str, str] = {}
     if env_file is not None:
-        try:
-            file_values = read_env_file(env_file)
-        except ConfigError as exc:
+        try:  # a line the service would read otherwise is a problem listed with the settings'
+            file_values = read_env_file(env_file).variables
+        except ConfigError as exc:  # the file cannot be read at all
             checks += [Check("config", Status.FAIL, p, "check --env-file") for p in exc.problems]
             env_file = None
     environ = environ_with_file(env_file)

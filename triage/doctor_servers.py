@@ -47,6 +47,8 @@ def network_hint(exc: TriageError, proto: str) -> str:
             return hint
     if "no access token" in str(exc):
         return "check the TRIAGE_OAUTH2_* settings, or get a new token with 'triage auth'"
+    if f"; check {var}USER" in str(exc):  # a refused login: the error names what to fix
+        return ""
     if "logging in" in str(exc) or "refused the login" in str(exc):
         return (
             f"check {var}USER and the password or token "

@@ -20,10 +20,10 @@ from pathlib import Path
 from types import TracebackType
 
 import imapclient
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import DRAFTS, SENT
 
-from triage.config import Auth, Secret, Security, Server
+from triage.config import Auth, Secret, Security, Server, login_hint
 from triage.errors import MailboxError, OAuth2Error
 from triage.models import Location
 from triage.oauth import TokenSource
@@ -101,7 +101,10 @@ class Mailbox:
         quoted = _BYTES_REPR.fullmatch(text)  # imapclient shows the server's answer as b'...'
         if quoted is not None:
             text = quoted[2]
-        return MailboxError(f"IMAP {where}: {doing} failed: {exc.__class__.__name__}: {text}")
+        message = f"IMAP {where}: {doing} failed: {exc.__class__.__name__}: {text}"
+        if isinstance(exc, LoginError):  # the server said no: name the settings to fix
+            message = f"{message.rstrip('. ')}; {login_hint('imap', self._server.auth)}"
+        return MailboxError(message)
 
     def __enter__(self) -> Mailbox:
         server = self._server

@@ -189,6 +189,17 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Planned:
+    """What a dry run would queue for one message: the original's UID, sender and subject, and
+    the plan (a draft, or an action item with links)."""
+
+    uid: int
+    sender: str
+    subject: str
+    plan: Plan
+
+
+@dataclass(frozen=True)
 class Origin:
     """Where a message lives on the server."""
 

@@ -12,7 +12,7 @@ import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
-from triage.config import Auth, Secret, Security, Server
+from triage.config import Auth, Secret, Security, Server, login_hint
 from triage.errors import OAuth2Error, OutboxError
 from triage.mailbox import tls_context
 from triage.oauth import TokenSource, xoauth2
@@ -82,12 +82,13 @@ class Outbox:
     def _refused_login(
         self, where: str, token: Secret | None, exc: smtplib.SMTPAuthenticationError
     ) -> OutboxError:
+        """The error for a refused login, naming the settings to fix; a token it was given is
+        forgotten (perhaps revoked: the next attempt asks for a new one)."""
         if token is not None and self._tokens is not None:
             self._tokens.forget()
-        check = "the OAuth2 token's scope" if token is not None else "the password"
         return OutboxError(
             f"{where}: the server refused the login for {self._server.user} "
-            f"({exc.smtp_code}); check TRIAGE_SMTP_USER and {check}"
+            f"({exc.smtp_code}); {login_hint('smtp', self._server.auth)}"
         )
 
     def check(self) -> None:
@@ -104,11 +105,7 @@ class Outbox:
                 step = f"logging in as {server.user}"
                 self._login(smtp, token)
         except smtplib.SMTPAuthenticationError as exc:
-            if token is not None and self._tokens is not None:
-                self._tokens.forget()
-            raise OutboxError(
-                f"{where}: the server refused the login for {server.user} ({exc.smtp_code})"
-            ) from exc
+            raise self._refused_login(where, token, exc) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise OutboxError(f"{where}: {step} failed: {exc.__class__.__name__}: {exc}") from exc
 

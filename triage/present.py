@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from icalendar import Calendar, Event
 
 from triage.availability import DEFAULT_DURATION
-from triage.models import DaemonStatus, Extraction, QueueItem, State, Verdict
+from triage.models import Action, DaemonStatus, Extraction, Planned, QueueItem, State, Verdict
 from triage.rows import extraction_json
 
 
@@ -106,10 +107,7 @@ def extraction_lines(item: QueueItem) -> list[str]:
             ("Company:", found.company),
             ("Role:", found.role),
             ("Format:", what),
-            (
-                "Reply by:",
-                found.deadline.strftime("%a %d %b %Y %H:%M %Z") if found.deadline else "",
-            ),
+            ("Reply by:", when_text(found.deadline) if found.deadline else ""),
             ("Phone:", ", ".join(found.phones)),
             ("Address:", found.address),
         )
@@ -125,6 +123,42 @@ def extraction_lines(item: QueueItem) -> list[str]:
     lines += [f"  Proposed: {when_text(a)} to {b:%H:%M}" for a, b in item.windows]
     lines += [f"  Meeting:  {link}" for link in found.meeting_links]
     return lines
+
+
+def planned_text(planned: Sequence[Planned]) -> str:
+    """``triage run --dry-run``: what the poll would queue, a few lines each. A draft: its
+    recipient, subject, and the time it accepts (in the sender's zone) or the windows it proposes;
+    an action item: the original's sender and subject, why there is no draft, and its links. The
+    draft's text is not shown (``triage queue show`` has it, once queued)."""
+    if not planned:
+        return "Nothing would be queued."
+    drafts = sum(p.plan.action is Action.DRAFT for p in planned)
+    lines = [
+        f"Would queue {drafts} draft(s) and {len(planned) - drafts} action item(s); "
+        "nothing was written:"
+    ]
+    for one in planned:
+        lines += _planned_lines(one)
+    return "\n".join(lines)
+
+
+def _planned_lines(planned: Planned) -> list[str]:
+    plan, reply = planned.plan, planned.plan.reply
+    if reply is None:
+        lines = [
+            f"  uid {planned.uid}: action item, no draft: {plan.reason}",
+            f"    From:     {planned.sender}",
+            f"    Subject:  {planned.subject}",
+        ]
+        return lines + [f"    Link:     {link}" for link in plan.links]
+    lines = [
+        f"  uid {planned.uid}: draft",
+        f"    To:       {reply.to}",
+        f"    Subject:  {reply.subject}",
+    ]
+    if plan.chosen is not None:
+        lines.append(f"    Accepts:  {when_text(plan.chosen.start)}")
+    return lines + [f"    Proposes: {when_text(a)} to {b:%H:%M}" for a, b in plan.windows]
 
 
 def ics(item: QueueItem) -> bytes:

@@ -3,9 +3,10 @@
 Each pending draft (and each ``action`` item, which has links instead of a draft) is shown as the
 original — sender, subject, verdict, evidence, what was extracted, the accepted slot or the
 proposed windows — and the draft, stacked or side by side depending on the terminal's width. One
-key decides: ``a`` approve and send, ``e`` edit in ``$EDITOR``, ``r`` reject (after a y/n), ``s``
-skip, ``q`` quit, ``?`` help. Keys are read one at a time (cbreak mode: no Enter, no echo) from a
-terminal, or as lines from anything else, so a review can also be scripted.
+key decides: ``a`` approve and send (after a y/n naming the recipient), ``e`` edit in
+``$EDITOR``, ``r`` reject (after a y/n), ``s`` skip, ``q`` quit, ``?`` help. Keys are read one
+at a time (cbreak mode: no Enter, no echo) from a terminal, or as lines from anything else, so a
+review can also be scripted.
 
 The rendering functions are pure; ``review`` takes the store, the settings, its collaborators and
 the console, so tests can drive it with real servers and a scripted key source.
@@ -45,7 +46,7 @@ EXCERPT_LINES = 25  # of the original's text in the review; `queue show` has all
 EXCERPT_CHARS = 2_000
 
 HELP = """\
-  a  approve and send the draft now
+  a  approve and send the draft now; asks y/n, naming the recipient
   e  edit the draft's body in $VISUAL / $EDITOR, then show it again
   r  reject the draft (or dismiss an action item); asks y/n; nothing is sent
   s  skip: leave the item waiting and go to the next one
@@ -253,7 +254,7 @@ class _Review:
         self.tally = Tally()
 
     def walk(self) -> Tally:
-        waiting = sorted(self.store.items(WALKED), key=lambda i: (i.created_at, i.id))
+        waiting = self.store.items(WALKED, oldest_first=True)  # by when the mail was written
         if not waiting:
             self.console.print("Nothing to review: no draft or action item is waiting.")
             return self.tally
@@ -303,7 +304,12 @@ class _Review:
             else:
                 self.console.print(Text(f"Unknown key {key!r}: press ? for help."))
 
-    def _approve(self, item: QueueItem) -> _Next:
+    def _approve(self, item: QueueItem) -> _Next | None:
+        assert item.reply is not None  # only offered for drafts
+        question = Text(f"Send this reply to {item.reply.to} now? [y/n] ", "bold")
+        if self._key(question) != "y":  # sending can't be undone: one stray key must not do it
+            self.console.print("Not sent.")
+            return None
         tools = self.tools
         try:
             sent = service.approve(

@@ -6,13 +6,14 @@ can hand in real servers or small fakes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import policy
 from email.utils import make_msgid
 from typing import TYPE_CHECKING
 
+from triage.availability import DEFAULT_DURATION
 from triage.compose import build_email
 from triage.config import Settings
 from triage.errors import MailboxError, OutboxError, QueueError
@@ -25,6 +26,7 @@ from triage.models import (
     Message,
     Origin,
     Plan,
+    Planned,
     QueueItem,
     Reply,
     State,
@@ -60,6 +62,7 @@ class PollReport:
     counts: dict[str, int] = field(default_factory=dict)
     new_items: list[int] = field(default_factory=list)
     stopped: bool = False  # a stop request ended the poll before all new mail was handled
+    planned: list[Planned] = field(default_factory=list)  # a dry run's drafts and action items
 
     def add(self, outcome: str) -> None:
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
@@ -103,13 +106,14 @@ class Poller:
         calendar = self._calendar(now)
         for fetched in mailbox.fetch(self._uids_to_read(mailbox, status, now, dry_run)):
             origin = Origin(settings.account, settings.imap_folder, status.uidvalidity, fetched.uid)
-            outcome, item_id = self._handle(fetched, origin, identity, calendar, dry_run)
+            planned = report.planned if dry_run else None
+            outcome, item_id = self._handle(fetched, origin, identity, calendar, planned=planned)
             report.add(outcome)
             progress()
             if item_id is not None:
                 report.new_items.append(item_id)
             if outcome == Action.DRAFT.value:  # only a new draft can take up more time
-                calendar = self._calendar(now)
+                calendar = self._calendar(now, report.planned)
             if stopping():
                 report.stopped = True
                 log.info("stopping: the rest of the new mail waits for the next run")
@@ -148,10 +152,12 @@ class Poller:
             )
         return uids
 
-    def _calendar(self, now: datetime) -> Calendar:
-        """The user's availability and the times the queue already holds, as of ``now``."""
+    def _calendar(self, now: datetime, planned: Sequence[Planned] = ()) -> Calendar:
+        """The user's availability and the times the queue already holds, as of ``now``, and
+        those a dry run's ``planned`` drafts would hold (so it proposes what a real run would)."""
         settings = self.settings
-        return Calendar(now, settings.availability, self.store.busy(), settings.buffer)
+        busy = self.store.busy() + tuple(span for p in planned for span in _spans(p.plan))
+        return Calendar(now, settings.availability, tuple(sorted(busy)), settings.buffer)
 
     def _handle(
         self,
@@ -159,11 +165,14 @@ class Poller:
         origin: Origin,
         identity: Identity,
         calendar: Calendar,
-        dry_run: bool,
+        *,
+        planned: list[Planned] | None = None,
     ) -> tuple[str, int | None]:
         """Decide one message and record the outcome: its name (an ``Action`` value,
-        "duplicate" or "quarantined") and the new queue item's id, if any."""
+        "duplicate" or "quarantined") and the new queue item's id, if any. A dry run passes
+        ``planned`` instead: nothing is recorded, and a draft or action item is added there."""
         now = calendar.now
+        dry_run = planned is not None
         attempts = 0 if dry_run else self.store.begin_attempt(origin, now)
         if attempts > MAX_ATTEMPTS:  # it stopped the program each time it was read
             return "quarantined", self._give_up(origin, attempts, now)
@@ -185,8 +194,11 @@ class Poller:
                 item_id = self.store.quarantine(origin, Envelope(None, "", ""), reason, now)
             return "quarantined", item_id
         item_id = None
-        if not dry_run:
-            sender = message.sender.formatted() if message.sender else ""
+        sender = message.sender.formatted() if message.sender else ""
+        if planned is not None:
+            if plan.action in (Action.DRAFT, Action.NOTIFY):
+                planned.append(Planned(fetched.uid, sender, message.subject, plan))
+        else:
             envelope = Envelope(
                 message.message_id, sender, message.subject, message.date, message.text
             )
@@ -205,6 +217,14 @@ class Poller:
         )
         log.error("uid=%d quarantined: %s", origin.uid, reason)
         return self.store.quarantine(origin, Envelope(None, "", ""), reason, now)
+
+
+def _spans(plan: Plan) -> tuple[tuple[datetime, datetime], ...]:
+    """The times a plan's draft keeps busy: the slot it accepts and the windows it proposes."""
+    chosen = plan.chosen
+    if chosen is None:
+        return plan.windows
+    return ((chosen.start, chosen.end or chosen.start + DEFAULT_DURATION), *plan.windows)
 
 
 def _log_outcome(
@@ -387,6 +407,7 @@ def daemon_status(settings: Settings, store: Store) -> DaemonStatus:
 
 
 def oldest_waiting(store: Store) -> QueueItem | None:
-    """The invitation that has waited longest for the user (pending or needing action)."""
+    """The invitation that has waited longest for the user (pending or needing action): the
+    one received first (``QueueItem.waiting_since``), whatever order triage queued them in."""
     items = store.items([State.PENDING, State.ACTION, State.FAILED], oldest_first=True)
     return items[0] if items else None

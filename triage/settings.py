@@ -71,6 +71,20 @@ class Server:
     auth: Auth = Auth.PASSWORD
 
 
+def login_hint(proto: str, auth: Auth) -> str:
+    """What to check when the ``proto`` (``imap`` or ``smtp``) server refuses the login: the
+    settings to fix, by name (never their values)."""
+    var = f"TRIAGE_{proto.upper()}_"
+    if auth is Auth.OAUTH2:
+        return (
+            f"check {var}USER and the OAuth2 token's scope, or get a new token with 'triage auth'"
+        )
+    return (
+        f"check {var}USER and {var}PASSWORD (or the {proto}-password credential); Gmail and "
+        "Microsoft 365 want an app password or TRIAGE_IMAP_AUTH=oauth2"
+    )
+
+
 # Token endpoint, authorization endpoint and scopes for TRIAGE_OAUTH2_PROVIDER.
 OAUTH2_PROVIDERS = {
     "google": (

@@ -339,7 +339,9 @@ class Store:
         oldest_first: bool = False,
     ) -> list[QueueItem]:
         """Items, newest first, optionally only those in ``states`` and detected in
-        [``since``, ``until``) (history not loaded)."""
+        [``since``, ``until``) (history not loaded). ``oldest_first``: the one that has waited
+        longest first, by when its sender wrote it (``QueueItem.waiting_since``), not by when
+        triage queued it."""
         where: list[str] = []
         args: list[str] = []
         if states:
@@ -352,8 +354,11 @@ class Store:
             where.append("created_at < ?")
             args.append(iso(until))
         sql = "SELECT * FROM items" + (" WHERE " + " AND ".join(where) if where else "")  # noqa: S608 - placeholders only
-        sql += " ORDER BY id" + ("" if oldest_first else " DESC")
-        return [item_from_row(row, ()) for row in self._conn.execute(sql, args)]
+        sql += " ORDER BY id DESC"
+        items = [item_from_row(row, ()) for row in self._conn.execute(sql, args)]
+        if oldest_first:  # the Date header: timestamps in any offset, compared as moments
+            items.sort(key=lambda item: (item.waiting_since, item.id))
+        return items
 
     def counts(self) -> dict[State, int]:
         """How many items are in each state."""
