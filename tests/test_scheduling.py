@@ -372,6 +372,48 @@ def test_times_are_read_as_the_sender_meant(text: str, sent: datetime, starts: l
     assert [s.start.isoformat() for s in found.slots] == starts
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Passt Ihnen Montag, 7. Dezember um 14:00 Uhr?",
+        "Seriez-vous disponible lundi 7 décembre à 14h00 ?",
+        "¿Le viene bien el lunes 7 de diciembre a las 14:00?",
+        "Kunt u op maandag 7 december om 14:00?",
+        "Sarebbe disponibile lunedì 7 dicembre alle 14:00?",
+    ],
+)
+def test_dates_in_the_languages_invitations_come_in_are_read(text: str) -> None:
+    cet = UTC_DATE.astimezone(timezone(timedelta(hours=1)))
+    assert [s.start.isoformat() for s in find_when(text, cet).slots] == [
+        "2026-12-07T14:00:00+01:00"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Lundi 7 décembre, 16h00 – 16h45", [("16:00", "16:45")]),
+        ("le lundi 7 décembre de 9h00 à 12h30", [("09:00", "12:30")]),
+        ("Montag, 7. Dezember von 9 bis 11 Uhr", [("09:00", "11:00")]),
+        ("le jeudi 10 décembre à 9h30", [("09:30", None)]),  # "10 à 9h30" is no range
+        # The old plan of a reschedule, in French: only the new time.
+        (
+            "Nous devons reporter votre entretien initialement prévu le lundi 7 décembre à "
+            "9h30. Seriez-vous disponible le mardi 8 décembre à 9h30 ?",
+            [("09:30", None)],
+        ),
+    ],
+)
+def test_times_of_day_in_other_languages(text: str, expected: list[tuple[str, str | None]]) -> None:
+    found = find_when(text, UTC_DATE)
+    assert [(f"{s.start:%H:%M}", s.end and f"{s.end:%H:%M}") for s in found.slots] == expected
+    assert found.slots[-1].start.day in (7, 8, 10)
+
+
+def test_a_foreign_weekday_alone_is_a_name_not_a_day() -> None:
+    assert find_when("Domingo will call you at 3pm.", UTC_DATE).slots == ()
+
+
 def test_a_limit_on_the_meeting_is_not_a_reply_by_date() -> None:
     assert (
         find_when("Could we do a call some time before 11am on Tuesday?", UTC_DATE).deadline is None

@@ -63,6 +63,8 @@ def zone_label(moment: datetime) -> str:
     return name
 
 
+# Words that join the two ends of a range of times: "9 to 11", "de 9h00 à 11h00", "9 bis 11 Uhr".
+RANGE_WORDS = ("to", "until", "till", "à", "bis", "tot", "al")
 TIME_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"  # one token: "2", "14:30", "9am"
 _OFFSET_ZONE = re.compile(r"^(?:gmt|utc)([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 
@@ -148,7 +150,7 @@ def meridiem(side: str) -> tuple[str, str]:
 def time_range(joined: str) -> tuple[str, str | None]:
     """(start, end) clock texts of a time or a range of times as written. Each side keeps its
     own am/pm ("9:30 am - 1:00 pm"); a start without one takes the end's ("2:00-2:30 pm")."""
-    sides = re.split(r"\s*(?:[-–—]|\bto\b|\buntil\b|\btill\b)\s*", joined, maxsplit=1)
+    sides = re.split(rf"\s*(?:[-–—]|\b(?:{'|'.join(RANGE_WORDS)})\b)\s*", joined, maxsplit=1)
     (start_text, start_meridiem), *rest = (meridiem(side) for side in sides if side)
     end_text, end_meridiem = rest[0] if rest else (None, "")
     end = clock_text(end_text, end_meridiem) if end_text else None

@@ -43,6 +43,13 @@ _OLD_PLAN = (
     "previously",
     "instead of",
     "moved from",
+    # in the other languages invitations come in: "initialement prévu le jeudi 23 avril"
+    "initialement",
+    "ursprünglich",
+    "inicialmente",
+    "originalmente",
+    "oorspronkelijk",
+    "originariamente",
 )
 _SENTENCE_END = frozenset({".", "?", "!", ";"})
 

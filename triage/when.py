@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # spaCy and dateparser load on the first invitation, not with
     from spacy.matcher import Matcher
     from spacy.tokens import Doc, Span
 
+_CLOCK_SHAPE = TIME_SHAPE.replace("[:.]", "[:.h]")  # and the French "16h00"
 _GLUED_END = r"^(am|pm|a\.m\.|p\.m\.)[-–—]\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"
 _TIME_RANGE_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm)?[-–—]\d{1,2}([:.]\d{2})?(am|pm)?$"
 # A bare hour is a time only after these ("Monday at 2"); a dotted number after the others is a
@@ -55,6 +56,27 @@ MONTHS = tuple(
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
+# Weekdays and months in the other languages invitations come in (``rules.JOB_WORDS``), read only
+# in a date with its day number ("Montag, 7. Dezember", "lunes 7 de diciembre"): alone, some are
+# names ("Domingo") or words ("Mars").
+_FOREIGN: dict[str, str] = {
+    word: lang
+    for lang, words in (
+        ("de", "montag dienstag mittwoch donnerstag freitag samstag sonntag januar februar "
+               "märz maerz mai juni juli oktober dezember"),
+        ("fr", "lundi mardi mercredi jeudi vendredi samedi dimanche janvier février fevrier "
+               "mars avril juin juillet août aout septembre octobre novembre décembre decembre"),
+        ("es", "lunes martes miércoles miercoles jueves viernes sábado sabado domingo enero "
+               "febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
+               "diciembre"),
+        ("it", "lunedì lunedi martedì martedi mercoledì mercoledi giovedì giovedi venerdì "
+               "venerdi sabato domenica gennaio febbraio aprile maggio giugno luglio settembre "
+               "ottobre dicembre"),
+        ("nl", "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag januari februari "
+               "maart mei augustus"),
+    )
+    for word in words.split()
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -76,24 +98,29 @@ class When:
 def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
     weekday = {"LOWER": {"IN": list(WEEKDAYS)}}
     month = {"LOWER": {"IN": list(MONTHS)}}
+    any_weekday = {"LOWER": {"IN": [*WEEKDAYS, *_FOREIGN]}}
+    any_month = {"LOWER": {"IN": [*MONTHS, *_FOREIGN]}}
     day = {"TEXT": {"REGEX": r"^\d{1,2}(st|nd|rd|th)?$"}}
     year = {"TEXT": {"REGEX": r"^(19|20)\d\d$"}, "OP": "?"}
     comma = {"TEXT": {"IN": [",", "the"]}, "OP": "*"}
-    of = {"LOWER": "of", "OP": "?"}
+    of = {"LOWER": {"IN": ["of", ".", "de"]}, "OP": "?"}  # "7. Dezember", "7 de diciembre"
     # After a weekday, a line break inside the date wraps it ("Friday 20\nNovember"); a blank
     # line parts it (\Z: "$" would match before the second newline of "\n\n"). Without one, a
     # number ending a line is not a day ("Room 12\nDecember 3").
     wrap = r"[ \t]*\n[ \t]*"
     wrapped_comma = {"TEXT": {"REGEX": rf"\A(,|the|{wrap})\Z"}, "OP": "*"}
-    wrapped_of = {"LOWER": {"REGEX": rf"\A(of|{wrap})\Z"}, "OP": "*"}
-    clock = {"TEXT": {"REGEX": TIME_SHAPE}, "LOWER": {"NOT_IN": list(MONTHS)}}
+    wrapped_of = {"LOWER": {"REGEX": rf"\A(of|de|\.|{wrap})\Z"}, "OP": "*"}
+    clock = {"TEXT": {"REGEX": _CLOCK_SHAPE}, "LOWER": {"NOT_IN": list(MONTHS)}}
     ampm = {"LOWER": {"IN": sorted(_MERIDIEMS)}, "OP": "?"}
-    dash = {"LOWER": {"IN": ["-", "–", "—", "to", "until", "till"]}}
+    dash = {"LOWER": {"IN": ["-", "–", "—", "to", "until", "till", "bis", "tot"]}}
+    # "de 9h00 à 12h30", "de 9:00 al 12:30"; not "le jeudi 23 à 9h30", a day and a time
+    minutes = {"TEXT": {"REGEX": r"^\d{1,2}[:.h]\d{2}$"}}
+    a_to = {"LOWER": {"IN": ["à", "al"]}}
     return {
         "DATE": [
-            [weekday, wrapped_comma, day, wrapped_of, month, wrapped_comma, year],
+            [any_weekday, wrapped_comma, day, wrapped_of, any_month, wrapped_comma, year],
             [weekday, wrapped_comma, month, wrapped_comma, day, wrapped_comma, year],
-            [day, of, month, comma, year],
+            [day, of, any_month, comma, year],
             [month, day, comma, year],
             [{"TEXT": {"REGEX": r"^\d{1,2}/\d{1,2}(/\d{2,4})?$"}}],
             # "Wednesday 25.11." and "25.11.2026": day first, as written where dots are used
@@ -115,6 +142,7 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
         ],
         "TIME": [
             [clock, ampm, dash, clock, ampm],
+            [minutes, a_to, minutes],
             [{"LOWER": "between"}, clock, ampm, {"LOWER": "and"}, clock, ampm],  # a range
             # "10:00 am–1:00 pm": the dash joins "am" to the end's clock in one token
             [clock, {"LOWER": {"REGEX": _GLUED_END}}, ampm],
@@ -276,7 +304,8 @@ def _parse(
     import dateparser  # noqa: PLC0415 - see the imports above
 
     try:
-        parsed = dateparser.parse(f"{date_text} {clock}", languages=["en"], settings=settings)
+        languages = [*{_FOREIGN[w] for w in date_text.lower().split() if w in _FOREIGN}, "en"]
+        parsed = dateparser.parse(f"{date_text} {clock}", languages=languages, settings=settings)
     except (OverflowError, ValueError):  # "next Tuesday" from a Date in the year 9999
         return None
     return None if parsed is None else parsed.replace(tzinfo=zone)
