@@ -419,8 +419,11 @@ def test_a_limit_on_the_meeting_is_not_a_reply_by_date() -> None:
         find_when("Could we do a call some time before 11am on Tuesday?", UTC_DATE).deadline is None
     )
     assert find_when("Are you free until Friday?", UTC_DATE).deadline is None
-    done_by = find_when("Please complete your video interview by Sunday 6 December.", UTC_DATE)
-    assert done_by.deadline == datetime(2026, 12, 6, 23, 59, tzinfo=UTC)
+    for text in (
+        "Please complete your video interview by Sunday 6 December.",
+        "Please confirm your preferred time by 6 December by replying to this email.",
+    ):
+        assert find_when(text, UTC_DATE).deadline == datetime(2026, 12, 6, 23, 59, tzinfo=UTC)
     reply_by = find_when("Please reply before 5pm on Friday.", UTC_DATE).deadline
     assert reply_by == datetime(2026, 12, 4, 17, 0, tzinfo=UTC)
 

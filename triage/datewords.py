@@ -30,8 +30,9 @@ _DEADLINE_FILLERS = frozenset(
 )  # fmt: skip
 _DEADLINE_WORDS = {"by", "before", "until", "expires", "expire", "deadline", "later"}
 # ... but not right after these, where the date limits the meeting: "a call some time before
-# 11am on Tuesday", "I'm free until Friday" ("complete your interview by Sunday" is one).
-_MEETS_BY = frozenset("time sometime anytime free available".split())
+# 11am on Tuesday", "I'm free until Friday" ("complete your interview by Sunday" and "confirm
+# your preferred time by 11/18" are deadlines).
+_MEETS_BY = ("some time", "any time", "sometime", "anytime", "free", "available")
 _OLD_PLAN = (
     "was set for",
     "were set for",
@@ -65,8 +66,8 @@ def is_deadline(doc: Doc, date_start: int) -> bool:
         if _ends_sentence(token):  # lines wrap; blank lines part
             return False
         if token.lower_ in _DEADLINE_WORDS:
-            ahead = doc[token.i - 1].lower_ if token.i > 0 else ""
-            return ahead not in _MEETS_BY and all(
+            ahead = " ".join(_words_before(doc, token.i, 2))
+            return not ahead.endswith(_MEETS_BY) and all(
                 t.is_space or _deadline_filler(t.lower_) for t in before[i + 1 :]
             )
     return False
