@@ -9,6 +9,7 @@ from typing import Any
 from icalendar import Calendar, Event
 
 from triage.availability import DEFAULT_DURATION
+from triage.clock import zone_label
 from triage.models import Action, DaemonStatus, Extraction, Planned, QueueItem, State, Verdict
 from triage.rows import extraction_json
 
@@ -89,7 +90,8 @@ def item_table(items: list[QueueItem]) -> str:
 
 
 def when_text(moment: datetime) -> str:
-    return moment.strftime("%a %Y-%m-%d %H:%M %Z").strip()
+    """ "Thu 2026-11-19 14:00 EST": a bare offset from the queue named as ``zone_label`` does."""
+    return f"{moment:%a %Y-%m-%d %H:%M} {zone_label(moment)}".strip()
 
 
 def extraction_lines(item: QueueItem) -> list[str]:

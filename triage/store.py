@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from triage.availability import DEFAULT_DURATION
+from triage.clock import zone_label
 from triage.errors import QueueError, StoreError
 from triage.migrations import MIGRATIONS
 from triage.models import (
@@ -543,6 +544,6 @@ def _schedule_event(schedule: Schedule) -> str:
     """The history line of an edit that changed the times a draft keeps busy."""
     chosen, windows = schedule
     if chosen is not None:
-        at = f"{chosen.start:%a %Y-%m-%d %H:%M} {chosen.start.tzname() or ''}".strip()
+        at = f"{chosen.start:%a %Y-%m-%d %H:%M} {zone_label(chosen.start)}".strip()
         return f"the edited draft accepts {at}: that time is kept free"
     return f"the edited draft proposes {len(windows)} window(s): those times are kept free"
