@@ -354,6 +354,23 @@ UTC_DATE = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # a Tuesday, from a relay t
         ("We'll shortlist between 3 and 5 candidates on Thursday.", UTC_DATE, []),
         # A limit is no slot, and no reply-by date either.
         ("Could we do a call some time before 11am on Tuesday?", UTC_DATE, []),
+        # The sender away is no slot; the reader away is still asked.
+        (
+            "Would Thursday 3 December at 10:00 suit you?\n\nBest,\nAnna\nOut of office "
+            "Friday 4 December\n9am-5pm",
+            UTC_DATE,
+            ["2026-12-03T10:00:00+00:00"],
+        ),
+        (
+            "I'm not available on Thursday at 10am, would Friday at 3pm work?",
+            UTC_DATE,
+            ["2026-12-04T15:00:00+00:00"],
+        ),
+        (
+            "If you're not available on Thursday at 10am, Friday at 3pm works too.",
+            UTC_DATE,
+            ["2026-12-03T10:00:00+00:00", "2026-12-04T15:00:00+00:00"],
+        ),
         # Office hours are no slot.
         ("Office hours: Mon-Fri 9:00-17:00", UTC_DATE, []),
         ("We are available Monday to Thursday, 9am-5pm.", UTC_DATE, []),

@@ -93,6 +93,20 @@ def was_planned(doc: Doc, start: int) -> bool:
     return bool(words) and words[-1] in {"from", "on"} and any(w in _MOVED for w in words[:-1])
 
 
+_AWAY = ("out of office", "out of the office", "ooo", "on leave", "on holiday", "on vacation",
+         "away", "unavailable", "not available", "off sick")  # fmt: skip
+
+
+def is_absence(doc: Doc, start: int) -> bool:
+    """Whether the words just before ``start`` say the sender is away then ("Out of office
+    Friday 20 November, 9am-5pm", "I'm not available on Tuesday at 10am"): no slot. Not the
+    reader ("if you're not available on Tuesday at 10am, ...")."""
+    words = _words_before(doc, start, 6)
+    before = f" {' '.join(words)} "
+    about_reader = any(w in {"you", "you're", "your", "'re"} for w in words)  # "if you're away"
+    return not about_reader and any(f" {phrase} " in before for phrase in _AWAY)
+
+
 def _ends_sentence(token: Token) -> bool:
     return token.text in _SENTENCE_END or "\n\n" in token.text
 

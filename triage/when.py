@@ -24,7 +24,7 @@ from triage.clock import (
     time_range,
     zone_named,
 )
-from triage.datewords import WEEKDAY_STEMS, asked_days, is_deadline, was_planned
+from triage.datewords import WEEKDAY_STEMS, asked_days, is_absence, is_deadline, was_planned
 from triage.models import AskedDay
 
 if TYPE_CHECKING:  # spaCy and dateparser load on the first invitation, not with the CLI
@@ -475,7 +475,8 @@ def _slot_date(
     if _not_a_new_time(doc, clock[0], clock[1], last_end):
         return None
     date = _date_for(doc, dates, clock[0], clock[1])
-    if date is None or was_planned(doc, min(date[0], clock[0])) or _days_range(doc, date):
+    start = min(date[0], clock[0]) if date is not None else 0
+    if date is None or was_planned(doc, start) or is_absence(doc, start) or _days_range(doc, date):
         return None
     return date
 
