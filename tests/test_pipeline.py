@@ -233,6 +233,12 @@ def test_an_edited_draft_keeps_free_the_times_it_now_states() -> None:
         assert moved is not None and moved[1] == ()
         assert moved[0] is not None and moved[0].start == datetime(2026, 12, 9, 10, 30, tzinfo=ny)
         assert moved[0].end == datetime(2026, 12, 9, 12, 0, tzinfo=ny)
+    # Another day at the same time.
+    same = edited_schedule(
+        accepted, "Could we do Wednesday 9 December instead, same time?", now, ny
+    )
+    assert same is not None and same[0] is not None
+    assert same[0].start == datetime(2026, 12, 9, 14, 0, tzinfo=ny)
     # Proposed windows: those still written are kept, those added are added; times quoted
     # below the text are not read.
     windows = (

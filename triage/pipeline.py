@@ -150,12 +150,16 @@ def edited_schedule(item: QueueItem, body: str, now: datetime, zone: ZoneInfo) -
 
     The new text is read against the draft it replaces, the two the same way, so only the times
     the user added or took out count: a rewording, or a time read wrong in both, changes
-    nothing, and a text that names no time keeps the old ones ("that time works"). Times with
+    nothing, and a text that names no time keeps the old ones ("that time works"); "Friday
+    instead, same time?" moves the accepted slot to Friday at its hour. Times with
     no zone, or with the abbreviation of the user's own zone (its "CST" is not Chicago's), are
     in ``zone``; dates count from the start of ``now``'s day. See ``_edited_slot`` and
     ``_edited_windows``.
     """
     text = newest_part(body)
+    if item.chosen is not None:  # "Could we do Friday instead, same time?"
+        clock = item.chosen.start.astimezone(zone).strftime("%H:%M")
+        text = _SAME_TIME.sub(f"at {clock}", text)
     old = _times(newest_part(item.reply.body) if item.reply else "", now, zone)
     new = _times(text, now, zone)
     if not new:
@@ -163,6 +167,9 @@ def edited_schedule(item: QueueItem, body: str, now: datetime, zone: ZoneInfo) -
     if item.chosen is not None:
         return _edited_slot(item.chosen, old, new, zone)
     return _edited_windows(item.windows, old, new, text, zone)
+
+
+_SAME_TIME = re.compile(r"\b(?:at )?the same time\b|\bsame time\b", re.IGNORECASE)
 
 
 def _edited_slot(
