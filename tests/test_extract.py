@@ -148,15 +148,30 @@ def test_office_hours_in_a_signature_are_no_slot_and_no_length() -> None:
     ("sender", "body", "company"),
     [
         # A city in the address is not the company its domain names.
-        ("Ann <ann@cardiffmetrics.co.uk>", "Visit us at 12 Harbour Street, Cardiff.", ""),
-        # A long domain name the body never spells is left out, not run together.
-        ("Ann <ann@keystonepartners.com>", "Are you free on Tuesday?", ""),
+        (
+            "Ann <ann@cardiffmetrics.co.uk>",
+            "Visit us at 12 Harbour Street, Cardiff.",
+            "Cardiff Metrics",
+        ),
+        # A domain name the body never spells: its words, when it ends in a company word.
+        ("Ann <ann@keystonepartners.com>", "Are you free on Tuesday?", "Keystone Partners"),
+        ("Ann <ann@redwoodai.com>", "Are you free on Tuesday?", "Redwood AI"),
         ("Ann <ann@salesforce.com>", "Are you free on Tuesday?", "Salesforce"),
+        ("Ann <ann@brightfield.io>", "Are you free on Tuesday?", "Brightfield"),
         ("Ann <ann@keystone-partners.com>", "Are you free on Tuesday?", "Keystone Partners"),
         ("Ann <ann@quaysidelabs.com>", "Thanks for applying to Quayside Lab.", "Quayside Lab"),
     ],
 )
-def test_the_company_is_spelt_as_the_body_does_or_left_out(
+def test_the_company_is_spelt_as_the_body_does_or_from_its_domain(
     sender: str, body: str, company: str
 ) -> None:
     assert company_of(_message(body, sender), ()) == company
+
+
+def test_a_length_said_of_part_of_the_interview_keeps_the_offered_end() -> None:
+    body = (
+        "We'd like to invite you to interview on Tuesday 17 November, 13:00-14:30. The first 15"
+        " minutes will be a short introduction from the team."
+    )
+    (slot,) = extract(_message(body)).slots
+    assert (f"{slot.start:%H:%M}", slot.end and f"{slot.end:%H:%M}") == ("13:00", "14:30")

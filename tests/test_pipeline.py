@@ -13,6 +13,7 @@ from conftest import MAIL, queue_item
 
 from triage.availability import Availability, parse_availability, propose_windows
 from triage.classify import load_classifier
+from triage.clock import zone_at
 from triage.models import Action, QueueItem, Reply, SlotTime
 from triage.pipeline import (
     Calendar,
@@ -293,6 +294,30 @@ def test_windows_written_in_the_senders_zone_too_read_back_as_the_same_windows()
     assert edited_schedule(item, fewer, now, london) == (None, item.windows[1:])
 
 
+def test_a_window_taken_out_is_freed_though_a_note_in_the_senders_zone_names_its_day() -> None:
+    la, tokyo = ZoneInfo("America/Los_Angeles"), ZoneInfo("Asia/Tokyo")
+    now = datetime(2026, 12, 1, 18, tzinfo=UTC)
+    windows = tuple(
+        (datetime(2026, 12, day, 15, tzinfo=la), datetime(2026, 12, day, 17, 30, tzinfo=la))
+        for day in (7, 8, 9)
+    )
+    lines = [f"- {window_text(w, tokyo)}" for w in windows]
+    assert "(Tuesday 8 December, 08:00" in lines[0]  # Monday's window is Tuesday in Tokyo
+    item = _pending(None, windows, "\n".join(lines))
+    got = edited_schedule(item, f"{lines[0]}\n{lines[2]}", now, la)
+    assert got == (None, (item.windows[0], item.windows[2]))
+
+
+def test_the_same_time_on_another_day_beside_the_accepted_one_is_a_remark() -> None:
+    london = ZoneInfo("Europe/London")
+    start = datetime(2026, 12, 10, 14, tzinfo=london)
+    body = f"Hi Dana,\n\n{slot_text(start)} works well for me.\n"
+    item = _pending(SlotTime(start, start + timedelta(hours=1)), (), body)
+    now = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    remark = body + "I'm free the same time on Friday too if needed.\n"
+    assert edited_schedule(item, remark, now, london) is None
+
+
 def test_a_bare_offset_is_written_as_a_zone_that_has_it() -> None:
     winter = datetime(2026, 12, 8, 10, tzinfo=timezone(timedelta(hours=-5)))
     summer = datetime(2026, 6, 9, 10, tzinfo=timezone(timedelta(hours=-5)))
@@ -300,6 +325,19 @@ def test_a_bare_offset_is_written_as_a_zone_that_has_it() -> None:
     assert slot_text(winter) == "Tuesday 8 December at 10:00 am EST"
     assert slot_text(summer) == "Tuesday 9 June at 10:00 am CDT"
     assert slot_text(odd) == "Tuesday 8 December at 10:00 UTC+04:00"
+    # The sender's zone from a bare offset keeps its daylight-saving changes; an abbreviation
+    # both zones use is told apart by the offset.
+    their = zone_at(datetime(2026, 10, 30, 10, tzinfo=timezone(timedelta(hours=-4))))
+    assert their == ZoneInfo("America/New_York")
+    after = datetime(2026, 11, 3, 13, tzinfo=UTC)  # New York is on EST by then
+    assert window_text((after, after + timedelta(hours=3)), their).endswith(
+        "(8:00 am–11:00 am EST)"
+    )
+    dublin, india = ZoneInfo("Europe/Dublin"), timezone(timedelta(hours=5, minutes=30))
+    summer = datetime(2026, 7, 6, 9, tzinfo=dublin)
+    assert window_text((summer, summer + timedelta(hours=3)), india).endswith(
+        "09:00–12:00 IST (13:30–16:30 UTC+05:30)"
+    )
 
 
 def test_an_accepted_slot_in_another_zone_survives_a_rewording() -> None:
@@ -340,13 +378,22 @@ def test_windows_edited_in_another_order_or_words_are_the_same_windows() -> None
     got = edited_schedule(item, wider, now, london)
     assert got is not None and got[1][0] == (windows[0][0], windows[0][0] + timedelta(hours=8))
     assert got[1][1:] == item.windows[1:]
-    # Other hours on the same day: the new window replaces the old one, which is not kept.
-    later = f"{a.replace('09:00–12:00', '13:00–14:00')}\n{b}\n{c}\n"
-    got = edited_schedule(item, later, now, london)
+    # Other hours for a window: the new one replaces it, which is not kept.
+    narrower = f"{a.replace('09:00–12:00', '10:00–11:00')}\n{b}\n{c}\n"
+    got = edited_schedule(item, narrower, now, london)
     assert got is not None
     assert got[1] == (
-        (datetime(2026, 11, 17, 13, tzinfo=london), datetime(2026, 11, 17, 14, tzinfo=london)),
+        (datetime(2026, 11, 17, 10, tzinfo=london), datetime(2026, 11, 17, 11, tzinfo=london)),
         *item.windows[1:],
+    )
+    # Another time that day beside a window still offered: both kept.
+    also = f"{said} On Wednesday 18 November I could also do 14:00 if that's easier."
+    got = edited_schedule(item, also, now, london)
+    assert got is not None
+    assert got[1] == (
+        *item.windows[:2],
+        (datetime(2026, 11, 18, 14, tzinfo=london), datetime(2026, 11, 18, 14, 45, tzinfo=london)),
+        item.windows[2],
     )
 
 

@@ -445,6 +445,91 @@ def test_a_limit_on_the_meeting_is_not_a_reply_by_date() -> None:
     assert reply_by == datetime(2026, 12, 4, 17, 0, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # No crash on a weekday, a dash and a date ("Tuesday - 12/8").
+        (
+            "Options: Tuesday - 12/8 at 10am ET, or Thursday - 12/10 at 2pm ET.",
+            ["Tue 08 10:00", "Thu 10 14:00"],
+        ),
+        ("Thursday – 10.12.2026, 14:00", ["Thu 10 14:00"]),
+        # A numbered list is no date.
+        (
+            "Please choose one:\n1. December 10 at 2pm ET\n2. December 11 at 10am ET",
+            ["Thu 10 14:00", "Fri 11 10:00"],
+        ),
+        # French "est" and German "ist" are no zones (the Date's offset is CET's).
+        ("L'entretien est prévu le jeudi 10 décembre à 14h00.", ["Thu 10 14:00 +0100"]),
+        ("Das Gespräch ist am Montag, 7. Dezember, 14:00 - 15:00 Uhr.", ["Mon 07 14:00 +0100"]),
+        ("Entrevista: lunes, 7 de diciembre, de 10:00 a 11:00.", ["Mon 07 10:00 +0100"]),
+        ("Colloquio: giovedì 10 dicembre dalle 10:00 alle 11:00.", ["Thu 10 10:00 +0100"]),
+        ("L'entretien aura lieu le jeudi 10 décembre à 14h.", ["Thu 10 14:00 +0100"]),
+        ("Montag, 7. Dezember um 14 Uhr", ["Mon 07 14:00 +0100"]),
+        ("Hätten Sie am Montag, den 7. Dezember um 16:30 Uhr Zeit?", ["Mon 07 16:30 +0100"]),
+        ("le lundi 7 décembre, de 9h30 à 13h :", ["Mon 07 09:30 +0100"]),
+        # A new time after "reschedule" is the new time; the object of the move is the old one.
+        ("Apologies, we have to reschedule. How about on Friday at 10am?", ["Fri 04 10:00"]),
+        ("Could we reschedule to meet on Thursday at 2pm instead?", ["Thu 03 14:00"]),
+        ("As requested, we have rescheduled your interview on Thursday at 2pm.", ["Thu 03 14:00"]),
+        ("We need to move your interview from Monday to Wednesday at 3pm.", ["Wed 02 15:00"]),
+        ("Could we push your interview from Friday to Monday at 10am?", ["Mon 07 10:00"]),
+        # Being away elsewhere in the sentence does not take a slot away.
+        (
+            "I'd love to set up a call right away - does Thursday at 2pm work for you?",
+            ["Thu 03 14:00"],
+        ),
+        ("The panel is unavailable Tuesday, so how about Thursday at 2pm?", ["Thu 03 14:00"]),
+        ("Since Sarah is on leave, can we do Thursday at 2pm?", ["Thu 03 14:00"]),
+        ("I'm out of the office on Friday 4 December at 9am-5pm.", []),
+        # A limit is no slot.
+        ("The hiring manager is available until 4pm on Thursday 10 December.", []),
+        # "between" ranges before ordinary words; numbers past 24 count things.
+        ("Could you do a call on Thursday between 10 and 12 if that works?", ["Thu 03 10:00"]),
+        ("On Thursday, ages between 18 and 25.", []),
+        # A US zone named anywhere makes "12/8" month first.
+        ("All times below are Eastern Time. Would 12/8 at 10am work?", ["Tue 08 10:00"]),
+        ("on Tuesday 8.12. at 10:00", ["Tue 08 10:00"]),
+    ],
+)
+def test_read_as_meant_after_review(text: str, expected: list[str]) -> None:
+    sent = (
+        UTC_DATE.astimezone(timezone(timedelta(hours=1)))
+        if "+0100" in "".join(expected)
+        else UTC_DATE
+    )
+    found = find_when(text, sent)
+    shape = "%a %d %H:%M %z" if "+0100" in "".join(expected) else "%a %d %H:%M"
+    assert [s.start.strftime(shape) for s in found.slots] == expected
+
+
+def test_reply_by_dates_after_available_or_some_time_are_deadlines() -> None:
+    for text in (
+        "Please let us know if you are available by Friday. Options: Tuesday 8 December at 10:00.",
+        "Please schedule some time by Friday 4 December using the link below.",
+    ):
+        assert find_when(text, UTC_DATE).deadline == datetime(2026, 12, 4, 23, 59, tzinfo=UTC)
+
+
+def test_the_part_of_the_day_goes_with_its_own_date() -> None:
+    text = "Would you be free the afternoon of Tuesday 8 December or the morning of Wednesday 9?"
+    assert [str(d) for d in find_when(text, UTC_DATE).days] == [
+        "Tue 2026-12-08 afternoon",
+        "Wed 2026-12-09 morning",
+    ]
+
+
+def test_the_part_of_the_day_is_the_askers() -> None:
+    london = Availability(parse_availability("Mon-Fri 09:00-17:30"), ZoneInfo("Europe/London"))
+    monday_morning = (AskedDay(date(2026, 12, 7), "morning"),)
+    now = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    windows = propose_windows(
+        london, (), timedelta(minutes=30), now, days=monday_morning, theirs=NY
+    )
+    # New York's morning from 8 am: 13:00 to 16:00 in London, not London's 09:00 (4 am there).
+    assert [(f"{w[0]:%d %H:%M}", f"{w[1]:%H:%M}") for w in windows] == [("07 13:00", "16:00")]
+
+
 def test_next_week_wrapped_across_a_line_is_still_next_week() -> None:
     found = find_when("Would any day next\nweek work for you except Friday?", UTC_DATE)
     assert [d.day.day for d in found.days] == [7, 8, 9, 10]

@@ -77,21 +77,16 @@ def parse_blackout(spec: str) -> frozenset[date]:
     return frozenset(days)
 
 
-def _day_windows(availability: Availability, day: date, part: str = "") -> list[Interval]:
-    """The day's availability windows, within the ``part`` of the day when one is named."""
+def _day_windows(availability: Availability, day: date) -> list[Interval]:
+    """The day's availability windows."""
     if day in availability.blackout:
         return []
     zone = availability.zone
-    first, last = DAY_PARTS.get(part, (time.min, time.max))
-    windows = [
-        (
-            datetime.combine(day, max(start, first), zone),
-            datetime.combine(day, min(end, last), zone),
-        )
+    return [
+        (datetime.combine(day, start, zone), datetime.combine(day, end, zone))
         for weekday, start, end in availability.weekly
         if weekday == day.weekday()
     ]
-    return [(start, end) for start, end in windows if start < end]
 
 
 def _clashes(start: datetime, end: datetime, busy: Iterable[Interval], buffer: timedelta) -> bool:
@@ -153,7 +148,9 @@ def propose_windows(
     for candidates in (asked, [AskedDay(day) for day in whole], [AskedDay(day) for day in later]):
         for zone in (theirs, None) if theirs is not None else (None,):
             windows = (
-                _free_window(availability, d.day, busy, buffer, part=d.part, theirs=zone)
+                _free_window(
+                    availability, d.day, busy, buffer, part=d.part, asker=theirs, theirs=zone
+                )
                 for d in candidates
             )
             found = tuple(islice((w for w in windows if w is not None), count))  # no day more
@@ -169,12 +166,19 @@ def _free_window(
     buffer: timedelta,
     *,
     part: str = "",
+    asker: tzinfo | None = None,
     theirs: tzinfo | None = None,
 ) -> Interval | None:
     """The first free stretch of at least ``MIN_WINDOW`` (at most ``WINDOW``) on ``day``, in
-    the ``part`` of it ("morning", "afternoon", "evening") when one is named, and in the
-    sender's working hours when their zone ``theirs`` is given."""
-    for w_start, w_end in _their_hours(_day_windows(availability, day, part), theirs):
+    the ``part`` of it ("morning", "afternoon", "evening") when one is named (in the zone of
+    the ``asker``, else the user's), and in the sender's working hours when their zone
+    ``theirs`` is given."""
+    windows = _day_windows(availability, day)
+    if part in DAY_PARTS:  # the asker's morning, afternoon or evening
+        windows = _within(windows, DAY_PARTS[part], asker or availability.zone)
+    if theirs is not None:
+        windows = _within(windows, THEIR_HOURS, theirs)
+    for w_start, w_end in windows:
         start = w_start
         for b_start, b_end in sorted(busy):
             if _clashes(start, min(start + MIN_WINDOW, w_end), [(b_start, b_end)], buffer):
@@ -189,17 +193,15 @@ def _free_window(
     return None
 
 
-def _their_hours(windows: list[Interval], theirs: tzinfo | None) -> list[Interval]:
-    """The parts of ``windows`` inside the sender's working hours, or all of them."""
-    if theirs is None:
-        return windows
-    first, last = THEIR_HOURS
+def _within(windows: list[Interval], hours: tuple[time, time], zone: tzinfo) -> list[Interval]:
+    """The parts of ``windows`` inside ``hours`` of the day in ``zone``."""
+    first, last = hours
     clipped = []
     for start, end in windows:
-        their_day = start.astimezone(theirs).date()
-        for day in (their_day - timedelta(days=1), their_day, their_day + timedelta(days=1)):
-            low = max(start, datetime.combine(day, first, theirs))
-            high = min(end, datetime.combine(day, last, theirs))
+        local_day = start.astimezone(zone).date()
+        for day in (local_day - timedelta(days=1), local_day, local_day + timedelta(days=1)):
+            low = max(start, datetime.combine(day, first, zone))
+            high = min(end, datetime.combine(day, last, zone))
             if low < high:
                 clipped.append((low, high))
     return clipped

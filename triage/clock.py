@@ -43,9 +43,26 @@ ZONES: dict[str, str] = {
     "aest": "Australia/Sydney",
     "aedt": "Australia/Sydney",
 }
+# Abbreviations that are words in the languages invitations come in ("L'entretien est prévu",
+# "das Gespräch ist am Montag", "et"): zones only in capitals.
+_ALSO_WORDS = frozenset({"est", "et", "ist"})
 # Abbreviations other zones use too: the Date's offset picks one of these (``zone_named``).
 _SHARED = {"ist": ("Asia/Jerusalem", "Europe/Dublin"), "cst": ("Asia/Shanghai",)}
 MONTH_FIRST_ZONES = frozenset(v for v in ZONES.values() if v.startswith("America/"))  # "12/8"
+
+
+def zone_at(moment: datetime) -> tzinfo | None:
+    """A named zone that had ``moment``'s offset then (the first of ``ZONES``: -0500 in
+    December is New York's), so later times follow its daylight-saving changes; None for UTC or
+    an offset no such zone has."""
+    offset = moment.utcoffset()
+    if not offset:
+        return None
+    for key in dict.fromkeys(ZONES.values()):
+        local = moment.astimezone(ZoneInfo(key))
+        if local.utcoffset() == offset and not (local.tzname() or "+").startswith(("+", "-")):
+            return ZoneInfo(key)
+    return None
 
 
 def zone_label(moment: datetime) -> str:
@@ -53,18 +70,14 @@ def zone_label(moment: datetime) -> str:
     offset (a Date header's "-0500") the abbreviation of a zone that had that offset then
     ("EST"; -0500 in June is "CDT"), else the offset as written ("UTC+04:00")."""
     name = moment.tzname() or ""
-    offset = moment.utcoffset()
-    if not name.startswith("UTC") or not offset:
+    if not name.startswith("UTC"):
         return name
-    for key in dict.fromkeys(ZONES.values()):
-        local = moment.astimezone(ZoneInfo(key))
-        if local.utcoffset() == offset and not (local.tzname() or "+").startswith(("+", "-")):
-            return local.tzname() or name
-    return name
+    named = zone_at(moment)
+    return (moment.astimezone(named).tzname() or name) if named is not None else name
 
 
 # Words that join the two ends of a range of times: "9 to 11", "de 9h00 à 11h00", "9 bis 11 Uhr".
-RANGE_WORDS = ("to", "until", "till", "à", "bis", "tot", "al")
+RANGE_WORDS = ("to", "until", "till", "à", "bis", "tot", "al", "a", "alle")
 TIME_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"  # one token: "2", "14:30", "9am"
 _OFFSET_ZONE = re.compile(r"^(?:gmt|utc)([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 
@@ -74,6 +87,8 @@ def zone_named(word: str, sent: datetime | None = None) -> tzinfo | None:
     abbreviation several zones use ("IST": India, Israel, Ireland's summer) is the one it names
     at the Date (``sent``) with the Date's offset, else the commonest."""
     key = word.strip("()").lower()
+    if key in _ALSO_WORDS and not word.strip("()").isupper():  # French "est", German "ist"
+        return None
     if key == "gmt":  # GMT as written: UTC+0 all year, unlike London's summer time
         return timezone(timedelta(0), "GMT")
     if key in ZONES:
@@ -128,7 +143,7 @@ def spelled_times_as_digits(text: str) -> str:
 def clock_text(text: str, meridiem: str) -> str:
     """A time as dateparser reads it best: '2:30 pm'; a bare hour 1-7 is read as afternoon."""
     text = text.lower().replace(".", ":") if re.match(r"^\d{1,2}\.\d{2}", text) else text.lower()
-    text = re.sub(r"^(\d{1,2})h(\d{2})$", r"\1:\2", text)  # "11h00"
+    text = re.sub(r"^(\d{1,2})h(\d{2})?$", lambda m: f"{m[1]}:{m[2] or '00'}", text)  # "11h00"
     match = re.match(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|a:m:|p:m:|a\.m\.|p\.m\.)?$", text)
     if not match:
         return "12:00 pm" if text in {"noon", "midday"} else text
@@ -150,7 +165,8 @@ def meridiem(side: str) -> tuple[str, str]:
 def time_range(joined: str) -> tuple[str, str | None]:
     """(start, end) clock texts of a time or a range of times as written. Each side keeps its
     own am/pm ("9:30 am - 1:00 pm"); a start without one takes the end's ("2:00-2:30 pm")."""
-    sides = re.split(rf"\s*(?:[-–—]|\b(?:{'|'.join(RANGE_WORDS)})\b)\s*", joined, maxsplit=1)
+    words = "|".join(RANGE_WORDS)  # whole words: not the "a" of "a.m."
+    sides = re.split(rf"\s*(?:[-–—]|(?<![\w.])(?:{words})(?![\w.]))\s*", joined, maxsplit=1)
     (start_text, start_meridiem), *rest = (meridiem(side) for side in sides if side)
     end_text, end_meridiem = rest[0] if rest else (None, "")
     end = clock_text(end_text, end_meridiem) if end_text else None

@@ -29,9 +29,9 @@ _DEADLINE_FILLERS = frozenset(
      "is", ":", ",", "(", ")", "am", "pm", "a.m.", "p.m.", "noon", "midday", "o'clock"}
 )  # fmt: skip
 _DEADLINE_WORDS = {"by", "before", "until", "expires", "expire", "deadline", "later"}
-# ... but not right after these, where the date limits the meeting: "a call some time before
-# 11am on Tuesday", "I'm free until Friday" ("complete your interview by Sunday" and "confirm
-# your preferred time by 11/18" are deadlines).
+# ... but "before", "until" or "till" right after these limits the meeting: "a call some time
+# before 11am on Tuesday", "available until 4pm" ("available by Friday", "schedule some time
+# by Friday", "confirm your preferred time by 11/18" are deadlines).
 _MEETS_BY = ("some time", "any time", "sometime", "anytime", "free", "available")
 _OLD_PLAN = (
     "was set for",
@@ -67,8 +67,9 @@ def is_deadline(doc: Doc, date_start: int) -> bool:
             return False
         if token.lower_ in _DEADLINE_WORDS:
             ahead = " ".join(_words_before(doc, token.i, 2))
-            return not ahead.endswith(_MEETS_BY) and all(
-                t.is_space or _deadline_filler(t.lower_) for t in before[i + 1 :]
+            limit = token.lower_ != "by" and ahead.endswith(_MEETS_BY)
+            return not limit and all(
+                t.is_space or _deadline_filler(t.text) for t in before[i + 1 :]
             )
     return False
 
@@ -77,8 +78,8 @@ def _deadline_filler(word: str) -> bool:
     """A word that may stand between a deadline word and its date: a filler, a time of day
     ("5pm", "noon") or its zone ("by 5pm ET Friday")."""
     return (
-        word in _DEADLINE_FILLERS
-        or re.match(TIME_SHAPE, word) is not None
+        word.lower() in _DEADLINE_FILLERS
+        or re.match(TIME_SHAPE, word.lower()) is not None
         or zone_named(word) is not None
     )
 
@@ -90,21 +91,42 @@ def was_planned(doc: Doc, start: int) -> bool:
     words = _words_before(doc, start, 5)
     if any(phrase in " ".join(words) for phrase in _OLD_PLAN):
         return True
-    return bool(words) and words[-1] in {"from", "on"} and any(w in _MOVED for w in words[:-1])
+    if not words or words[-1] not in {"from", "on"}:
+        return False
+    # the verb, its object, then "from"/"on", in one clause: "move your interview from"
+    for i in range(len(words) - 2, -1, -1):
+        if words[i] in _MOVED:
+            between = words[i + 1 : -1]
+            moving = words[i] not in _MOVED_DONE or words[-1] == "from"
+            return (
+                moving
+                and all(w in _MOVED_OBJECT for w in between)
+                and (words[-1] == "from" or bool(between))
+            )
+        if words[i] not in _MOVED_OBJECT:
+            return False
+    return False
 
 
 _AWAY = ("out of office", "out of the office", "ooo", "on leave", "on holiday", "on vacation",
          "away", "unavailable", "not available", "off sick")  # fmt: skip
 
 
+_AWAY_TO = frozenset({"on", "from", "until", "till", "the", "this", "next", "all"})
+
+
 def is_absence(doc: Doc, start: int) -> bool:
     """Whether the words just before ``start`` say the sender is away then ("Out of office
     Friday 20 November, 9am-5pm", "I'm not available on Tuesday at 10am"): no slot. Not the
-    reader ("if you're not available on Tuesday at 10am, ...")."""
+    reader ("if you're not available on Tuesday at 10am, ..."), nor a clause before ("the
+    panel is unavailable Tuesday, so how about Thursday", "a call right away - Thursday?")."""
     words = _words_before(doc, start, 6)
-    before = f" {' '.join(words)} "
+    while words and words[-1] in _AWAY_TO:  # "out of the office on", "away from"
+        words.pop()
+    before = f" {' '.join(words)}"
     about_reader = any(w in {"you", "you're", "your", "'re"} for w in words)  # "if you're away"
-    return not about_reader and any(f" {phrase} " in before for phrase in _AWAY)
+    straight = len(words) > 1 and words[-2] in {"right", "straight", "far"}  # "right away"
+    return not (about_reader or straight) and before.endswith(tuple(f" {p}" for p in _AWAY))
 
 
 def _ends_sentence(token: Token) -> bool:
@@ -130,6 +152,11 @@ _NOT_ASKED = frozenset(
 _PHRASAL = frozenset("find kick check figure sort work try set start head".split())
 _NOT_ASKED_PAIRS = frozenset({("on", "leave"), ("feel", "free")})
 _MOVED = frozenset("move moved moving postpone postponed reschedule rescheduled push".split())
+# "rescheduled your interview on Thursday" states the new time; "moved from" the old one.
+_MOVED_DONE = frozenset({"moved", "postponed", "rescheduled"})
+_MOVED_OBJECT = frozenset(
+    "your our the this my it interview call meeting chat screen conversation phone video".split()
+)
 _NEW_PLAN = frozenset({"to", "for", "until", "till"})  # "move it to Friday": the new day
 _PAST = frozenset({"last", "past", "previous"})  # right before the date
 _EXCEPT = frozenset({"except", "excluding", "besides"})
@@ -302,6 +329,9 @@ def _part_of(doc: Doc, span: tuple[int, int]) -> str:
     """The part of the day named with a date: after it, or after the list or range it is in
     ("Monday morning", "Tuesday or Wednesday afternoon", "next week, in the mornings"), or
     right before it ("the morning of Tuesday 8 December", "any afternoon next week"); else ""."""
+    before = _words_before(doc, span[0], 3)
+    if len(before) >= 2 and before[-1] == "of" and before[-2] in _PARTS:  # "the morning of"
+        return _PARTS[before[-2]]
     for token in doc[span[1] : span[1] + 12]:
         word = token.lower_
         if word in _PARTS:

@@ -287,7 +287,24 @@ def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", "".join(c for c in folded if not unicodedata.combining(c)))
 
 
-_ONE_WORD = 10  # letters of a domain name read as one word ("salesforce") when the body has none
+# Words a company's domain name often ends in: "keystonepartners" is "Keystone Partners".
+_NAME_ENDS = (
+    "partners group labs lab retail health healthcare media foods food finance financial insure "
+    "insurance cloud build builders mobility bank capital consulting systems tech technologies "
+    "solutions software studio studios games energy logistics robotics analytics digital "
+    "networks network ventures holdings pharma bio motors metrics data ai hq works"
+).split()
+
+
+def _spelt(name: str) -> str:
+    """A domain name as a company's name, when the body does not spell it: "keystone-partners"
+    and "keystonepartners" as "Keystone Partners", "redwoodai" as "Redwood AI", "stripe" as
+    "Stripe"."""
+    words = name.split("-")
+    if len(words) == 1:
+        end = next((e for e in _NAME_ENDS if name.endswith(e) and len(name) - len(e) >= 3), "")
+        words = [name[: len(name) - len(end)], end] if end else [name]
+    return " ".join(w.upper() if w in {"ai", "hq"} else w.title() for w in words if w)
 
 
 def _spells(phrase: str, domain: str) -> bool:
@@ -303,8 +320,8 @@ def _spells(phrase: str, domain: str) -> bool:
 
 def company_of(message: Message, target: tuple[Address, ...]) -> str:
     """The employer: a client named by an agency, else the body's spelling of the sender's (or
-    reply target's) domain name (the name itself when it is short or hyphenated: "stripe",
-    "keystone-partners"), else an employer named in the body. Applicant-tracking systems' and
+    reply target's) domain name (else the name itself, see ``_spelt``), else an employer named
+    in the body. Applicant-tracking systems' and
     no-reply senders' domains never count."""
     text = f"{message.subject}\n{message.full_text}"
     client = _CLIENT.search(message.text)
@@ -322,8 +339,7 @@ def company_of(message: Message, target: tuple[Address, ...]) -> str:
         matches = [p for p in phrases if _spells(_squash(p), squashed)]
         if matches:
             return min(matches, key=lambda p: abs(len(_squash(p)) - len(squashed)))
-        if "-" in name or len(name) <= _ONE_WORD:  # "keystonepartners" can't be spelt
-            return name.replace("-", " ").title()
+        return _spelt(name)
     for found in _EMPLOYER.finditer(message.text):
         name = found.group(1)
         if name.split()[0].lower() not in _NOT_EMPLOYER:
@@ -395,13 +411,19 @@ def _stated_minutes(text: str) -> int | None:
     return None
 
 
+# A range is a window to start in only where the length is each interview's or slot's: "each
+# interview is 30 minutes", "30-minute slots" (not "the first 15 minutes will be ...").
+_EACH = re.compile(r"\beach\b|\bper (?:candidate|person|interview)\b|\bminutes? slots?\b", re.I)
+
+
 def _sized(slots: tuple[SlotTime, ...], text: str, duration: int | None) -> tuple[SlotTime, ...]:
     """The slots lasting ``duration``: "a 90-minute interview ... at 4:30pm" ends at 6 pm, and
-    "Friday, 3-6pm; each interview is 30 minutes" starts at 3 pm and lasts 30 minutes."""
+    "Friday, 3-6pm; each interview is 30 minutes" starts at 3 pm and lasts 30 minutes (a range
+    keeps its end unless the length is each interview's)."""
     if duration is None:
         return slots
     length = timedelta(minutes=duration)
-    window = _stated_minutes(text) is not None
+    window = _stated_minutes(text) is not None and _EACH.search(text) is not None
     return tuple(
         SlotTime(s.start, s.start + length, s.text)
         if s.end is None or (window and s.end - s.start > length)

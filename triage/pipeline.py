@@ -26,7 +26,7 @@ from triage.availability import (
     first_fitting,
     propose_windows,
 )
-from triage.clock import zone_label
+from triage.clock import zone_at, zone_label
 from triage.compose import reply_references, reply_subject
 from triage.extract import extract, find_links, is_no_reply, reply_target, scheduling_links
 from triage.models import (
@@ -132,7 +132,11 @@ def window_text(window: Interval, theirs: tzinfo | None = None) -> str:
         return text
     their_start, their_end = start.astimezone(theirs), end.astimezone(theirs)
     day = "" if their_start.date() == start.date() else f"{_day(their_start)}, "
-    return f"{text} ({day}{_clock(their_start)}–{_clock(their_end)} {zone_label(their_start)})"
+    label = zone_label(their_start)
+    if label == zone_label(start):  # Dublin's IST and India's: the offset tells them apart
+        label = their_start.strftime("UTC%z")
+        label = f"{label[:-2]}:{label[-2:]}"
+    return f"{text} ({day}{_clock(their_start)}–{_clock(their_end)} {label})"
 
 
 def their_zone(message: Message, found: Extraction) -> tzinfo | None:
@@ -142,7 +146,7 @@ def their_zone(message: Message, found: Extraction) -> tzinfo | None:
         return found.slots[0].start.tzinfo
     if message.date is None or not message.date.utcoffset():
         return None
-    return message.date.tzinfo
+    return zone_at(message.date) or message.date.tzinfo  # -0400 in October: New York's
 
 
 def edited_schedule(item: QueueItem, body: str, now: datetime, zone: ZoneInfo) -> Schedule | None:
@@ -157,11 +161,12 @@ def edited_schedule(item: QueueItem, body: str, now: datetime, zone: ZoneInfo) -
     ``_edited_windows``.
     """
     text = newest_part(body)
-    if item.chosen is not None:  # "Could we do Friday instead, same time?"
-        clock = item.chosen.start.astimezone(zone).strftime("%H:%M")
-        text = _SAME_TIME.sub(f"at {clock}", text)
     old = _times(newest_part(item.reply.body) if item.reply else "", now, zone)
     new = _times(text, now, zone)
+    chosen = item.chosen
+    if chosen is not None and not {s.start for s in new} & {chosen.start, *(o.start for o in old)}:
+        clock = chosen.start.astimezone(zone).strftime("%H:%M")  # "Friday instead, same time?"
+        new = _times(_SAME_TIME.sub(f"at {clock}", text), now, zone)
     if not new:
         return None
     if item.chosen is not None:
@@ -201,9 +206,9 @@ def _edited_windows(
 ) -> Schedule | None:
     """The proposed windows after an edit: each old one while the text still states it, or
     still names its day ("Tuesday 17, Wednesday 18 or Thursday 19 November, 9am to 12pm" reads
-    as one time but keeps all three) and no new window is on that day; each new one added (a
-    window on an old one's day with other hours replaces it: "Friday 4 December, 13:00-14:00"
-    for "Friday 4 December, 12:30-15:30")."""
+    as one time but keeps all three) and no new window overlaps it; each new one added (one
+    over an old one replaces it: "Friday 4 December, 13:00-14:00" for "Friday 4 December,
+    12:30-15:30"; "I could also do 14:00" that day adds one)."""
 
     def pair(slot: SlotTime) -> Interval:
         return slot.start, slot.end or slot.start + DEFAULT_DURATION
@@ -215,7 +220,8 @@ def _edited_windows(
         dict(zip(sorted(windows), read_old, strict=True)) if len(read_old) == len(windows) else {}
     )
     added = [p for p in read_new if p not in read_old and p not in windows]
-    flat = " ".join(text.split()).lower()
+    # the words of the text, without the bracketed notes in the sender's zone
+    flat = " ".join(re.sub(r"\([^()]*\)", " ", text).split()).lower()
 
     def stated(window: Interval) -> bool:
         return as_read.get(window, window) in read_new
@@ -225,13 +231,11 @@ def _edited_windows(
         names = (f"{local:%A} {local.day}", f"{local.day} {local:%B}")
         return any(n.lower() in flat for n in names)
 
-    # A window added on a day replaces the one its day had, unless that one is still stated.
-    changed = {start.astimezone(zone).date() for start, _ in added}
-    kept = [
-        w
-        for w in windows
-        if stated(w) or (named(w) and w[0].astimezone(zone).date() not in changed)
-    ]
+    # A window added over an old one replaces it (other hours for it), unless it is still stated.
+    def replaced(window: Interval) -> bool:
+        return any(start <= window[1] and window[0] <= end for start, end in added)
+
+    kept = [w for w in windows if stated(w) or (named(w) and not replaced(w))]
     result = tuple(sorted(kept + added))
     return None if result == tuple(sorted(windows)) else (None, result)
 

@@ -37,7 +37,7 @@ _GLUED_END = r"^(am|pm|a\.m\.|p\.m\.)[-–—]\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p
 _TIME_RANGE_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm)?[-–—]\d{1,2}([:.]\d{2})?(am|pm)?$"
 # A bare hour is a time only after these ("Monday at 2"); a dotted number after the others is a
 # number ("Room 2.14"); a "Time:" line takes the date of the "Date:" line above it.
-_BARE_HOUR_AFTER = frozenset({"at", "@", "around", "about"})
+_BARE_HOUR_AFTER = frozenset({"at", "@", "around", "about", "um"})  # "um 14 Uhr"
 _NOT_A_TIME_AFTER = frozenset(
     "room rm floor suite level unit building no no. number version v v. section chapter page "
     "step item ref ref.".split()
@@ -77,6 +77,12 @@ _FOREIGN: dict[str, str] = {
     )
     for word in words.split()
 }  # fmt: skip
+_FOREIGN_WEEKDAYS = frozenset(
+    "montag dienstag mittwoch donnerstag freitag samstag sonntag lundi mardi mercredi jeudi "
+    "vendredi samedi dimanche lunes martes miércoles miercoles jueves viernes sábado sabado "
+    "domingo lunedì lunedi martedì martedi mercoledì mercoledi giovedì giovedi venerdì venerdi "
+    "sabato domenica maandag dinsdag woensdag donderdag vrijdag zaterdag zondag".split()
+)
 
 
 @dataclass(frozen=True)
@@ -100,27 +106,32 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
     month = {"LOWER": {"IN": list(MONTHS)}}
     any_weekday = {"LOWER": {"IN": [*WEEKDAYS, *_FOREIGN]}}
     any_month = {"LOWER": {"IN": [*MONTHS, *_FOREIGN]}}
+    foreign_month = {"LOWER": {"IN": [w for w in _FOREIGN if w not in _FOREIGN_WEEKDAYS]}}
     day = {"TEXT": {"REGEX": r"^\d{1,2}(st|nd|rd|th)?$"}}
     year = {"TEXT": {"REGEX": r"^(19|20)\d\d$"}, "OP": "?"}
     comma = {"TEXT": {"IN": [",", "the"]}, "OP": "*"}
-    of = {"LOWER": {"IN": ["of", ".", "de"]}, "OP": "?"}  # "7. Dezember", "7 de diciembre"
+    of = {"LOWER": "of", "OP": "?"}
+    # "7. Dezember", "7 de diciembre": only before a foreign month ("1. December 10" is a list)
+    foreign_of = {"LOWER": {"IN": [".", "de", "del"]}, "OP": "?"}
     # After a weekday, a line break inside the date wraps it ("Friday 20\nNovember"); a blank
     # line parts it (\Z: "$" would match before the second newline of "\n\n"). Without one, a
     # number ending a line is not a day ("Room 12\nDecember 3").
     wrap = r"[ \t]*\n[ \t]*"
-    wrapped_comma = {"TEXT": {"REGEX": rf"\A(,|the|{wrap})\Z"}, "OP": "*"}
+    # "Freitag, den 24. April", "le vendredi 24 avril", "el viernes 24 de abril"
+    wrapped_comma = {"LOWER": {"REGEX": rf"\A(,|the|den|der|le|el|il|{wrap})\Z"}, "OP": "*"}
     wrapped_of = {"LOWER": {"REGEX": rf"\A(of|de|\.|{wrap})\Z"}, "OP": "*"}
     clock = {"TEXT": {"REGEX": _CLOCK_SHAPE}, "LOWER": {"NOT_IN": list(MONTHS)}}
     ampm = {"LOWER": {"IN": sorted(_MERIDIEMS)}, "OP": "?"}
     dash = {"LOWER": {"IN": ["-", "–", "—", "to", "until", "till", "bis", "tot"]}}
     # "de 9h00 à 12h30", "de 9:00 al 12:30"; not "le jeudi 23 à 9h30", a day and a time
     minutes = {"TEXT": {"REGEX": r"^\d{1,2}[:.h]\d{2}$"}}
-    a_to = {"LOWER": {"IN": ["à", "al"]}}
+    a_to = {"LOWER": {"IN": ["à", "al", "a", "alle"]}}
     return {
         "DATE": [
             [any_weekday, wrapped_comma, day, wrapped_of, any_month, wrapped_comma, year],
             [weekday, wrapped_comma, month, wrapped_comma, day, wrapped_comma, year],
-            [day, of, any_month, comma, year],
+            [day, of, month, comma, year],
+            [day, foreign_of, foreign_month, comma, year],
             [month, day, comma, year],
             [{"TEXT": {"REGEX": r"^\d{1,2}/\d{1,2}(/\d{2,4})?$"}}],
             # "Wednesday 25.11." and "25.11.2026": day first, as written where dots are used
@@ -143,6 +154,7 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
         "TIME": [
             [clock, ampm, dash, clock, ampm],
             [minutes, a_to, minutes],
+            [minutes, a_to, {"TEXT": {"REGEX": r"^([01]?\d|2[0-3])h$"}}],  # "de 9h30 à 13h"
             [{"LOWER": "between"}, clock, ampm, {"LOWER": "and"}, clock, ampm],  # a range
             # "10:00 am–1:00 pm": the dash joins "am" to the end's clock in one token
             [clock, {"LOWER": {"REGEX": _GLUED_END}}, ampm],
@@ -151,6 +163,7 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
             [{"TEXT": {"REGEX": r"^\d{1,2}[:.]\d{2}(am|pm)?$"}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}(am|pm)$"}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}h\d{2}$"}}],  # "11h00"
+            [{"LOWER": {"IN": ["à", "vers"]}}, {"TEXT": {"REGEX": r"^([01]?\d|2[0-3])h$"}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}$"}}],  # a bare hour: only after "at" (see below)
             [{"LOWER": {"IN": ["noon", "midday"]}}],
         ],
@@ -232,6 +245,8 @@ def _split_time(span: Span) -> tuple[str, str | None]:
     """(start, end) clock texts of a time match (see ``clock.time_range``); "between 10 and
     12" is "10-12"."""
     words = [t.text for t in span if not t.is_space]
+    if words[0].lower() in {"à", "vers"}:  # "à 14h"
+        words = [words[1].lower().replace("h", ":00")]
     if words[0].lower() == "between":
         words = ["-" if w.lower() == "and" else w for w in words[1:]]
     return time_range(" ".join(words))
@@ -250,6 +265,9 @@ def _month_named(date_text: str, base: datetime) -> str:
     slashed = re.match(r"^(?:([a-z]+)[ ,]+)?(\d{1,2}/\d{1,2}(/\d{2,4})?)$", date_text.strip(), re.I)
     if slashed is not None:  # "Tues 4/14": the numbers say the day
         return _slashed_day(slashed[1] or "", slashed[2], base) or slashed[2]
+    dotted = re.match(r"^([a-z]+)[\s,]+(\d{1,2})\.(\d{1,2})\.?$", date_text.strip(), re.I)
+    if dotted is not None:  # "Tuesday 8.12.": day first, always
+        return f"{dotted[2]}/{dotted[3]}"
     found = _WEEKDAY_DAY.match(date_text.strip())
     if found is None or found[1].lower() not in WEEKDAY_STEMS:
         return date_text
@@ -304,7 +322,10 @@ def _parse(
     import dateparser  # noqa: PLC0415 - see the imports above
 
     try:
-        languages = [*{_FOREIGN[w] for w in date_text.lower().split() if w in _FOREIGN}, "en"]
+        words = re.findall(r"\w+", date_text.lower())
+        languages = [*{_FOREIGN[w] for w in words if w in _FOREIGN}, "en"]
+        if len(languages) > 1:  # "Freitag, den 24. April": dateparser reads no article
+            date_text = re.sub(r"\b(?:den|der|le|el|il)\b", " ", date_text, flags=re.IGNORECASE)
         parsed = dateparser.parse(f"{date_text} {clock}", languages=languages, settings=settings)
     except (OverflowError, ValueError):  # "next Tuesday" from a Date in the year 9999
         return None
@@ -330,23 +351,24 @@ def _not_a_new_time(doc: Doc, start: int, end: int, last_end: int) -> bool:
 
 
 def _counted(doc: Doc, start: int, end: int) -> bool:
-    """Whether "between 3 and 5" (bare numbers) counts things: a word follows that is no
-    date's or time's ("between 3 and 5 candidates", not "between 10 and 12 on Monday")."""
+    """Whether "between 3 and 5" (bare numbers) counts things ("between 3 and 5 candidates",
+    "ages between 18 and 25"), not hours ("between 10 and 12 on Monday", "... if that works")."""
     if doc[start].lower_ != "between" or any(
         ":" in t.text or t.lower_ in _MERIDIEMS for t in doc[start:end]
     ):
         return False
+    if any(int(t.text) > 24 for t in doc[start:end] if t.text.isdigit()):
+        return True  # "ages between 18 and 25"
     after = next((t for t in doc[end : end + 2] if not t.is_space), None)
-    return (
-        after is not None
-        and after.is_alpha
-        and after.lower_ not in _AFTER_A_RANGE
-        and after.lower_[:3] not in WEEKDAY_STEMS
-        and zone_named(after.text) is None
-    )
+    return after is not None and after.lower_ in _COUNTED
 
 
-_AFTER_A_RANGE = frozenset("on or and at your our tomorrow today next this".split())
+# Things counted in "between 3 and 5 ...", not hours: "between 10 and 12 if that works" is a time.
+_COUNTED = frozenset(
+    "candidates people persons applicants interviews rounds days weeks months years hours "
+    "minutes questions members interviewers years' percent % employees staff roles positions "
+    "years. references stages steps calls".split()
+)
 
 
 def find_when(
@@ -384,12 +406,8 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
     same_as_home = (
         home is not None and sent is not None and home.utcoffset(sent) == sent.utcoffset()
     )
-    default_zone: tzinfo = (
-        (_zone_of_message(doc, base) if zones_from_text else None)
-        or (home if same_as_home else None)
-        or base.tzinfo
-        or UTC
-    )
+    message_zone = _zone_of_message(doc, base) if zones_from_text else None
+    default_zone: tzinfo = message_zone or (home if same_as_home else None) or base.tzinfo or UTC
     day_first = base.utcoffset() is not None and base.utcoffset() >= timedelta(hours=-1)  # type: ignore[operator]
     dates = [
         _hour_trimmed(doc, s, e)
@@ -414,13 +432,12 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
         on = _slot_date(doc, dates, (t_start, t_end), last_end)
         if on is None:
             continue
-        used.add(on)
         date_text = doc[on[0] : on[1]].text
         named = _zone_after(doc, t_end, base, home)
         zone = named or default_zone
         start_clock, end_clock = _split_time(span)
         # 25.11. is always D.M; "12/8 at 10am ET" is M/D, as written where ET is
-        month_first = getattr(named, "key", "") in MONTH_FIRST_ZONES
+        month_first = getattr(named or message_zone, "key", "") in MONTH_FIRST_ZONES
         dmy = (day_first and not month_first) or _DOTTED_DATE.search(date_text) is not None
         start = _parse(date_text, start_clock, base, zone, dmy)
         if start is None:
@@ -428,6 +445,7 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
         if _limit(doc, on[0], t_start):  # "by 5pm on Friday", "a call before 11am": no slot
             deadline = _deadline_at(deadline, start) if is_deadline(doc, on[0]) else deadline
             continue
+        used.add(on)
         end = _parse(date_text, end_clock, base, zone, dmy) if end_clock else None
         if end is not None and end <= start:
             end = None
@@ -476,30 +494,37 @@ def _slot_date(
         return None
     date = _date_for(doc, dates, clock[0], clock[1])
     start = min(date[0], clock[0]) if date is not None else 0
-    if date is None or was_planned(doc, start) or is_absence(doc, start) or _days_range(doc, date):
+    if (
+        date is None
+        or was_planned(doc, start)
+        or is_absence(doc, start)
+        or _days_range(doc, date, clock)
+    ):
         return None
     return date
 
 
-def _days_range(doc: Doc, date: tuple[int, int]) -> bool:
-    """Whether the date is a lone weekday ending a range of three weekdays or more: office
-    hours ("Monday to Friday, 8:00-16:00", "Mon-Thu 9am-5pm"), not a day (but "move it from
-    Tuesday to Wednesday, same time" names one)."""
+def _days_range(doc: Doc, date: tuple[int, int], clock: tuple[int, int]) -> bool:
+    """Whether a range of times is on a lone weekday ending a range of three weekdays or more:
+    office hours ("Monday to Friday, 8:00-16:00", "Mon-Thu 9am-5pm"), not a day. A single
+    time names the day ("move your interview from Monday to Wednesday at 3pm")."""
     words = [t.lower_[:3] for t in doc[max(0, date[0] - 3) : date[1]] if not t.is_space]
+    if date[1] - date[0] != 1 or len(words) < 3 or _split_time(doc[clock[0] : clock[1]])[1] is None:
+        return False
+    first, last = words[-3], words[-1]
     return (
-        date[1] - date[0] == 1
-        and len(words) >= 3
-        and words[-2] in {"to", "thr", "-", "–", "unt", "til"}
-        and words[-3] in WEEKDAY_STEMS
-        and (WEEKDAY_STEMS.index(words[-1]) - WEEKDAY_STEMS.index(words[-3])) % 7 >= 2
+        words[-2] in {"to", "thr", "-", "–", "unt", "til"}
+        and first in WEEKDAY_STEMS
+        and last in WEEKDAY_STEMS
+        and (WEEKDAY_STEMS.index(last) - WEEKDAY_STEMS.index(first)) % 7 >= 2
     )
 
 
 def _limit(doc: Doc, date_start: int, time_start: int) -> bool:
     """Whether a time on a date is a reply-by deadline ("by 5pm on Friday") or a limit on the
-    meeting ("a call before 11am on Tuesday"), not a slot."""
+    meeting ("a call before 11am on Tuesday", "available until 4pm"), not a slot."""
     before = doc[time_start - 1].lower_ if time_start > 0 else ""
-    return before == "before" or is_deadline(doc, date_start)
+    return before in {"before", "until", "till"} or is_deadline(doc, date_start)
 
 
 def _deadline_at(deadline: datetime | None, moment: datetime) -> datetime | None:
