@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ import pytest
 from conftest import MAIL, ImapAccount, shell_script
 
 from triage.cli import main
+from triage.config import load_settings
+from triage.models import Origin
+from triage.store import MAX_ATTEMPTS, Store
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -146,6 +150,71 @@ def test_a_dry_run_shows_each_draft_and_action_item_it_would_queue(
     assert action.startswith("action item, no draft: no address a person reads")
     assert "    From:     Orchardline" in action and "    Link:     https://" in action
     assert "Hi Ravi" not in out  # no draft text: short
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+def test_a_dry_run_shows_duplicates_as_a_real_run_finds_them(
+    imap: ImapAccount, triage_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same Message-ID twice in one poll, or one already queued, is a duplicate to a real
+    run: the dry run lists no draft for it, nor keeps its windows busy."""
+    invite = (MAIL / "invite_plain.eml").read_bytes()
+    imap.append(invite)
+    assert main(["run", "--dry-run"]) == 0
+    alone = capsys.readouterr().out
+    imap.append(invite)  # delivered twice: one Message-ID, two UIDs
+    assert main(["run", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    first, second = sorted(imap.flags())
+    assert out.startswith(alone), out  # one draft, proposing what it would alone
+    assert out[len(alone) :] == (
+        "Would pass over 1 duplicate(s):\n"
+        f"  uid {second}: the same Message-ID as uid {first}, earlier in this poll\n"
+    )
+    assert main(["run", "--once"]) == 0
+    imap.append(invite)  # and again, after the real run queued it
+    capsys.readouterr()
+    assert main(["run", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Nothing would be queued.\nWould pass over 1 duplicate(s):\n"), out
+    assert "queued already as item 1" in out
+    db = Path(triage_env["TRIAGE_DB_PATH"])
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM items").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+def test_a_dry_run_counts_what_a_real_run_records_as_ignored_or_quarantined(
+    imap: ImapAccount, triage_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    invite = (MAIL / "invite_plain.eml").read_bytes()
+    listed = invite.replace(b"\nSubject:", b"\nList-Id: Jobs <jobs.lists.example.org>\nSubject:", 1)
+    imap.append(listed)  # an invitation behind a loop guard: recorded as ignored
+    imap.append(invite.replace(b"Message-ID: <", b"Message-ID: <crashed-", 1))
+    assert main(["run", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    listed_uid, crashed_uid = sorted(imap.flags())
+    assert out.startswith(
+        "Would queue 1 draft(s) and 0 action item(s); nothing was written:\n"
+        f"  uid {crashed_uid}: draft\n"
+    ), out
+    assert (
+        "Would also record 1 item(s) with no reply to send:\n"
+        f"  uid {listed_uid}: ignored: mailing-list mail (List-Id: Jobs <jobs.lists.example.org>)\n"
+        "    From:     Ravi Menon <ravi.menon@saltfern.io>\n"
+    ) in out
+    settings = load_settings(triage_env)
+    with Store.open(settings.db_path) as store:  # three runs died reading the second message
+        uidvalidity = int(imap.client().select_folder("INBOX", readonly=True)[b"UIDVALIDITY"])
+        origin = Origin(settings.account, "INBOX", uidvalidity, crashed_uid)
+        for _ in range(MAX_ATTEMPTS):
+            store.begin_attempt(origin, datetime.now(UTC))
+    assert main(["run", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Would record 2 item(s) with no reply to send; nothing was written:\n")
+    assert f"  uid {crashed_uid}: quarantined: handling this message was interrupted 3 times" in out
+    assert main(["run", "--once"]) == 0
+    states = sqlite3.connect(settings.db_path).execute("SELECT uid, state FROM items ORDER BY uid")
+    assert states.fetchall() == [(listed_uid, "ignored"), (crashed_uid, "quarantined")]
 
 
 @pytest.mark.usefixtures("triage_env")

@@ -149,6 +149,86 @@ def test_a_backslash_does_not_hide_the_rest_of_the_env_file(tmp_path: Path) -> N
     assert "hunter2" not in str(info.value)
 
 
+def test_a_line_dotenv_cannot_read_is_refused_naming_its_variable_and_line(
+    tmp_path: Path,
+) -> None:
+    """python-dotenv drops such a line (the commands would not set it) where systemd may read
+    it (``"a", "b"`` as ``a, b``): the service and the commands would differ."""
+    env_file = tmp_path / "triage.env"
+    env_file.write_text(
+        "# dates\n\n"
+        'TRIAGE_BLACKOUT_DATES="2026-12-24", "2026-12-31"\n'
+        "TRIAGE_FLAG_INVITES='\\Flagged' $Job\n"
+        'TRIAGE_IMAP_PASSWORD="hunter2-unclosed\n'
+        "TRIAGE_SIGNATURE\n"
+        "TRIAGE_POLL_SECONDS=30\n"
+        "= hunter2-no-name\n"
+    )
+    environ = merged_environ(env_file, {})
+    assert dict(environ) == {"TRIAGE_POLL_SECONDS": "30"}  # the rest of the file is read
+    assert [p.split(": ")[0] for p in environ.problems] == [
+        f"TRIAGE_BLACKOUT_DATES in {env_file}, line 3",
+        f"TRIAGE_FLAG_INVITES in {env_file}, line 4",
+        f"TRIAGE_IMAP_PASSWORD in {env_file}, line 5",
+        f"TRIAGE_SIGNATURE in {env_file}, line 6",
+        f"{env_file}, line 8",
+    ]
+    assert all("single quotes ('...')" in p for p in environ.problems[:3])
+    assert "there is no '='" in environ.problems[3]
+    assert "hunter2" not in "".join(environ.problems)  # a value may be a password
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ)
+    assert info.value.problems[:5] == list(environ.problems)
+
+
+@pytest.mark.parametrize(
+    ("written", "dotenv_reads"),
+    [
+        ('"pa\\tss\\a"', "pa\tss\a"),  # systemd: pa\tss\a, as written
+        ('"it\\\'s"', "it's"),  # systemd: it\'s
+        ('"\\$5 \\`x\\`"', "\\$5 \\`x\\`"),  # systemd: $5 `x`
+        ("'a\\\\b'", "a\\b"),  # systemd: a\\b
+    ],
+)
+def test_a_quoted_backslash_read_otherwise_by_systemd_is_refused(
+    tmp_path: Path, written: str, dotenv_reads: str
+) -> None:
+    env_file = tmp_path / "triage.env"
+    env_file.write_text(f"TRIAGE_SMTP_USER=jordan\nTRIAGE_SMTP_PASSWORD={written}\n")
+    environ = merged_environ(env_file, {})
+    assert environ["TRIAGE_SMTP_PASSWORD"] == dotenv_reads
+    [problem] = environ.problems
+    assert problem.startswith(f"TRIAGE_SMTP_PASSWORD in {env_file}, line 2: systemd "), problem
+    assert written[1:-1] not in problem  # never the value: it may be a password
+
+
+def test_a_quoted_backslash_both_read_alike_is_no_problem(tmp_path: Path) -> None:
+    env_file = tmp_path / "triage.env"
+    env_file.write_text(
+        "TRIAGE_FLAG_INVITES='\\Flagged $Interview'\n"  # single quotes: no escapes at all
+        'TRIAGE_SIGNATURE="Jordan \\"JA\\" Avery \\\\ \\d"\n'  # \" and \\ alike; \d kept by both
+        'TRIAGE_IMAP_FOLDER="Jobs"\n'
+    )
+    environ = merged_environ(env_file, {})
+    assert environ.problems == ()
+    assert environ["TRIAGE_FLAG_INVITES"] == "\\Flagged $Interview"
+    assert environ["TRIAGE_SIGNATURE"] == 'Jordan "JA" Avery \\ \\d'
+
+
+def test_the_environment_repr_names_the_variables_but_never_shows_a_value(
+    tmp_path: Path,
+) -> None:
+    env_file = tmp_path / "triage.env"
+    env_file.write_text(
+        "TRIAGE_IMAP_PASSWORD=hunter2-imap\nTRIAGE_OAUTH2_REFRESH_TOKEN=1//0gRefresh\n"
+    )
+    environ = merged_environ(env_file, {"TRIAGE_SMTP_PASSWORD": "hunter2-smtp"})
+    for shown in (repr(environ), str(environ), f"{environ}", f"{[environ]}"):
+        assert "hunter2" not in shown and "0gRefresh" not in shown, shown
+        assert "TRIAGE_IMAP_PASSWORD" in shown and "TRIAGE_OAUTH2_REFRESH_TOKEN" in shown
+    assert environ["TRIAGE_IMAP_PASSWORD"] == "hunter2-imap"  # still there to be read
+
+
 def test_a_value_is_shown_as_written_not_as_a_python_repr() -> None:
     with pytest.raises(ConfigError) as info:
         load_settings({**GOOD, "TRIAGE_FLAG_INVITES": "\\Seen", "TRIAGE_MIN_SCORE": "35%"})

@@ -47,6 +47,21 @@ def test_queue_is_unique_per_message_id_and_origin(tmp_path: Path) -> None:
         assert item.history and "detected as invite" in item.history[0][1]
 
 
+def test_what_record_would_find_a_duplicate_is_read_without_writing(tmp_path: Path) -> None:
+    """For a dry run: the item a Message-ID or an origin is queued as, and the attempts count."""
+    with Store.open(tmp_path / "q.sqlite3") as store:
+        assert _draft(store, 1) == 1
+        origin = Origin("me@host", "INBOX", 7, 2)
+        store.begin_attempt(origin, NOW)
+        changes = store._conn.total_changes
+        assert store.queued_as(origin, "<m1@x.io>") == 1  # its Message-ID is queued
+        assert store.queued_as(Origin("me@host", "INBOX", 7, 1), "<new@x.io>") == 1  # its place
+        assert store.queued_as(origin, "<new@x.io>") is None
+        assert store.queued_as(origin, None) is None  # no Message-ID: never a duplicate by it
+        assert store.attempts(origin) == 1 and store.attempts(Origin("me@host", "INBOX", 7, 3)) == 0
+        assert store._conn.total_changes == changes  # nothing was written
+
+
 def test_the_originals_text_is_kept_up_to_a_bound(tmp_path: Path) -> None:
     plan = Plan(Action.DRAFT, VERDICT, reply=REPLY)
     with Store.open(tmp_path / "q.sqlite3") as store:

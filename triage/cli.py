@@ -27,11 +27,11 @@ from triage.mailbox import Mailbox
 from triage.models import QueueItem, State
 from triage.parse import parse_message
 from triage.present import (
+    dry_run_text,
     ics,
     item_detail,
     item_json,
     item_table,
-    planned_text,
     status_json,
     status_text,
     verdict_json,
@@ -70,7 +70,8 @@ def _run(args: argparse.Namespace) -> int:
     with Store.scratch() if dry_and_new else app.open_store(settings) as store:
         daemon = app.daemon_for(settings, store)
         if args.dry_run:  # changes nothing, so it may run beside a daemon
-            print(planned_text(daemon.poll_once(dry_run=True).planned))
+            report = daemon.poll_once(dry_run=True)
+            print(dry_run_text(report.planned, report.noted))
             return 0
         # A second daemon, or a poll by hand beside one, on this database refuses: two pollers
         # could both find a draft missing from Drafts and both save it.

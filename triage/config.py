@@ -16,19 +16,14 @@ with oauth2 the SMTP login defaults to the IMAP one, as one token serves one acc
 from __future__ import annotations
 
 import difflib
-import io
 import ipaddress
 import os
-import re
-from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from dotenv import dotenv_values
 
 from triage.availability import Availability, parse_availability, parse_blackout
 from triage.config_values import (
@@ -44,6 +39,7 @@ from triage.config_values import (
     parse_duration,
     probability,
 )
+from triage.envfile import Environ, merged_environ, read_env_file
 from triage.errors import ConfigError
 from triage.rules import DEFAULT_MIN_SCORE
 from triage.settings import (
@@ -67,6 +63,7 @@ __all__ = [
     "Security",
     "Server",
     "Settings",
+    "closest_setting",
     "default_db_path",
     "environ_with_file",
     "is_loopback",
@@ -125,68 +122,6 @@ KNOWN = {
 }
 
 DEFAULT_AVAILABILITY = "Mon-Fri 09:00-17:30"
-
-
-# A KEY=value line whose value is not quoted and holds a backslash.
-_UNQUOTED_BACKSLASH = re.compile(
-    r"^[ \t]*(?:export[ \t]+)?([A-Za-z_]\w*)[ \t]*=[ \t]*(?![ \t'\"])[^\n]*\\", re.MULTILINE
-)
-
-
-@dataclass(frozen=True)
-class Environ(Mapping[str, str]):
-    """The variables triage reads, and the problems found in the env file they came from.
-
-    A ``Mapping`` of the variables, so it is read like ``os.environ``; ``problems`` are lines of
-    the env file that the service would read otherwise (a backslash systemd drops).
-    ``load_settings`` lists them with its own, so one run reports every problem at once.
-    """
-
-    variables: Mapping[str, str]
-    problems: tuple[str, ...] = ()
-
-    def __getitem__(self, name: str) -> str:
-        return self.variables[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.variables)
-
-    def __len__(self) -> int:
-        return len(self.variables)
-
-
-def read_env_file(path: Path) -> Environ:
-    """Variables from an env file (``KEY=value`` lines, as systemd's EnvironmentFile reads them:
-    no ``${...}`` expansion), every one of them, with the file's problems.
-
-    A variable whose unquoted value holds a backslash is a problem (systemd drops it:
-    ``\\Flagged`` becomes ``Flagged``, where the commands would keep it, so the service and
-    ``triage doctor`` would disagree), but it does not stop the rest of the file being read.
-    Raises ``ConfigError`` when the file cannot be read.
-    """
-    try:
-        with path.open(encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            [f"--env-file {path}: cannot be read ({exc.__class__.__name__})"]
-        ) from exc
-    problems = tuple(
-        f"{match[1]} in {path}: a backslash in an unquoted value is dropped by systemd; "
-        "put the value in single quotes ('...')"
-        for match in _UNQUOTED_BACKSLASH.finditer(text.replace("\r\n", "\n"))
-    )
-    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
-    return Environ({k: v for k, v in values.items() if v is not None}, problems)
-
-
-def merged_environ(env_file: Path | None, environ: Mapping[str, str]) -> Environ:
-    """The env file's variables overlaid by the process environment (the environment wins),
-    with the env file's problems."""
-    if env_file is None:
-        return Environ(dict(environ))
-    from_file = read_env_file(env_file)
-    return Environ({**from_file.variables, **environ}, from_file.problems)
 
 
 def is_loopback(host: str) -> bool:
@@ -343,12 +278,19 @@ def _oauth2(r: _Reader, *, tokens: bool, client: bool) -> OAuth2:
     return config
 
 
+def closest_setting(name: str) -> str | None:
+    """The known setting ``name`` is most likely a misspelling of (difflib's closest match), if
+    any is close enough: the "did you mean" of an unknown name."""
+    close = difflib.get_close_matches(name, KNOWN, n=1)
+    return close[0] if close else None
+
+
 def _unknown_names(environ: Mapping[str, str]) -> list[str]:
     problems = []
     for name in sorted(environ):
         if name.startswith("TRIAGE_") and name not in KNOWN:
-            close = difflib.get_close_matches(name, KNOWN, n=1)
-            hint = f"; did you mean {close[0]}?" if close else ""
+            close = closest_setting(name)
+            hint = f"; did you mean {close}?" if close else ""
             problems.append(f"{name} is not a triage setting{hint}")
     return problems
 

@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import TextIO
 
 from triage.checks import Check, Status
-from triage.config import KNOWN, Settings, environ_with_file, load_settings, read_env_file
+from triage.config import (
+    KNOWN,
+    Settings,
+    closest_setting,
+    environ_with_file,
+    load_settings,
+    read_env_file,
+)
 from triage.doctor_local import check_database, check_model, check_templates
 from triage.doctor_servers import check_imap, check_smtp, network_hint
 from triage.errors import ConfigError
@@ -57,7 +64,8 @@ _NAME = re.compile(r"\bTRIAGE_[A-Z0-9_]+")
 # Environment variables holding secrets (also read from $CREDENTIALS_DIRECTORY files).
 _SECRET = re.compile(r"_(PASSWORD|SECRET|TOKEN)$")
 # Other names that may hold one: a misspelt setting (TRIAGE_IMAP_PASWORD) or another program's
-# (API_KEY) still puts the secret in the file.
+# (API_KEY) still puts the secret in the file. A misspelling these miss (TRIAGE_OAUTH2_REFRESH_TOKN)
+# counts when the setting it is closest to is a secret, as the "did you mean" names it.
 _MAYBE_SECRET = re.compile(r"PASS|PASW|SECRET|TOKEN|KEY(?![A-Z])", re.IGNORECASE)
 
 
@@ -152,7 +160,10 @@ def _is_secret(name: str) -> bool:
     """Whether the variable ``name`` holds, or may hold, a secret."""
     if name in KNOWN:
         return _SECRET.search(name) is not None
-    return _MAYBE_SECRET.search(name) is not None
+    if _MAYBE_SECRET.search(name):
+        return True
+    close = closest_setting(name)
+    return close is not None and _SECRET.search(close) is not None
 
 
 def _settings_file(path: Path) -> Check:

@@ -200,6 +200,19 @@ class Planned:
 
 
 @dataclass(frozen=True)
+class Noted:
+    """A message a dry run would queue no draft or action item for: ``outcome`` is "duplicate"
+    (its Message-ID is queued already, or comes earlier in the poll: a real run passes over
+    it), "ignore" or "quarantined" (a real run records an item in that state); ``reason`` why."""
+
+    uid: int
+    outcome: str
+    reason: str
+    sender: str = ""
+    subject: str = ""
+
+
+@dataclass(frozen=True)
 class Origin:
     """Where a message lives on the server."""
 

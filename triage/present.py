@@ -10,7 +10,16 @@ from icalendar import Calendar, Event
 
 from triage.availability import DEFAULT_DURATION
 from triage.clock import zone_label
-from triage.models import Action, DaemonStatus, Extraction, Planned, QueueItem, State, Verdict
+from triage.models import (
+    Action,
+    DaemonStatus,
+    Extraction,
+    Noted,
+    Planned,
+    QueueItem,
+    State,
+    Verdict,
+)
 from triage.rows import extraction_json
 
 
@@ -305,3 +314,32 @@ def status_text(
         waiting = sum(counts.get(s, 0) for s in (State.PENDING, State.ACTION, State.FAILED))
         lines.append(f"            {waiting} waiting in all: 'triage review' walks through them")
     return "\n".join(lines)
+
+
+_NOTED = {"ignore": "ignored", "quarantined": "quarantined"}
+
+
+def dry_run_text(planned: Sequence[Planned], noted: Sequence[Noted]) -> str:
+    """What a dry run found: the drafts and action items it would queue, then the items a real
+    run would record as ignored or quarantined (no reply to send), then the duplicates it would
+    pass over (their Message-ID is queued already, or comes earlier in the poll)."""
+    recorded = [n for n in noted if n.outcome in _NOTED]
+    duplicates = [n for n in noted if n.outcome not in _NOTED]
+    parts = [planned_text(planned)] if planned or not recorded else []
+    if recorded:
+        also = "also " if planned else ""
+        written = "" if planned else "; nothing was written"
+        parts.append(f"Would {also}record {len(recorded)} item(s) with no reply to send{written}:")
+    for item in recorded:
+        parts.append(f"  uid {item.uid}: {_NOTED[item.outcome]}: {_printable(item.reason)}")
+        parts += [f"    From:     {item.sender}"] if item.sender else []
+        parts += [f"    Subject:  {item.subject}"] if item.subject else []
+    if duplicates:
+        parts.append(f"Would pass over {len(duplicates)} duplicate(s):")
+    parts += [f"  uid {n.uid}: {n.reason}" for n in duplicates]
+    return "\n".join(parts)
+
+
+def _printable(text: str) -> str:
+    """``text`` (an error's, which may quote the mail) without control or format characters."""
+    return "".join(c if c.isprintable() else " " for c in text)

@@ -24,6 +24,7 @@ from triage.models import (
     DaemonStatus,
     Envelope,
     Message,
+    Noted,
     Origin,
     Plan,
     Planned,
@@ -63,6 +64,9 @@ class PollReport:
     new_items: list[int] = field(default_factory=list)
     stopped: bool = False  # a stop request ended the poll before all new mail was handled
     planned: list[Planned] = field(default_factory=list)  # a dry run's drafts and action items
+    noted: list[Noted] = field(default_factory=list)  # and the rest a real run records or skips
+    # A dry run's Message-IDs that a real run would have queued by now, with their UIDs.
+    planned_ids: dict[str, int] = field(default_factory=dict)
 
     def add(self, outcome: str) -> None:
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
@@ -106,8 +110,10 @@ class Poller:
         calendar = self._calendar(now)
         for fetched in mailbox.fetch(self._uids_to_read(mailbox, status, now, dry_run)):
             origin = Origin(settings.account, settings.imap_folder, status.uidvalidity, fetched.uid)
-            planned = report.planned if dry_run else None
-            outcome, item_id = self._handle(fetched, origin, identity, calendar, planned=planned)
+            if dry_run:
+                outcome, item_id = self._preview(fetched, origin, identity, calendar, report), None
+            else:
+                outcome, item_id = self._handle(fetched, origin, identity, calendar)
             report.add(outcome)
             progress()
             if item_id is not None:
@@ -159,25 +165,13 @@ class Poller:
         busy = self.store.busy() + tuple(span for p in planned for span in _spans(p.plan))
         return Calendar(now, settings.availability, tuple(sorted(busy)), settings.buffer)
 
-    def _handle(
-        self,
-        fetched: Fetched,
-        origin: Origin,
-        identity: Identity,
-        calendar: Calendar,
-        *,
-        planned: list[Planned] | None = None,
-    ) -> tuple[str, int | None]:
-        """Decide one message and record the outcome: its name (an ``Action`` value,
-        "duplicate" or "quarantined") and the new queue item's id, if any. A dry run passes
-        ``planned`` instead: nothing is recorded, and a draft or action item is added there."""
-        now = calendar.now
-        dry_run = planned is not None
-        attempts = 0 if dry_run else self.store.begin_attempt(origin, now)
-        if attempts > MAX_ATTEMPTS:  # it stopped the program each time it was read
-            return "quarantined", self._give_up(origin, attempts, now)
+    def _decide(
+        self, fetched: Fetched, identity: Identity, calendar: Calendar
+    ) -> tuple[Message, Plan] | str:
+        """The message and the pipeline's plan for it or, when that fails, the reason (logged
+        with the traceback): the message is quarantined."""
         try:
-            message, plan = decide(
+            return decide(
                 fetched.raw,
                 self.classifier,
                 identity,
@@ -189,34 +183,91 @@ class Poller:
         except Exception as exc:
             reason = f"{exc.__class__.__name__}: {exc}"[:500]
             log.exception("uid=%d could not be handled; quarantined: %s", fetched.uid, reason)
-            item_id = None
-            if not dry_run:
-                item_id = self.store.quarantine(origin, Envelope(None, "", ""), reason, now)
-            return "quarantined", item_id
-        item_id = None
+            return reason
+
+    def _handle(
+        self, fetched: Fetched, origin: Origin, identity: Identity, calendar: Calendar
+    ) -> tuple[str, int | None]:
+        """Decide one message and record the outcome: its name (an ``Action`` value,
+        "duplicate" or "quarantined") and the new queue item's id, if any."""
+        now = calendar.now
+        attempts = self.store.begin_attempt(origin, now)
+        if attempts > MAX_ATTEMPTS:  # it stopped the program each time it was read
+            reason = _interrupted(origin, attempts)
+            return "quarantined", self.store.quarantine(origin, _NO_ENVELOPE, reason, now)
+        decided = self._decide(fetched, identity, calendar)
+        if isinstance(decided, str):
+            return "quarantined", self.store.quarantine(origin, _NO_ENVELOPE, decided, now)
+        message, plan = decided
         sender = message.sender.formatted() if message.sender else ""
-        if planned is not None:
-            if plan.action in (Action.DRAFT, Action.NOTIFY):
-                planned.append(Planned(fetched.uid, sender, message.subject, plan))
-        else:
-            envelope = Envelope(
-                message.message_id, sender, message.subject, message.date, message.text
-            )
-            item_id = self.store.record(origin, envelope, plan, now)
-        duplicate = plan.action is not Action.SKIP and item_id is None and not dry_run
+        envelope = Envelope(message.message_id, sender, message.subject, message.date, message.text)
+        item_id = self.store.record(origin, envelope, plan, now)
+        duplicate = plan.action is not Action.SKIP and item_id is None
         outcome = "duplicate" if duplicate else plan.action.value
         _log_outcome(fetched, message, plan, outcome, item_id)
         return outcome, item_id
 
-    def _give_up(self, origin: Origin, attempts: int, now: datetime) -> int | None:
-        """Quarantine a message whose handling never finished in ``attempts - 1`` tries (one that
-        crashes the parser or the process), so the loop is not stuck on it."""
-        reason = (
-            f"handling this message was interrupted {attempts - 1} times "
-            "(the program stopped while reading it); skipped"
+    def _preview(
+        self,
+        fetched: Fetched,
+        origin: Origin,
+        identity: Identity,
+        calendar: Calendar,
+        report: PollReport,
+    ) -> str:
+        """A dry run's ``_handle``: decide one message as a real run would, recording nothing.
+        A draft or action item goes to ``report.planned``; a duplicate (of the queue or of an
+        earlier message of the poll) or an item a real run records as ignored or quarantined to
+        ``report.noted``. Returns the outcome's name, as ``_handle`` does."""
+        attempts = self.store.attempts(origin) + 1  # what begin_attempt would count
+        decided = (
+            _interrupted(origin, attempts)
+            if attempts > MAX_ATTEMPTS
+            else self._decide(fetched, identity, calendar)
         )
-        log.error("uid=%d quarantined: %s", origin.uid, reason)
-        return self.store.quarantine(origin, Envelope(None, "", ""), reason, now)
+        if isinstance(decided, str):
+            report.noted.append(Noted(fetched.uid, "quarantined", decided))
+            return "quarantined"
+        message, plan = decided
+        sender = message.sender.formatted() if message.sender else ""
+        duplicate = plan.action is not Action.SKIP and self._duplicate(origin, message, report)
+        if duplicate:
+            report.noted.append(Noted(fetched.uid, "duplicate", duplicate, sender, message.subject))
+        elif plan.action in (Action.DRAFT, Action.NOTIFY):
+            report.planned.append(Planned(fetched.uid, sender, message.subject, plan))
+        elif plan.action is Action.IGNORE:
+            report.noted.append(Noted(fetched.uid, "ignore", plan.reason, sender, message.subject))
+        if plan.action is not Action.SKIP and message.message_id and not duplicate:
+            report.planned_ids[message.message_id] = fetched.uid  # queued by now in a real run
+        outcome = "duplicate" if duplicate else plan.action.value
+        _log_outcome(fetched, message, plan, outcome, None)
+        return outcome
+
+    def _duplicate(self, origin: Origin, message: Message, report: PollReport) -> str:
+        """Why a real run would find the message a duplicate ("" if it would not): an item
+        from the same place or with its Message-ID is queued, or an earlier message of this
+        poll has its Message-ID."""
+        item_id = self.store.queued_as(origin, message.message_id)
+        if item_id is not None:
+            return f"queued already as item {item_id}"
+        earlier = report.planned_ids.get(message.message_id or "")
+        if earlier is not None:
+            return f"the same Message-ID as uid {earlier}, earlier in this poll"
+        return ""
+
+
+_NO_ENVELOPE = Envelope(None, "", "")  # a message that could not be read
+
+
+def _interrupted(origin: Origin, attempts: int) -> str:
+    """Why a message whose handling never finished in ``attempts - 1`` tries (one that crashes
+    the parser or the process) is quarantined, so the loop is not stuck on it (logged)."""
+    reason = (
+        f"handling this message was interrupted {attempts - 1} times "
+        "(the program stopped while reading it); skipped"
+    )
+    log.error("uid=%d quarantined: %s", origin.uid, reason)
+    return reason
 
 
 def _spans(plan: Plan) -> tuple[tuple[datetime, datetime], ...]:

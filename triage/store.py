@@ -231,6 +231,27 @@ class Store:
             ).fetchone()
         return int(row[0])
 
+    def attempts(self, origin: Origin) -> int:
+        """How many times handling the message at ``origin`` began and never ended (what
+        ``begin_attempt`` counted); reads only, for a dry run."""
+        row = self._conn.execute(
+            """SELECT count FROM attempts
+               WHERE account = ? AND folder = ? AND uidvalidity = ? AND uid = ?""",
+            (origin.account, origin.folder, origin.uidvalidity, origin.uid),
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def queued_as(self, origin: Origin, message_id: str | None) -> int | None:
+        """The item already queued from ``origin`` or for the Message-ID ``message_id``, which
+        makes ``record`` find the message a duplicate; None if there is none. Reads only."""
+        row = self._conn.execute(
+            """SELECT id FROM items WHERE message_id = ?
+                  OR (account = ? AND folder = ? AND uidvalidity = ? AND uid = ?)
+               ORDER BY id LIMIT 1""",
+            (message_id, origin.account, origin.folder, origin.uidvalidity, origin.uid),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
     @staticmethod
     def _end_attempt(conn: sqlite3.Connection, origin: Origin) -> None:
         conn.execute(
