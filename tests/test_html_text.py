@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+import pytest
+
 from triage.corpus import message_from_fields
 from triage.extract import extract, signature_name
 from triage.parse import html_to_text, parse_message
@@ -94,6 +96,63 @@ def test_outlook_paragraphs_in_table_cells_keep_the_row_on_one_line() -> None:
     )
 
 
+SPACERS = [
+    '<td width="20"></td>',
+    "<td>&nbsp;</td>",
+    '<td><img src="https://acme.example/logo.png" alt=""></td>',
+    "<th><br></th>",
+    "<td><p class=MsoNormal>&nbsp;</p></td>",
+]
+
+
+@pytest.mark.parametrize("spacer", SPACERS)
+def test_a_cell_with_no_text_keeps_the_break_owed_before_it(spacer: str) -> None:
+    """A spacer, ``&nbsp;`` or logo cell first in a row must not join the row to the row or
+    paragraph before it; only cells of one row are parted by a space."""
+    html = (
+        f"<p>Please find the details below.</p><table><tr>{spacer}<td>Date:</td>"
+        f"<td>Thursday, 10 December 2026</td></tr><tr>{spacer}<td>Time:</td>{spacer}"
+        f"<td>14:00 - 15:00 CET</td></tr></table><table><tr>{spacer}</tr></table>"
+        f"<table><tr>{spacer}<td>Best, Dana</td></tr></table>"
+    )
+    assert _text(html) == (
+        "Please find the details below.\n\n"
+        "Date: Thursday, 10 December 2026\nTime: 14:00 - 15:00 CET\n\nBest, Dana"
+    )
+
+
+def test_empty_cells_in_nested_tables_keep_only_the_breaks_owed_before_them() -> None:
+    """Each cell, nested or not, answers for its own text: an empty inner cell neither cancels
+    the outer row's break nor restores one inside an outer cell that has text."""
+    html = (
+        "<p>Intro</p><table><tr><td><table><tr><td></td><td>Date:</td></tr></table></td>"
+        "<td>Thursday</td></tr><tr><td><table><tr><td>&nbsp;</td></tr></table></td>"
+        "<td><table><tr><td></td><td>Time:</td><td>14:00</td></tr></table></td></tr>"
+        "<tr><td>Place:<table><tr><td></td></tr></table></td><td>Room 4</td></tr></table>"
+    )
+    assert _text(html) == "Intro\n\nDate: Thursday\nTime: 14:00\nPlace: Room 4"
+
+
+def test_a_spacer_column_does_not_hide_the_quote_of_a_rejection() -> None:
+    """A layout table, one row per line, with a spacer column: the quoted invitation under
+    "-----Original Message-----" must still be cut from the newest text."""
+    rows = [
+        "Hi Jordan,",
+        "Unfortunately, we have decided not to move forward with your application.",
+        "Best regards,",
+        "Dana Reyes",
+        "-----Original Message-----",
+        "From: Dana Reyes &lt;dana@brightloop.io&gt;",
+        "Sent: Monday, November 9, 2026 10:00 AM",
+        "Subject: Interview invitation",
+        "We would like to invite you to a video interview. Would Tuesday at 3pm work?",
+    ]
+    html = "<table>" + "".join(f'<tr><td width="24"></td><td>{r}</td></tr>' for r in rows)
+    m = message_from_fields("RE: Interview invitation", html + "</table>", html=True)
+    assert m.text == "\n".join(rows[:4])
+    assert "invite you" in m.full_text
+
+
 def test_the_name_signing_an_html_mail_is_greeted() -> None:
     html = (
         "<html><body><p>Hello,</p><p>We would like to invite you to an interview for the "
@@ -103,6 +162,16 @@ def test_the_name_signing_an_html_mail_is_greeted() -> None:
     m = message_from_fields("Interview", html, "Acme Talent <talent@acme.example>", html=True)
     assert m.text.endswith("Best regards,\nSophie Reed\nTalent Team")
     assert signature_name(m.text) == "Sophie"
+    assert extract(m).greeting_name == "Sophie"
+
+
+def test_the_name_signing_a_table_laid_out_mail_is_greeted() -> None:
+    rows = ["Hello,", "Are you free for an interview on Tuesday at 3pm?", "Best regards,"]
+    rows += ["Sophie Reed", "Talent Team"]
+    html = "<table>" + "".join(f'<tr><td width="20"></td><td>{r}</td></tr>' for r in rows)
+    sender = "Acme Talent <talent@acme.example>"
+    m = message_from_fields("Interview", html + "</table>", sender, html=True)
+    assert m.text == "\n".join(rows)
     assert extract(m).greeting_name == "Sophie"
 
 

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import base64
+import time
+
 import pytest
 from conftest import MAIL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triage.corpus import message_from_fields
-from triage.parse import clean_header, newest_part, parse_message
+from triage.parse import MAX_HEADER_CHARS, clean_header, newest_part, parse_message
 
 
 def _parse(name: str):  # type: ignore[no-untyped-def]
@@ -238,7 +241,9 @@ def test_a_header_in_an_unknown_charset_is_still_sanitised() -> None:
         b"\r\nbody\r\n"
     )
     m = parse_message(raw)
-    assert m.subject == "Gespräch X-Injected: 1txt"  # adjacent encoded words are joined
+    # Adjacent words of one charset are read as one run: the NUL becomes a space, as the line
+    # break does, and U+202E is dropped.
+    assert m.subject == "Gespräch X-Injected: 1 txt"
     assert m.sender is not None and m.sender.name == "Danaä Bcc: eve@evil.test"
     assert m.sender.addr == "dana@x.io" and len(m.to) == 0  # no address added
 
@@ -264,14 +269,112 @@ def test_no_replacement_character_reaches_the_reply_subject() -> None:
     assert_clean_reply(plan.reply)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=60), st.sampled_from(["x-bogus", "utf-8", "us-ascii"]))
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(max_size=60),
+    st.sampled_from(["x-bogus", "utf-8", "us-ascii", "iso-8859-1", "gb2312", "shift_jis"]),
+    st.integers(min_value=0, max_value=60),
+)
 def test_encoded_words_never_give_replacement_or_control_characters(
-    data: bytes, charset: str
+    data: bytes, charset: str, split: int
 ) -> None:
-    word = "".join(f"={byte:02X}" for byte in data)
-    m = parse_message(f"Subject: =?{charset}?q?{word}?=\r\n\r\nbody\r\n".encode())
-    if "\ufffd".encode() not in data:  # unless the sender wrote one
-        assert "\ufffd" not in m.subject
+    """Whatever the bytes and however they are split over two adjacent words."""
+    first, second = (
+        "".join(f"={byte:02X}" for byte in part) for part in (data[:split], data[split:])
+    )
+    subject = f"=?{charset}?q?{first}?=\r\n =?{charset}?q?{second}?="
+    m = parse_message(f"Subject: {subject}\r\n\r\nbody\r\n".encode())
+    if not any("\ufffd" in data.decode(c, "ignore") for c in ("utf-8", "gb18030")):
+        assert "\ufffd" not in m.subject  # unless the sender wrote one
     assert not any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in m.subject), repr(m.subject)
     assert not any(ch in m.subject for ch in "\u2028\u2029\u202e\u2066"), repr(m.subject)
+
+
+def _subject(encoded: bytes) -> tuple[str, tuple[str, ...]]:
+    """The subject and the defects of a mail with this raw Subject."""
+    m = parse_message(b"Subject: " + encoded + b"\r\nFrom: a@x.io\r\n\r\nbody\r\n")
+    return m.subject, m.defects
+
+
+GESPRAECH = "Einladung zum Vorstellungsgespräch"
+_CUT = GESPRAECH.encode().index(b"\xc3") + 1  # inside the two bytes of "ä"
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        b"=?utf-8?b?%s?= =?utf-8?b?%s?="
+        % (
+            base64.b64encode(GESPRAECH.encode()[:_CUT]),
+            base64.b64encode(GESPRAECH.encode()[_CUT:]),
+        ),
+        b"=?UTF-8?Q?Einladung_zum_Vorstellungsgespr=C3?=\r\n =?utf-8?q?=A4ch?=",
+        b"=?x-bogus?Q?Einladung_zum_Vorstellungsgespr=C3?=\t=?X-BOGUS?Q?=A4ch?=",
+    ],
+)
+def test_a_character_split_over_adjacent_encoded_words_is_read_whole(encoded: bytes) -> None:
+    """Adjacent words of one charset, parted by white space only, are joined as bytes before
+    they are decoded: a sender may split a character over them."""
+    subject, defects = _subject(encoded)
+    assert subject == GESPRAECH
+    if b"bogus" not in encoded:
+        assert f"Subject: {CHARSET_DEFECT}" not in defects  # read in its own charset
+
+
+@pytest.mark.parametrize(
+    ("encoded", "decoded"),
+    [
+        # One stray byte: the rest of the word is still read in its charset.
+        (b"=?utf-8?q?Einladung_zum_Vorstellungsgespr=C3=A4ch_=FF?=", GESPRAECH),
+        (b"=?utf-8?q?Gespr=C3=A4ch=FE_heute?=", "Gespräch heute"),
+        # GBK labelled gb2312, Windows-1252 labelled Latin-1 or ASCII, and their kin: read in
+        # the superset.
+        (b"=?gb2312?b?%s?=" % base64.b64encode("面试邀请丂".encode("gbk")), "面试邀请丂"),
+        (b"=?GBK?b?%s?=" % base64.b64encode("面试€".encode("gb18030")), "面试€"),
+        (b"=?iso-8859-1?q?=93Gespr=E4ch=94?=", "“Gespräch”"),
+        (b"=?us-ascii?q?Caf=E9?=", "Café"),
+        (b"=?ks_c_5601-1987?b?%s?=" % base64.b64encode("똠방".encode("cp949")), "똠방"),
+        (b"=?shift_jis?b?%s?=" % base64.b64encode("面接①".encode("cp932")), "面接①"),
+        (b"=?big5?b?%s?=" % base64.b64encode("面試𡃁".encode("big5hkscs")), "面試𡃁"),
+        # UTF-8 text under another label: UTF-8 before the superset, which would garble it.
+        (b"=?gb2312?b?%s?=" % base64.b64encode("面试邀请".encode()), "面试邀请"),
+        (b"=?us-ascii?q?Caf=C3=A9?=", "Café"),
+    ],
+)
+def test_a_known_charset_that_does_not_fit_keeps_what_it_can_read(
+    encoded: bytes, decoded: str
+) -> None:
+    """Not the whole word as Windows-1252: that is for an unknown charset, or one that reads
+    none of the word's 8-bit bytes. The defect is still recorded."""
+    subject, defects = _subject(encoded)
+    assert subject == decoded
+    assert f"Subject: {CHARSET_DEFECT}" in defects
+
+
+def test_a_seven_bit_charset_that_does_not_fit_is_not_read_as_ascii() -> None:
+    """Its bytes are ASCII, so UTF-8 would read them, escape sequences and all."""
+    data = "面接のご案内 ①".encode("iso2022_jp_2004")  # ① is not in ISO-2022-JP
+    subject, defects = _subject(b"=?iso-2022-jp?b?%s?=" % base64.b64encode(data))
+    assert subject.startswith("面接のご案内") and "$B" not in subject
+    assert f"Subject: {CHARSET_DEFECT}" in defects
+
+
+def test_encoded_words_are_joined_only_with_adjacent_words_of_their_charset() -> None:
+    assert _subject(b"=?utf-8?q?Caf=C3=A9?= und =?utf-8?q?Th=C3=A9?=") == ("Café und Thé", ())
+    # A space the sender encoded at the end of a re-encoded run is kept.
+    subject, _ = _subject(b"=?x-bogus?q?Caf=E9_?= =?utf-8?q?ok?=")
+    assert subject == "Café ok"
+    # A different charset starts a new run: its bytes are not read with the one before.
+    subject, _ = _subject(b"=?utf-8?q?Gespr=C3=A4ch?= =?iso-8859-1?q?_=FCber?=")
+    assert subject == "Gespräch über"
+
+
+def test_thousands_of_split_encoded_words_are_read_in_linear_time() -> None:
+    """Every character split over two words, up to the header's length limit."""
+    encoded = b"\r\n ".join(b"=?utf-8?q?=C3?= =?utf-8?q?=A4?=" for _ in range(20_000))
+    started = time.perf_counter()
+    subject, defects = _subject(encoded)
+    assert time.perf_counter() - started < 3.0
+    read, cut_word = subject.split(" ")  # the header is cut inside its last encoded word
+    assert set(read) == {"ä"} and len(read) > 400 and cut_word == "=?ut"
+    assert f"Subject: more than {MAX_HEADER_CHARS} characters, the rest skipped" in defects

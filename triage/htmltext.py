@@ -33,19 +33,26 @@ class _Layout:
 
     Breaks are owed, not written, until text follows: the end of one block and the start of
     the next part them once (the larger break wins), while each ``<br>`` adds a line.
+
+    A table cell cancels only the breaks that arose inside it (its last paragraph parts it from
+    the next cell by a space): a cell with no text (a spacer, ``&nbsp;``, a logo) leaves the
+    break owed before it, the end of the previous row or paragraph, as it was. Each open cell
+    keeps, on a stack (cells nest with tables), the break owed and the count of texts written
+    when it started.
     """
 
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.breaks = 0  # line breaks owed before the next text
         self.pre = 0  # how many <pre> elements the text is in: its white space is kept
-        self.cell_start = False  # in a table cell, before its text: its blocks part nothing
+        self.written = 0  # how many texts were written: a cell that added none has no text
+        self.cells: list[tuple[int, int]] = []  # per open cell: (breaks, written) at its start
 
     def start(self, name: str) -> None:
         if name in _CELLS:
             if not self.breaks:
                 self.parts.append(" ")
-            self.cell_start = True
+            self.cells.append((self.breaks, self.written))
         elif name == "br":
             self.breaks += 1
         else:
@@ -54,9 +61,11 @@ class _Layout:
             self.pre += 1
 
     def end(self, name: str) -> None:
-        if name in _CELLS:  # the cell's last paragraph parts it from the next cell by a space
-            self.breaks = 0
-            self.cell_start = False
+        if name in _CELLS:
+            if self.cells:
+                owed, written = self.cells.pop()
+                # With text, every break still owed arose after it, inside the cell.
+                self.breaks = 0 if self.written != written else owed
         else:
             self._block(name)
         if name == "pre":
@@ -73,10 +82,11 @@ class _Layout:
             self.parts.append("\n" * self.breaks)
             self.breaks = 0
         self.parts.append(value)
-        self.cell_start = False
+        self.written += 1
 
     def _block(self, name: str) -> None:
-        if self.cell_start:  # a cell's own paragraph (Outlook's MsoNormal) parts no cells
+        if self.cells and self.cells[-1][1] == self.written:
+            # In a cell, before its text: its own paragraph (Outlook's MsoNormal) parts no cells.
             return
         level = 2 if name in _PARAGRAPH_BLOCKS else 1 if name in _LINE_BLOCKS else 0
         self.breaks = max(self.breaks, level)

@@ -4,32 +4,22 @@ The stdlib's email package recurses once per level of nesting, parses headers fo
 takes minutes and gigabytes on header values of megabytes. So a message is cut before it is parsed:
 the MIME tree up to ``MAX_PARTS`` parts and ``MAX_CONTAINERS`` levels, a header value up to
 ``MAX_HEADER_CHARS``, a long Content-Type down to what matters. Encoded words that hide control
-characters are re-encoded without them, and header text in an unknown or wrong charset is read as
-UTF-8, else as Windows-1252 (never as U+FFFD). An HTML part is laid out as text in one pass over
-its tree, whatever its nesting. ``parse`` builds on this; what was skipped is reported in its
-defects.
+characters, or text in a charset that does not fit, are re-encoded (``encwords``). ``parse``
+builds on this; what was skipped is reported in its defects.
 """
 
 from __future__ import annotations
 
-import binascii
 import re
-from email import quoprimime
-from email.charset import Charset
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import EmailPolicy
 
-# C0 and C1 controls and the Unicode line separators: ``str.splitlines`` breaks lines at all of
-# them, and the email package refuses (or, worse, folds) header values that contain them.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-# Unicode's bidirectional controls: a terminal that honours them would show the rest of a line
-# reversed or reordered ("Trojan Source"); a mail needs none of them to read right.
-BIDI_CONTROL = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
+from triage.chars import BIDI_CONTROL, CONTROL, SURROGATE, WS
+from triage.encwords import defuse_encoded_words
+
 _MSG_ID = re.compile(r"<[!-;=?-~]{1,250}>")  # printable ASCII but < and >: safe in any header
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _ESCAPED_BYTES = re.compile(r"[\udc80-\udcff]+")  # bytes the email package could not decode
-WS = re.compile(r"[ \t\u00a0]+")
 
 MAX_HEADER_CHARS = 16_000  # of one header value (some 300 addresses); the rest is not read
 MAX_PARTS = 250  # MIME parts read; an invitation has a handful
@@ -47,8 +37,6 @@ _BOUNDARY_PARAM = re.compile(
     rb'boundary[ \t]*=[ \t]*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.IGNORECASE
 )
 _DASH_LINE = re.compile(rb"^--([^\r\n]{1,250})", re.MULTILINE)
-_ENCODED_WORD = re.compile(r"=\?([^?\s*]{1,40}(?:\*[^?\s]{1,20})?)\?([bBqQ])\?([^?\s]*)\?=")
-_UTF8 = Charset("utf-8")
 
 
 def lenient_decode(data: bytes, charset: str = "utf-8") -> str:
@@ -70,16 +58,16 @@ def no_surrogates(text: str) -> str:
     """Undecodable bytes (kept by the email package as lone surrogates) read as UTF-8, else as
     Windows-1252; other lone surrogates shown as U+FFFD. A surrogate can't be encoded, so it
     would fail the reply when it is sent."""
-    if not _SURROGATE.search(text):
+    if not SURROGATE.search(text):
         return text
-    return _SURROGATE.sub("\ufffd", _ESCAPED_BYTES.sub(_escaped_text, text))
+    return SURROGATE.sub("\ufffd", _ESCAPED_BYTES.sub(_escaped_text, text))
 
 
 def clean_header(value: object) -> str:
     """A header value as one safe line: control characters become spaces, runs are folded,
     bidirectional controls are dropped."""
     text = BIDI_CONTROL.sub("", no_surrogates(str(value)))
-    return WS.sub(" ", _CONTROL.sub(" ", text)).strip()
+    return WS.sub(" ", CONTROL.sub(" ", text)).strip()
 
 
 def message_ids(value: str) -> tuple[str, ...]:
@@ -110,68 +98,6 @@ def _compact_mime(name: str, value: str) -> str:
     kind = _MIME_TOKEN.match(value.strip())
     kept = [m.group(0) for m in _KEPT_PARAM.finditer(value)][:2]
     return "; ".join([kind.group(0) if kind else "", *kept])
-
-
-def _word_bytes(match: re.Match[str]) -> tuple[bytes, str]:
-    """An encoded word's bytes (its payload decoded leniently, as the email package would) and
-    its charset.
-
-    Raises ``binascii.Error`` or ``ValueError`` when its payload can't be decoded.
-    """
-    charset, encoding, payload = match.groups()
-    if encoding in "bB":
-        payload = payload.rstrip("=")
-        payload = payload[: len(payload) - (len(payload) % 4 == 1)]
-        data = binascii.a2b_base64(payload + "=" * (-len(payload) % 4))
-    else:
-        data = quoprimime.header_decode(payload).encode("latin-1", errors="replace")
-    return data, charset.split("*")[0]  # "*" starts an RFC 2231 language tag
-
-
-def _strict_text(data: bytes, charset: str) -> str | None:
-    """``data`` in ``charset``; None when the charset is unknown or does not fit the bytes."""
-    try:
-        return data.decode(charset)
-    except (LookupError, ValueError):
-        return None
-
-
-def _safe_word(match: re.Match[str]) -> str:
-    try:
-        data, charset = _word_bytes(match)
-    except (binascii.Error, ValueError):
-        return " "  # undecodable: what it holds is unknown, so it is dropped
-    text = _strict_text(data, charset)
-    if text is not None and not _CONTROL.search(text):
-        return match.group(0)
-    clean = clean_header(lenient_decode(data, charset) if text is None else text)
-    return _UTF8.header_encode(clean) if clean else " "
-
-
-def _misread_word(match: re.Match[str]) -> bool:
-    try:
-        data, charset = _word_bytes(match)
-    except (binascii.Error, ValueError):
-        return False
-    return _strict_text(data, charset) is None
-
-
-def misread_charset(value: str) -> bool:
-    """Whether a raw header value holds text its charset can't read: 8-bit bytes, or an encoded
-    word in an unknown charset or with bytes its charset can't decode. ``POLICY`` reads such
-    text as UTF-8, else as Windows-1252."""
-    if _SURROGATE.search(value):
-        return True
-    return "=?" in value and any(_misread_word(m) for m in _ENCODED_WORD.finditer(value))
-
-
-def defuse_encoded_words(value: str) -> str:
-    """``value`` with every encoded word that hides a control character (a line break, say)
-    re-encoded without it: the stdlib's address parser raises on a decoded line break, and its
-    fallbacks would read the decoded text as addresses. A word in an unknown charset, or with
-    bytes its charset can't decode, is re-encoded too, as UTF-8 of its text read leniently (see
-    ``lenient_decode``): the stdlib would show each such byte as U+FFFD."""
-    return _ENCODED_WORD.sub(_safe_word, value) if "=?" in value else value
 
 
 class _BoundedPolicy(EmailPolicy):

@@ -24,18 +24,16 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from bs4 import BeautifulSoup
 
+from triage.chars import BIDI_CONTROL, WS
+from triage.encwords import defuse_encoded_words, misread_charset
 from triage.htmltext import html_text
 from triage.mime import (
-    BIDI_CONTROL,
     MAX_CONTAINERS,
     MAX_HEADER_CHARS,
     MAX_PARTS,
-    WS,
     clean_header,
     cut,
-    defuse_encoded_words,
     message_ids,
-    misread_charset,
     no_surrogates,
     read_bounded,
 )
