@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from triage.config import KNOWN, Secret, Security, load_settings, merged_environ
+from triage.envfile import read_env_file
 from triage.errors import ConfigError
 
 GOOD = {
@@ -256,3 +257,10 @@ def test_every_setting_is_in_env_example_with_a_comment() -> None:
         lines = [i for i, line in enumerate(example) if line.lstrip("# ").startswith(name + "=")]
         assert lines, f"{name} missing from .env.example"
         assert example[lines[0] - 1].startswith("#"), f"{name} has no comment above it"
+
+
+def test_a_line_starting_with_a_semicolon_is_a_comment_as_systemd_reads_it(tmp_path: Path) -> None:
+    env = tmp_path / "triage.env"
+    env.write_text("; triage settings\n  ; indented too\n# and this\nTRIAGE_FROM=a@b.example\n")
+    read = read_env_file(env)
+    assert read.problems == () and dict(read) == {"TRIAGE_FROM": "a@b.example"}

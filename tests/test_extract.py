@@ -155,7 +155,9 @@ def test_office_hours_in_a_signature_are_no_slot_and_no_length() -> None:
         ),
         # A domain name the body never spells: its words, when it ends in a company word.
         ("Ann <ann@keystonepartners.com>", "Are you free on Tuesday?", "Keystone Partners"),
-        ("Ann <ann@redwoodai.com>", "Are you free on Tuesday?", "Redwood AI"),
+        ("Ann <ann@baltic-ai.com>", "Are you free on Tuesday?", "Baltic AI"),
+        ("Ann <ann@bonsai.io>", "Are you free on Tuesday?", "Bonsai"),  # not "Bons AI"
+        ("Ann <ann@rabobank.nl>", "Are you free on Tuesday?", "Rabobank"),
         ("Ann <ann@salesforce.com>", "Are you free on Tuesday?", "Salesforce"),
         ("Ann <ann@brightfield.io>", "Are you free on Tuesday?", "Brightfield"),
         ("Ann <ann@keystone-partners.com>", "Are you free on Tuesday?", "Keystone Partners"),
@@ -175,3 +177,9 @@ def test_a_length_said_of_part_of_the_interview_keeps_the_offered_end() -> None:
     )
     (slot,) = extract(_message(body)).slots
     assert (f"{slot.start:%H:%M}", slot.end and f"{slot.end:%H:%M}") == ("13:00", "14:30")
+
+
+def test_a_range_offered_for_a_shorter_call_is_a_window_to_start_in() -> None:
+    body = "Could you do a 30-minute call sometime between 2pm and 5pm on Tuesday 17 November?"
+    (slot,) = extract(_message(body)).slots
+    assert (f"{slot.start:%H:%M}", slot.end and f"{slot.end:%H:%M}") == ("14:00", "14:30")

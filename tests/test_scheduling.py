@@ -490,6 +490,27 @@ def test_a_limit_on_the_meeting_is_not_a_reply_by_date() -> None:
         # A US zone named anywhere makes "12/8" month first.
         ("All times below are Eastern Time. Would 12/8 at 10am work?", ["Tue 08 10:00"]),
         ("on Tuesday 8.12. at 10:00", ["Tue 08 10:00"]),
+        # The final review: a postponed or moved time is the old one; a run of weekdays at one
+        # time is no single day; "all day" away; "available by 10am on Thursday" offers 10am;
+        # a US zone elsewhere does not turn "8/12" into August; "5 and 6 slots" counts.
+        (
+            "We have postponed your interview on Tuesday 8 December at 10am. Could you do "
+            "Thursday 10 December at 3pm instead?",
+            ["Thu 10 15:00"],
+        ),
+        (
+            "We need to move the interview scheduled on Tuesday 8 December at 10am. Could you "
+            "do Thursday 10 December at 3pm?",
+            ["Thu 10 15:00"],
+        ),
+        ("We can do a video interview any weekday, Monday to Friday, at 10am.", []),
+        ("I'm unavailable all day on Thursday 3 December, 9am-5pm, but free Friday.", []),
+        ("Are you available by 10am on Thursday for a quick call?", ["Thu 03 10:00"]),
+        (
+            "We're a London firm with an office in Boston (ET). Are you free on 8/12 at 14:00?",
+            ["Tue 08 14:00"],
+        ),
+        ("We have between 5 and 6 slots available on Monday.", []),
     ],
 )
 def test_read_as_meant_after_review(text: str, expected: list[str]) -> None:
@@ -509,6 +530,17 @@ def test_reply_by_dates_after_available_or_some_time_are_deadlines() -> None:
         "Please schedule some time by Friday 4 December using the link below.",
     ):
         assert find_when(text, UTC_DATE).deadline == datetime(2026, 12, 4, 23, 59, tzinfo=UTC)
+
+
+def test_a_run_of_weekdays_at_one_time_asks_those_days() -> None:
+    found = find_when("Would you be available Tuesday to Thursday next week around 11?", UTC_DATE)
+    assert found.slots == ()
+    assert [d.day.day for d in found.days] == [8, 9, 10]
+
+
+def test_an_ambiguous_numeric_date_is_the_one_in_the_coming_weeks() -> None:
+    found = find_when("Would Thursday 12/10 at 10am work? Please reply by 12/4.", UTC_DATE)
+    assert found.deadline == datetime(2026, 12, 4, 23, 59, tzinfo=UTC)  # not 12 April
 
 
 def test_the_part_of_the_day_goes_with_its_own_date() -> None:

@@ -29,9 +29,10 @@ _DEADLINE_FILLERS = frozenset(
      "is", ":", ",", "(", ")", "am", "pm", "a.m.", "p.m.", "noon", "midday", "o'clock"}
 )  # fmt: skip
 _DEADLINE_WORDS = {"by", "before", "until", "expires", "expire", "deadline", "later"}
-# ... but "before", "until" or "till" right after these limits the meeting: "a call some time
-# before 11am on Tuesday", "available until 4pm" ("available by Friday", "schedule some time
-# by Friday", "confirm your preferred time by 11/18" are deadlines).
+# ... but "before", "until" or "till" right after these limits the meeting, and so does "by" and
+# a time: "a call some time before 11am on Tuesday", "available until 4pm", "available by 10am
+# on Thursday" ("available by Friday", "schedule some time by Friday", "confirm your preferred
+# time by 11/18" are deadlines).
 _MEETS_BY = ("some time", "any time", "sometime", "anytime", "free", "available")
 _OLD_PLAN = (
     "was set for",
@@ -67,7 +68,9 @@ def is_deadline(doc: Doc, date_start: int) -> bool:
             return False
         if token.lower_ in _DEADLINE_WORDS:
             ahead = " ".join(_words_before(doc, token.i, 2))
-            limit = token.lower_ != "by" and ahead.endswith(_MEETS_BY)
+            # "available until 4pm", "available by 10am on Thursday" (but "available by Friday")
+            timed = token.i + 1 < len(doc) and re.match(TIME_SHAPE, doc[token.i + 1].lower_)
+            limit = ahead.endswith(_MEETS_BY) and (token.lower_ != "by" or timed is not None)
             return not limit and all(
                 t.is_space or _deadline_filler(t.text) for t in before[i + 1 :]
             )
@@ -82,6 +85,13 @@ def _deadline_filler(word: str) -> bool:
         or re.match(TIME_SHAPE, word.lower()) is not None
         or zone_named(word) is not None
     )
+
+
+def moves_from(doc: Doc, start: int) -> bool:
+    """Whether the date at ``start`` follows "from" in a move ("move your interview from
+    Monday to Wednesday"): the range it starts is a move, not office hours."""
+    words = _words_before(doc, start, 6)
+    return bool(words) and words[-1] == "from" and any(w in _MOVED for w in words[:-1])
 
 
 def was_planned(doc: Doc, start: int) -> bool:
@@ -112,7 +122,7 @@ _AWAY = ("out of office", "out of the office", "ooo", "on leave", "on holiday", 
          "away", "unavailable", "not available", "off sick")  # fmt: skip
 
 
-_AWAY_TO = frozenset({"on", "from", "until", "till", "the", "this", "next", "all"})
+_AWAY_TO = frozenset({"on", "from", "until", "till", "the", "this", "next", "all", "day", "whole"})
 
 
 def is_absence(doc: Doc, start: int) -> bool:
@@ -153,9 +163,10 @@ _PHRASAL = frozenset("find kick check figure sort work try set start head".split
 _NOT_ASKED_PAIRS = frozenset({("on", "leave"), ("feel", "free")})
 _MOVED = frozenset("move moved moving postpone postponed reschedule rescheduled push".split())
 # "rescheduled your interview on Thursday" states the new time; "moved from" the old one.
-_MOVED_DONE = frozenset({"moved", "postponed", "rescheduled"})
+_MOVED_DONE = frozenset({"rescheduled"})  # "postponed/moved your interview on X": the old X
 _MOVED_OBJECT = frozenset(
-    "your our the this my it interview call meeting chat screen conversation phone video".split()
+    "your our the this my it interview call meeting chat screen conversation phone video "
+    "scheduled planned booked set".split()  # "move the interview scheduled on Tuesday"
 )
 _NEW_PLAN = frozenset({"to", "for", "until", "till"})  # "move it to Friday": the new day
 _PAST = frozenset({"last", "past", "previous"})  # right before the date

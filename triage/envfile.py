@@ -72,6 +72,9 @@ class Environ(Mapping[str, str]):
         return f"Environ(names={tuple(sorted(self.variables))!r}, problems={self.problems!r})"
 
 
+_SEMICOLON_COMMENT = re.compile(r"^([ \t]*);", re.MULTILINE)
+
+
 def read_env_file(path: Path) -> Environ:
     """Variables from an env file (``KEY=value`` lines, as systemd's EnvironmentFile reads them:
     no ``${...}`` expansion), every one of them, with the file's problems.
@@ -92,7 +95,9 @@ def read_env_file(path: Path) -> Environ:
         ) from exc
     problems = _unquoted_backslashes(text, path)
     values: dict[str, str] = {}
-    for binding in parse_stream(io.StringIO(text)):
+    # systemd takes a line starting with ';' for a comment, as with '#'; python-dotenv does not
+    read = _SEMICOLON_COMMENT.sub(r"\1#", text)
+    for binding in parse_stream(io.StringIO(read)):
         problem = _binding_problem(binding, path)
         if problem is not None:
             problems.append(problem)

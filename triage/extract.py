@@ -298,11 +298,14 @@ _NAME_ENDS = (
 
 def _spelt(name: str) -> str:
     """A domain name as a company's name, when the body does not spell it: "keystone-partners"
-    and "keystonepartners" as "Keystone Partners", "redwoodai" as "Redwood AI", "stripe" as
-    "Stripe"."""
+    and "keystonepartners" as "Keystone Partners", "baltic-ai" as "Baltic AI", "stripe" as
+    "Stripe", "rabobank" as "Rabobank"."""
     words = name.split("-")
-    if len(words) == 1:
-        end = next((e for e in _NAME_ENDS if name.endswith(e) and len(name) - len(e) >= 3), "")
+    if len(words) == 1:  # not "Bons AI", "Rabo Bank": both parts of five letters or more
+        end = next(
+            (e for e in _NAME_ENDS if len(e) >= 5 and len(name) - len(e) >= 5 and name.endswith(e)),
+            "",
+        )
         words = [name[: len(name) - len(end)], end] if end else [name]
     return " ".join(w.upper() if w in {"ai", "hq"} else w.title() for w in words if w)
 
@@ -411,22 +414,29 @@ def _stated_minutes(text: str) -> int | None:
     return None
 
 
-# A range is a window to start in only where the length is each interview's or slot's: "each
-# interview is 30 minutes", "30-minute slots" (not "the first 15 minutes will be ...").
-_EACH = re.compile(r"\beach\b|\bper (?:candidate|person|interview)\b|\bminutes? slots?\b", re.I)
+# A range is a window to start in where the length is each interview's or slot's, or the
+# meeting's, and fits in it twice: "each interview is 30 minutes", "30-minute slots", "a
+# 30-minute call between 2pm and 5pm" (not "the first 15 minutes will be ...", nor "13:00-14:15"
+# for "a 45-minute interview followed by a 30-minute chat").
+_EACH = re.compile(
+    r"\beach\b|\bper (?:candidate|person|interview)\b|\bminutes? slots?\b"
+    r"|\b\d+(?:[.,]\d+)?[- ]?(?:minute|min|hour|hr)s?[- ](?:\w+ )?"  # "a 30-minute call"
+    r"(?:call|interview|screen|chat|conversation|meeting)",
+    re.IGNORECASE,
+)
 
 
 def _sized(slots: tuple[SlotTime, ...], text: str, duration: int | None) -> tuple[SlotTime, ...]:
     """The slots lasting ``duration``: "a 90-minute interview ... at 4:30pm" ends at 6 pm, and
     "Friday, 3-6pm; each interview is 30 minutes" starts at 3 pm and lasts 30 minutes (a range
-    keeps its end unless the length is each interview's)."""
+    keeps its end unless it is a window, see ``_EACH``)."""
     if duration is None:
         return slots
     length = timedelta(minutes=duration)
     window = _stated_minutes(text) is not None and _EACH.search(text) is not None
     return tuple(
         SlotTime(s.start, s.start + length, s.text)
-        if s.end is None or (window and s.end - s.start > length)
+        if s.end is None or (window and s.end - s.start >= 2 * length)
         else s
         for s in slots
     )

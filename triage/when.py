@@ -24,7 +24,14 @@ from triage.clock import (
     time_range,
     zone_named,
 )
-from triage.datewords import WEEKDAY_STEMS, asked_days, is_absence, is_deadline, was_planned
+from triage.datewords import (
+    WEEKDAY_STEMS,
+    asked_days,
+    is_absence,
+    is_deadline,
+    moves_from,
+    was_planned,
+)
 from triage.models import AskedDay
 
 if TYPE_CHECKING:  # spaCy and dateparser load on the first invitation, not with the CLI
@@ -282,8 +289,9 @@ def _month_named(date_text: str, base: datetime) -> str:
 
 def _slashed_day(weekday: str, numbers: str, base: datetime) -> str | None:
     """ "12/8": of 12 August and 8 December (each the next from ``base``'s day, or in the year
-    written), the one that falls on ``weekday`` ("Tuesday 12/8": 8 December), or the only one
-    that exists ("4/14"); else None, and the Date's custom decides."""
+    written), the one that falls on ``weekday`` ("Tuesday 12/8": 8 December), the only one that
+    exists ("4/14"), or the only one in the coming weeks (on 1 December, "8/12" and "12/8" are
+    both the 8th); else None, and the Date's custom decides."""
     first, second, *year = (int(n) for n in numbers.split("/"))
     found: list[date] = []
     for month, day in {(first, second), (second, first)}:
@@ -300,7 +308,12 @@ def _slashed_day(weekday: str, numbers: str, base: datetime) -> str | None:
     if stem in WEEKDAY_STEMS:
         on_day = [d for d in found if d.weekday() == WEEKDAY_STEMS.index(stem)]
         found = on_day if len(on_day) == 1 else found
+    soon = [d for d in found if d <= base.date() + _SOON]  # an interview weeks, not months, ahead
+    found = soon if len(soon) == 1 and not year else found
     return f"{found[0].day} {found[0]:%B} {found[0].year}" if len(found) == 1 else None
+
+
+_SOON = timedelta(days=21)  # most interviews are offered within three weeks
 
 
 # Weekday abbreviations dateparser does not read ("thurs 3pm"), as it reads them.
@@ -360,9 +373,14 @@ def _counted(doc: Doc, start: int, end: int) -> bool:
     if any(int(t.text) > 24 for t in doc[start:end] if t.text.isdigit()):
         return True  # "ages between 18 and 25"
     after = next((t for t in doc[end : end + 2] if not t.is_space), None)
-    return after is not None and after.lower_ in _COUNTED
+    if after is None or not after.is_alpha:
+        return False
+    word = after.lower_
+    plural = len(word) > 3 and word.endswith("s") and word not in _VERBS_IN_S  # "slots"
+    return word in _COUNTED or plural
 
 
+_VERBS_IN_S = frozenset("works suits sounds seems fits looks does is was".split())
 # Things counted in "between 3 and 5 ...", not hours: "between 10 and 12 if that works" is a time.
 _COUNTED = frozenset(
     "candidates people persons applicants interviews rounds days weeks months years hours "
@@ -406,8 +424,12 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
     same_as_home = (
         home is not None and sent is not None and home.utcoffset(sent) == sent.utcoffset()
     )
-    message_zone = _zone_of_message(doc, base) if zones_from_text else None
-    default_zone: tzinfo = message_zone or (home if same_as_home else None) or base.tzinfo or UTC
+    default_zone: tzinfo = (
+        (_zone_of_message(doc, base) if zones_from_text else None)
+        or (home if same_as_home else None)
+        or base.tzinfo
+        or UTC
+    )
     day_first = base.utcoffset() is not None and base.utcoffset() >= timedelta(hours=-1)  # type: ignore[operator]
     dates = [
         _hour_trimmed(doc, s, e)
@@ -437,7 +459,7 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
         zone = named or default_zone
         start_clock, end_clock = _split_time(span)
         # 25.11. is always D.M; "12/8 at 10am ET" is M/D, as written where ET is
-        month_first = getattr(named or message_zone, "key", "") in MONTH_FIRST_ZONES
+        month_first = getattr(named, "key", "") in MONTH_FIRST_ZONES
         dmy = (day_first and not month_first) or _DOTTED_DATE.search(date_text) is not None
         start = _parse(date_text, start_clock, base, zone, dmy)
         if start is None:
@@ -494,29 +516,27 @@ def _slot_date(
         return None
     date = _date_for(doc, dates, clock[0], clock[1])
     start = min(date[0], clock[0]) if date is not None else 0
-    if (
-        date is None
-        or was_planned(doc, start)
-        or is_absence(doc, start)
-        or _days_range(doc, date, clock)
-    ):
+    if date is None or was_planned(doc, start) or is_absence(doc, start) or _days_range(doc, date):
         return None
     return date
 
 
-def _days_range(doc: Doc, date: tuple[int, int], clock: tuple[int, int]) -> bool:
-    """Whether a range of times is on a lone weekday ending a range of three weekdays or more:
-    office hours ("Monday to Friday, 8:00-16:00", "Mon-Thu 9am-5pm"), not a day. A single
-    time names the day ("move your interview from Monday to Wednesday at 3pm")."""
-    words = [t.lower_[:3] for t in doc[max(0, date[0] - 3) : date[1]] if not t.is_space]
-    if date[1] - date[0] != 1 or len(words) < 3 or _split_time(doc[clock[0] : clock[1]])[1] is None:
+def _days_range(doc: Doc, date: tuple[int, int]) -> bool:
+    """Whether the date is a lone weekday ending a range of three weekdays or more: office hours
+    or a run of days ("Monday to Friday, 8:00-16:00", "Tuesday to Thursday around 11"), not one
+    day; but a move names it ("move your interview from Monday to Wednesday at 3pm")."""
+    if date[1] - date[0] != 1:
+        return False
+    tokens = [t for t in doc[max(0, date[0] - 3) : date[1]] if not t.is_space]
+    words = [t.lower_[:3] for t in tokens]
+    if len(words) < 3 or words[-2] not in {"to", "thr", "-", "–", "unt", "til"}:
         return False
     first, last = words[-3], words[-1]
     return (
-        words[-2] in {"to", "thr", "-", "–", "unt", "til"}
-        and first in WEEKDAY_STEMS
+        first in WEEKDAY_STEMS
         and last in WEEKDAY_STEMS
         and (WEEKDAY_STEMS.index(last) - WEEKDAY_STEMS.index(first)) % 7 >= 2
+        and not moves_from(doc, tokens[-3].i)
     )
 
 
