@@ -14,13 +14,15 @@ from conftest import MAIL, queue_item
 from triage.availability import Availability, parse_availability, propose_windows
 from triage.classify import load_classifier
 from triage.clock import zone_at
-from triage.models import Action, QueueItem, Reply, SlotTime
+from triage.models import Action, Label, QueueItem, Reply, SlotTime, Verdict
+from triage.parse import parse_message
 from triage.pipeline import (
     Calendar,
     Identity,
     decide,
     edited_schedule,
     local_text,
+    plan_message,
     slot_text,
     window_text,
 )
@@ -405,3 +407,47 @@ def test_a_remark_about_the_accepted_slots_day_does_not_move_it() -> None:
     now = datetime(2026, 11, 16, 15, tzinfo=UTC)
     for remark in ("I'm free until 11:30 if we need longer.", "I'm around from 9:30 on Thursday."):
         assert edited_schedule(item, body + remark, now, london) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "confirmed"),
+    [
+        (
+            "This email confirms your interview for the Data Analyst role on Tuesday 17 "
+            "November at 10:00 am EST. Please reply to confirm your attendance.",
+            True,
+        ),
+        (
+            "Just confirming your interview on Tuesday 17 November at 10:00 am EST - does that "
+            "still work?",
+            True,
+        ),
+        (
+            "We'd like to invite you to interview on Tuesday 17 November at 10:00 am EST. Does "
+            "that work?",
+            False,
+        ),
+    ],
+)
+def test_an_invitation_that_confirms_its_one_time_is_answered_as_a_confirmation(
+    text: str, confirmed: bool
+) -> None:
+    msg = EmailMessage()
+    msg["From"] = "Dana Reyes <dana@brightloop.io>"
+    msg["To"] = "jordan@example.net"
+    msg["Subject"] = "Your interview"
+    msg["Date"] = "Mon, 16 Nov 2026 09:00:00 -0500"
+    msg.set_content(f"Hi Jordan,\n\n{text}\n\nDana")
+    verdict = Verdict(Label.INVITE, 0.8, is_invite=True)
+    plan = plan_message(
+        parse_message(msg.as_bytes()),
+        verdict,
+        ME,
+        Renderer(),
+        reply_message_id="<r@example.net>",
+        calendar=CALENDAR,
+    )
+    assert plan.reply is not None
+    body = plan.reply.body
+    assert ("I confirm Tuesday 17 November at 10:00 am EST" in body) is confirmed
+    assert ("Thank you for the invitation" in body) is not confirmed

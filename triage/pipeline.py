@@ -259,18 +259,34 @@ def _own_zone_unnamed(text: str, zone: ZoneInfo, moment: datetime) -> str:
     return text
 
 
+# An employer's words that the interview is booked and wants the candidate's word back.
+_CONFIRMS = re.compile(
+    r"\bthis (?:e-?mail|message|note) (?:is to )?confirms?\b|\b(?:is|are|has been|is now) "
+    r"confirmed\b|\bjust (?:to )?confirm(?:ing)?\b|\ball set for your\b",
+    re.IGNORECASE,
+)
+
+
 def _situation(
-    label: Label, found: Extraction, calendar: Calendar, theirs: tzinfo | None
+    label: Label,
+    found: Extraction,
+    calendar: Calendar,
+    theirs: tzinfo | None,
+    *,
+    confirms: bool = False,
 ) -> tuple[str, SlotTime | None, tuple[Interval, ...]]:
     """(template, accepted slot, proposed windows) for what the message asks; windows in the
-    sender's working hours (zone ``theirs``) when some are free."""
+    sender's working hours (zone ``theirs``) when some are free. An invitation that ``confirms``
+    its one time ("This email confirms your interview on ...") gets the confirmation's reply
+    when that time fits."""
     if label is Label.CONFIRMATION:
         return "confirmation.txt.j2", found.slots[0] if found.slots else None, ()
     a, busy, buffer, now = calendar.availability, calendar.busy, calendar.buffer, calendar.now
     chosen = first_fitting(found.slots, a, busy, buffer, now) if found.slots else None
     kind = "reschedule" if label is Label.RESCHEDULE else "invite"
     if chosen is not None:
-        return f"{kind}_slot.txt.j2", chosen, ()
+        confirmed = confirms and kind == "invite" and len(found.slots) == 1
+        return "confirmation.txt.j2" if confirmed else f"{kind}_slot.txt.j2", chosen, ()
     if kind == "invite" and found.scheduling_links and not found.slots:
         return "invite_link.txt.j2", None, ()
     windows = propose_windows(a, busy, buffer, now, days=found.days, theirs=theirs)
@@ -333,7 +349,10 @@ def plan_message(
         reason = f"no address a person reads ({_unanswerable(message)}); act on the links"
         return Plan(Action.NOTIFY, verdict, links=shown, extraction=found, reason=reason)
     theirs = their_zone(message, found)
-    template, chosen, windows = _situation(verdict.label, found, calendar, theirs)
+    confirms = _CONFIRMS.search(message.text) is not None
+    template, chosen, windows = _situation(
+        verdict.label, found, calendar, theirs, confirms=confirms
+    )
     zone = calendar.availability.zone
     body = renderer.render(
         template, _context(found, identity, chosen, windows, zone, theirs=theirs)
