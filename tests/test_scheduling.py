@@ -511,6 +511,9 @@ def test_a_limit_on_the_meeting_is_not_a_reply_by_date() -> None:
             ["Tue 08 14:00"],
         ),
         ("We have between 5 and 6 slots available on Monday.", []),
+        # A line wrapped before "on <date>" goes on; a new line's "On ..." is a new sentence.
+        ("Could you do a call any time between 10 and 12\non Thursday?", ["Thu 03 10:00"]),
+        ("Monday 7 December at 10am\nOn Thursday we will send the details.", ["Mon 07 10:00"]),
     ],
 )
 def test_read_as_meant_after_review(text: str, expected: list[str]) -> None:

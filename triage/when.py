@@ -627,12 +627,19 @@ def _another_option(between: Span) -> bool:
 
 def _date_on(doc: Doc, dates: list[tuple[int, int]], t_end: int) -> tuple[int, int] | None:
     """The date right after a time and "on" ("3pm on Wednesday", "10:00 ET on the 20th"), on
-    the same line."""
+    the same line, or on the next when the text wraps there ("between 10 and 12\non Thursday";
+    not "10am\nOn Thursday we ...", a new line's sentence)."""
     index = t_end
     while index < len(doc) and (
         doc[index].lower_ in _MERIDIEMS or zone_named(doc[index].text) is not None
     ):
         index += 1
+    if (
+        index < len(doc) - 1
+        and doc[index].text.strip(" \t") == "\n"
+        and doc[index + 1].text == "on"
+    ):
+        index += 1  # one line break, and "on" in lower case: the sentence goes on
     if index >= len(doc) or doc[index].lower_ != "on":
         return None
     index += 1
