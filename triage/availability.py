@@ -93,6 +93,16 @@ def _clashes(start: datetime, end: datetime, busy: Iterable[Interval], buffer: t
     return any(start < b_end + buffer and b_start - buffer < end for b_start, b_end in busy)
 
 
+def slot_end(slot: SlotTime) -> datetime:
+    """A slot's end: as stated, else ``DEFAULT_DURATION`` after its start."""
+    return slot.end or slot.start + DEFAULT_DURATION
+
+
+def held(chosen: SlotTime | None, windows: Iterable[Interval]) -> list[Interval]:
+    """The times an item keeps busy: the slot its draft accepts and the windows it proposes."""
+    return [*([(chosen.start, slot_end(chosen))] if chosen is not None else []), *windows]
+
+
 def fits(
     slot: SlotTime,
     availability: Availability,
@@ -101,7 +111,7 @@ def fits(
     now: datetime,
 ) -> bool:
     """The slot is in the future, inside one availability window, and clear of busy times."""
-    end = slot.end or slot.start + DEFAULT_DURATION
+    end = slot_end(slot)
     if slot.start <= now:
         return False
     local = slot.start.astimezone(availability.zone)

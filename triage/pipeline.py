@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from triage.availability import (
-    DEFAULT_DURATION,
     Availability,
     Interval,
     first_fitting,
     propose_windows,
+    slot_end,
 )
 from triage.clock import zone_at, zone_label
 from triage.compose import reply_references, reply_subject
@@ -193,7 +193,7 @@ def _edited_slot(
     ]
     if not added:
         return None
-    length = (chosen.end or chosen.start + DEFAULT_DURATION) - chosen.start
+    length = slot_end(chosen) - chosen.start
     return SlotTime(added[0].start, added[0].start + length, added[0].text), ()
 
 
@@ -211,7 +211,7 @@ def _edited_windows(
     12:30-15:30"; "I could also do 14:00" that day adds one)."""
 
     def pair(slot: SlotTime) -> Interval:
-        return slot.start, slot.end or slot.start + DEFAULT_DURATION
+        return slot.start, slot_end(slot)
 
     read_old = sorted(pair(o) for o in old)
     read_new = [pair(s) for s in new]

@@ -8,7 +8,7 @@ from typing import Any
 
 from icalendar import Calendar, Event
 
-from triage.availability import DEFAULT_DURATION
+from triage.availability import slot_end
 from triage.clock import zone_label
 from triage.models import (
     Action,
@@ -183,7 +183,7 @@ def ics(item: QueueItem) -> bytes:
     event.add("uid", f"triage-{item.id}-{item.message_id or item.origin.uid}")
     event.add("dtstamp", item.updated_at)
     # In UTC ("...Z"): every calendar reads it, unlike a fixed-offset TZID without a VTIMEZONE.
-    end = item.chosen.end or item.chosen.start + DEFAULT_DURATION
+    end = slot_end(item.chosen)
     event.add("dtstart", item.chosen.start.astimezone(UTC))
     event.add("dtend", end.astimezone(UTC))
     title = " ".join(

@@ -13,7 +13,7 @@ from email import policy
 from email.utils import make_msgid
 from typing import TYPE_CHECKING
 
-from triage.availability import DEFAULT_DURATION
+from triage.availability import held
 from triage.compose import build_email
 from triage.config import Settings
 from triage.errors import MailboxError, OutboxError, QueueError
@@ -162,7 +162,8 @@ class Poller:
         """The user's availability and the times the queue already holds, as of ``now``, and
         those a dry run's ``planned`` drafts would hold (so it proposes what a real run would)."""
         settings = self.settings
-        busy = self.store.busy() + tuple(span for p in planned for span in _spans(p.plan))
+        drafted = (span for p in planned for span in held(p.plan.chosen, p.plan.windows))
+        busy = self.store.busy() + tuple(drafted)
         return Calendar(now, settings.availability, tuple(sorted(busy)), settings.buffer)
 
     def _decide(
@@ -268,14 +269,6 @@ def _interrupted(origin: Origin, attempts: int) -> str:
     )
     log.error("uid=%d quarantined: %s", origin.uid, reason)
     return reason
-
-
-def _spans(plan: Plan) -> tuple[tuple[datetime, datetime], ...]:
-    """The times a plan's draft keeps busy: the slot it accepts and the windows it proposes."""
-    chosen = plan.chosen
-    if chosen is None:
-        return plan.windows
-    return ((chosen.start, chosen.end or chosen.start + DEFAULT_DURATION), *plan.windows)
 
 
 def _log_outcome(

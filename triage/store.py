@@ -19,7 +19,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from triage.availability import DEFAULT_DURATION
+from triage.availability import held
 from triage.clock import zone_label
 from triage.errors import QueueError, StoreError
 from triage.migrations import MIGRATIONS
@@ -412,13 +412,7 @@ class Store:
             f"SELECT schedule FROM items WHERE state IN ({marks}) AND schedule IS NOT NULL",  # noqa: S608 - placeholders only
             [s.value for s in ACTIVE],
         )
-        intervals: list[tuple[datetime, datetime]] = []
-        for (text,) in rows:
-            chosen, windows = schedule_from(text)
-            if chosen is not None:
-                intervals.append((chosen.start, chosen.end or chosen.start + DEFAULT_DURATION))
-            intervals.extend(windows)
-        return tuple(sorted(intervals))
+        return tuple(sorted(span for (text,) in rows for span in held(*schedule_from(text))))
 
     def transition(
         self,
