@@ -123,17 +123,23 @@ def smtp() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture
-def triage_env(
-    imap: ImapAccount, smtp: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
-    """The environment of a configured ``triage``, pointed at the test servers."""
+def no_triage_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No ``TRIAGE_*`` variable set and ``tmp_path`` (no stray ./.env) as the working folder."""
     for name in list(os.environ):
         if name.startswith("TRIAGE_"):
             monkeypatch.delenv(name)
-    env = local_environ(imap, smtp, USER_FROM, tmp_path / "queue.sqlite3")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def triage_env(
+    imap: ImapAccount, smtp: SmtpSink, no_triage_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """The environment of a configured ``triage``, pointed at the test servers."""
+    env = local_environ(imap, smtp, USER_FROM, no_triage_env / "queue.sqlite3")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)  # no stray ./.env
     return env
 
 

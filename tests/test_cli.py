@@ -48,13 +48,10 @@ def test_commands_that_do_not_classify_do_not_load_spacy() -> None:
     assert _heavy_modules_after("triage.classify") == "['spacy']"  # the check can tell
 
 
+@pytest.mark.usefixtures("no_triage_env")
 def test_config_errors_exit_1_listing_every_variable(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("TRIAGE_"):
-            monkeypatch.delenv(name)
     env_file = tmp_path / "bad.env"
     env_file.write_text("TRIAGE_IMAP_PORT=abc\nTRIAGE_POLL_SECONDS=1\n")
     assert main(["--env-file", str(env_file), "run", "--once"]) == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import ssl
 import subprocess
 from collections.abc import Callable, Iterator
@@ -141,16 +140,12 @@ def test_missing_folders_fail_when_configured_and_warn_when_looked_for(
     assert _has(checks, "✓ Drafts folder not used") and "failed" not in summary
 
 
+@pytest.mark.usefixtures("no_triage_env")
 def test_config_errors_are_listed_at_once_and_independent_checks_still_run(
     smtp: SmtpSink,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("TRIAGE_"):
-            monkeypatch.delenv(name)
     env_file = tmp_path / "bad.env"
     env_file.write_text(
         "TRIAGE_POLL_SECONDS=1\n"  # out of range
@@ -226,13 +221,10 @@ def test_a_misspelt_or_unknown_secret_counts_as_a_secret(tmp_path: Path, name: s
         assert check.status is Status.PASS and "holds no secret" in check.detail, harmless
 
 
+@pytest.mark.usefixtures("no_triage_env")
 def test_a_backslash_in_the_env_file_is_listed_with_every_other_problem(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("TRIAGE_"):
-            monkeypatch.delenv(name)
     env_file = tmp_path / "bs.env"
     db = tmp_path / "q.sqlite3"
     env_file.write_text(

@@ -217,12 +217,17 @@ def _pending(
     )
 
 
+def _accepting(start: datetime, length: timedelta = timedelta(hours=1)) -> QueueItem:
+    """A pending item whose draft accepts ``start`` ("... works well for me.")."""
+    body = f"Hi Dana,\n\n{slot_text(start)} works well for me.\n"
+    return _pending(SlotTime(start, start + length), (), body)
+
+
 def test_an_edited_draft_keeps_free_the_times_it_now_states() -> None:
     ny = ZoneInfo("America/New_York")
     now = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # a Thursday
     start = datetime(2026, 12, 8, 14, 0, tzinfo=ny)
-    slot = SlotTime(start, start + timedelta(minutes=90))
-    accepted = _pending(slot, (), f"Hi Dana,\n\n{slot_text(start)} works well for me.\n")
+    accepted = _accepting(start, timedelta(minutes=90))
     # The accepted time, reworded around, or not restated at all: it stays kept free.
     reworded = "Great,\nTuesday 8 December at 2:00 pm EST   is perfect for me."
     assert edited_schedule(accepted, reworded, now, ny) is None
@@ -312,11 +317,10 @@ def test_a_window_taken_out_is_freed_though_a_note_in_the_senders_zone_names_its
 
 def test_the_same_time_on_another_day_beside_the_accepted_one_is_a_remark() -> None:
     london = ZoneInfo("Europe/London")
-    start = datetime(2026, 12, 10, 14, tzinfo=london)
-    body = f"Hi Dana,\n\n{slot_text(start)} works well for me.\n"
-    item = _pending(SlotTime(start, start + timedelta(hours=1)), (), body)
+    item = _accepting(datetime(2026, 12, 10, 14, tzinfo=london))
     now = datetime(2026, 12, 1, 15, tzinfo=UTC)
-    remark = body + "I'm free the same time on Friday too if needed.\n"
+    assert item.reply is not None
+    remark = item.reply.body + "I'm free the same time on Friday too if needed.\n"
     assert edited_schedule(item, remark, now, london) is None
 
 
@@ -401,12 +405,11 @@ def test_windows_edited_in_another_order_or_words_are_the_same_windows() -> None
 
 def test_a_remark_about_the_accepted_slots_day_does_not_move_it() -> None:
     london = ZoneInfo("Europe/London")
-    start = datetime(2026, 11, 19, 10, tzinfo=london)
-    body = f"Hi Dana,\n\n{slot_text(start)} works well for me.\n"
-    item = _pending(SlotTime(start, start + timedelta(hours=1)), (), body)
+    item = _accepting(datetime(2026, 11, 19, 10, tzinfo=london))
     now = datetime(2026, 11, 16, 15, tzinfo=UTC)
+    assert item.reply is not None
     for remark in ("I'm free until 11:30 if we need longer.", "I'm around from 9:30 on Thursday."):
-        assert edited_schedule(item, body + remark, now, london) is None
+        assert edited_schedule(item, item.reply.body + remark, now, london) is None
 
 
 @pytest.mark.parametrize(

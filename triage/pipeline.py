@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime, time, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -134,8 +134,7 @@ def window_text(window: Interval, theirs: tzinfo | None = None) -> str:
     day = "" if their_start.date() == start.date() else f"{_day(their_start)}, "
     label = zone_label(their_start)
     if label == zone_label(start):  # Dublin's IST and India's: the offset tells them apart
-        label = their_start.strftime("UTC%z")
-        label = f"{label[:-2]}:{label[-2:]}"
+        label = timezone(their_start.utcoffset() or timedelta(0)).tzname(None)
     return f"{text} ({day}{_clock(their_start)}–{_clock(their_end)} {label})"
 
 

@@ -66,30 +66,25 @@ MONTHS = tuple(
 # Weekdays and months in the other languages invitations come in (``rules.JOB_WORDS``), read only
 # in a date with its day number ("Montag, 7. Dezember", "lunes 7 de diciembre"): alone, some are
 # names ("Domingo") or words ("Mars").
-_FOREIGN: dict[str, str] = {
-    word: lang
-    for lang, words in (
-        ("de", "montag dienstag mittwoch donnerstag freitag samstag sonntag januar februar "
-               "märz maerz mai juni juli oktober dezember"),
-        ("fr", "lundi mardi mercredi jeudi vendredi samedi dimanche janvier février fevrier "
-               "mars avril juin juillet août aout septembre octobre novembre décembre decembre"),
-        ("es", "lunes martes miércoles miercoles jueves viernes sábado sabado domingo enero "
-               "febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
-               "diciembre"),
-        ("it", "lunedì lunedi martedì martedi mercoledì mercoledi giovedì giovedi venerdì "
-               "venerdi sabato domenica gennaio febbraio aprile maggio giugno luglio settembre "
-               "ottobre dicembre"),
-        ("nl", "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag januari februari "
-               "maart mei augustus"),
-    )
-    for word in words.split()
+_FOREIGN_NAMES = {  # (weekdays, months) by language
+    "de": ("montag dienstag mittwoch donnerstag freitag samstag sonntag",
+           "januar februar märz maerz mai juni juli oktober dezember"),
+    "fr": ("lundi mardi mercredi jeudi vendredi samedi dimanche",
+           "janvier février fevrier mars avril juin juillet août aout septembre octobre "
+           "novembre décembre decembre"),
+    "es": ("lunes martes miércoles miercoles jueves viernes sábado sabado domingo",
+           "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
+           "diciembre"),
+    "it": ("lunedì lunedi martedì martedi mercoledì mercoledi giovedì giovedi venerdì venerdi "
+           "sabato domenica",
+           "gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre"),
+    "nl": ("maandag dinsdag woensdag donderdag vrijdag zaterdag zondag",
+           "januari februari maart mei augustus"),
 }  # fmt: skip
-_FOREIGN_WEEKDAYS = frozenset(
-    "montag dienstag mittwoch donnerstag freitag samstag sonntag lundi mardi mercredi jeudi "
-    "vendredi samedi dimanche lunes martes miércoles miercoles jueves viernes sábado sabado "
-    "domingo lunedì lunedi martedì martedi mercoledì mercoledi giovedì giovedi venerdì venerdi "
-    "sabato domenica maandag dinsdag woensdag donderdag vrijdag zaterdag zondag".split()
-)
+_FOREIGN = {  # each name, weekday or month, and its language
+    word: lang for lang, names in _FOREIGN_NAMES.items() for word in " ".join(names).split()
+}
+_FOREIGN_WEEKDAYS = frozenset(w for days, _ in _FOREIGN_NAMES.values() for w in days.split())
 
 
 @dataclass(frozen=True)
