@@ -77,7 +77,10 @@ def zone_label(moment: datetime) -> str:
 
 
 # Words that join the two ends of a range of times: "9 to 11", "de 9h00 à 11h00", "9 bis 11 Uhr".
-RANGE_WORDS = ("to", "until", "till", "à", "bis", "tot", "al", "a", "alle")
+RANGE_WORDS = ("to", "until", "till", "bis", "tot")
+# ... and these only between two times with their minutes ("9h30 à 13h"; "le jeudi 10 à 9h30" is
+# a day and a time, and "a" is English's article).
+MINUTES_RANGE_WORDS = ("à", "al", "a", "alle")
 TIME_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"  # one token: "2", "14:30", "9am"
 _OFFSET_ZONE = re.compile(r"^(?:gmt|utc)([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 
@@ -165,7 +168,7 @@ def meridiem(side: str) -> tuple[str, str]:
 def time_range(joined: str) -> tuple[str, str | None]:
     """(start, end) clock texts of a time or a range of times as written. Each side keeps its
     own am/pm ("9:30 am - 1:00 pm"); a start without one takes the end's ("2:00-2:30 pm")."""
-    words = "|".join(RANGE_WORDS)  # whole words: not the "a" of "a.m."
+    words = "|".join(RANGE_WORDS + MINUTES_RANGE_WORDS)  # whole words: not the "a" of "a.m."
     sides = re.split(rf"\s*(?:[-–—]|(?<![\w.])(?:{words})(?![\w.]))\s*", joined, maxsplit=1)
     (start_text, start_meridiem), *rest = (meridiem(side) for side in sides if side)
     end_text, end_meridiem = rest[0] if rest else (None, "")

@@ -18,7 +18,9 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from triage.clock import (
+    MINUTES_RANGE_WORDS,
     MONTH_FIRST_ZONES,
+    RANGE_WORDS,
     TIME_SHAPE,
     spelled_times_as_digits,
     time_range,
@@ -84,6 +86,7 @@ _FOREIGN_NAMES = {  # (weekdays, months) by language
 _FOREIGN = {  # each name, weekday or month, and its language
     word: lang for lang, names in _FOREIGN_NAMES.items() for word in " ".join(names).split()
 }
+_ARTICLES = "den|der|le|el|il"  # before a foreign date's day: "Freitag, den 24. April"
 _FOREIGN_WEEKDAYS = frozenset(w for days, _ in _FOREIGN_NAMES.values() for w in days.split())
 
 
@@ -120,14 +123,14 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
     # number ending a line is not a day ("Room 12\nDecember 3").
     wrap = r"[ \t]*\n[ \t]*"
     # "Freitag, den 24. April", "le vendredi 24 avril", "el viernes 24 de abril"
-    wrapped_comma = {"LOWER": {"REGEX": rf"\A(,|the|den|der|le|el|il|{wrap})\Z"}, "OP": "*"}
+    wrapped_comma = {"LOWER": {"REGEX": rf"\A(,|the|{_ARTICLES}|{wrap})\Z"}, "OP": "*"}
     wrapped_of = {"LOWER": {"REGEX": rf"\A(of|de|\.|{wrap})\Z"}, "OP": "*"}
     clock = {"TEXT": {"REGEX": _CLOCK_SHAPE}, "LOWER": {"NOT_IN": list(MONTHS)}}
     ampm = {"LOWER": {"IN": sorted(_MERIDIEMS)}, "OP": "?"}
-    dash = {"LOWER": {"IN": ["-", "–", "—", "to", "until", "till", "bis", "tot"]}}
+    dash = {"LOWER": {"IN": ["-", "–", "—", *RANGE_WORDS]}}
     # "de 9h00 à 12h30", "de 9:00 al 12:30"; not "le jeudi 23 à 9h30", a day and a time
     minutes = {"TEXT": {"REGEX": r"^\d{1,2}[:.h]\d{2}$"}}
-    a_to = {"LOWER": {"IN": ["à", "al", "a", "alle"]}}
+    a_to = {"LOWER": {"IN": list(MINUTES_RANGE_WORDS)}}
     return {
         "DATE": [
             [any_weekday, wrapped_comma, day, wrapped_of, any_month, wrapped_comma, year],
@@ -333,7 +336,7 @@ def _parse(
         words = re.findall(r"\w+", date_text.lower())
         languages = [*{_FOREIGN[w] for w in words if w in _FOREIGN}, "en"]
         if len(languages) > 1:  # "Freitag, den 24. April": dateparser reads no article
-            date_text = re.sub(r"\b(?:den|der|le|el|il)\b", " ", date_text, flags=re.IGNORECASE)
+            date_text = re.sub(rf"\b(?:{_ARTICLES})\b", " ", date_text, flags=re.IGNORECASE)
         parsed = dateparser.parse(f"{date_text} {clock}", languages=languages, settings=settings)
     except (OverflowError, ValueError):  # "next Tuesday" from a Date in the year 9999
         return None
