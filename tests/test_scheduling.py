@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from triage import datewords, when
+from triage import dateread, datewords, when
 from triage.availability import (
     Availability,
     first_fitting,
@@ -574,13 +574,13 @@ def test_hostile_mail_full_of_dates_costs_a_bounded_number_of_date_readings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
-    real = when._parse
+    real = dateread.parse
 
     def counted(*args: Any) -> Any:
         calls.append(args[0])
         return real(*args)
 
-    monkeypatch.setattr(when, "_parse", counted)
+    monkeypatch.setattr(when, "parse", counted)
     find_when(("Are you free Monday 23 through Wednesday 25 November? " * 500)[:20_000], SENT)
     assert 0 < len(calls) <= 2 * datewords.MAX_ASKED
 

@@ -16,8 +16,9 @@ from collections.abc import Collection
 from datetime import datetime, timedelta, tzinfo
 from urllib.parse import urlsplit
 
+from triage.dateread import MONTHS, WEEKDAYS
 from triage.models import Address, Extraction, Message, SlotTime
-from triage.when import MONTHS, WEEKDAYS, find_when
+from triage.when import find_when
 
 # A separator between the words of "no reply", "do not reply": none, "-", "_" or ".".
 _SEP = r"[-_.]?"

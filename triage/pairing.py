@@ -1,0 +1,240 @@
+"""Which date each time of day in an invitation belongs to, and which times propose no slot: the
+same slot in another zone, a number ("Room 2.14", "between 3 and 5 candidates"), a deadline or a
+limit ("by 5pm", "before 11am"), the old plan of a reschedule, the sender's absence, or office
+hours. Pure: it reads the tokens of a spaCy ``Doc`` that ``when`` has matched."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from triage.clock import MERIDIEMS, TIME_SHAPE, zone_named
+from triage.dateread import MONTHS
+from triage.datewords import WEEKDAY_STEMS, is_absence, is_deadline, moves_from, was_planned
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span
+
+# A bare hour is a time only after these ("Monday at 2"); a dotted number after the others is a
+# number ("Room 2.14"); a "Time:" line takes the date of the "Date:" line above it.
+_BARE_HOUR_AFTER = frozenset({"at", "@", "around", "about", "um"})  # "um 14 Uhr"
+_NOT_A_TIME_AFTER = frozenset(
+    "room rm floor suite level unit building no no. number version v v. section chapter page "
+    "step item ref ref.".split()
+)
+_TIME_LABELS = frozenset({"time", "hour", "hours", "when", "heure", "uhrzeit", "hora"})
+
+
+def _not_a_new_time(doc: Doc, start: int, end: int, last_end: int) -> bool:
+    """A time match that is no slot of its own: "16:00 CET (10:00 am ET)" is the same slot in
+    another zone; "Room 2.14" and "version 1.10" are numbers, and so is a bare number unless it
+    follows "at" ("Monday at 2"), and "between 3 and 5 candidates"."""
+    before = doc[start - 1] if start > 0 else None
+    if (
+        end - start == 1
+        and doc[start].text.isdigit()
+        and (before is None or before.lower_ not in _BARE_HOUR_AFTER)
+    ):
+        return True  # "3 rooms"; but "Monday at 2" is a time
+    if _counted(doc, start, end):
+        return True
+    if before is None:
+        return False
+    return (before.text == "(" and start - last_end <= 4) or before.lower_ in _NOT_A_TIME_AFTER
+
+
+def _counted(doc: Doc, start: int, end: int) -> bool:
+    """Whether "between 3 and 5" (bare numbers) counts things ("between 3 and 5 candidates",
+    "ages between 18 and 25"), not hours ("between 10 and 12 on Monday", "... if that works")."""
+    if doc[start].lower_ != "between" or any(
+        ":" in t.text or t.lower_ in MERIDIEMS for t in doc[start:end]
+    ):
+        return False
+    if any(int(t.text) > 24 for t in doc[start:end] if t.text.isdigit()):
+        return True  # "ages between 18 and 25"
+    after = next((t for t in doc[end : end + 2] if not t.is_space), None)
+    if after is None or not after.is_alpha:
+        return False
+    word = after.lower_
+    plural = len(word) > 3 and word.endswith("s") and word not in _VERBS_IN_S  # "slots"
+    return word in _COUNTED or plural
+
+
+_VERBS_IN_S = frozenset("works suits sounds seems fits looks does is was".split())
+# Things counted in "between 3 and 5 ...", not hours: "between 10 and 12 if that works" is a time.
+_COUNTED = frozenset(
+    "candidates people persons applicants interviews rounds days weeks months years hours "
+    "minutes questions members interviewers years' percent % employees staff roles positions "
+    "years. references stages steps calls".split()
+)
+
+
+def slot_date(
+    doc: Doc, dates: list[tuple[int, int]], clock: tuple[int, int], last_end: int
+) -> tuple[int, int] | None:
+    """The date a time of day proposes a slot on, or None when it proposes none: no date, the
+    same slot in another zone, a number, or the old plan ("that was set for tomorrow at 1pm")."""
+    if _not_a_new_time(doc, clock[0], clock[1], last_end):
+        return None
+    date = _date_for(doc, dates, clock[0], clock[1])
+    start = min(date[0], clock[0]) if date is not None else 0
+    if date is None or was_planned(doc, start) or is_absence(doc, start) or _days_range(doc, date):
+        return None
+    return date
+
+
+def _days_range(doc: Doc, date: tuple[int, int]) -> bool:
+    """Whether the date is a lone weekday ending a range of three weekdays or more: office hours
+    or a run of days ("Monday to Friday, 8:00-16:00", "Tuesday to Thursday around 11"), not one
+    day; but a move names it ("move your interview from Monday to Wednesday at 3pm")."""
+    if date[1] - date[0] != 1:
+        return False
+    tokens = [t for t in doc[max(0, date[0] - 3) : date[1]] if not t.is_space]
+    words = [t.lower_[:3] for t in tokens]
+    if len(words) < 3 or words[-2] not in {"to", "thr", "-", "–", "unt", "til"}:
+        return False
+    first, last = words[-3], words[-1]
+    return (
+        first in WEEKDAY_STEMS
+        and last in WEEKDAY_STEMS
+        and (WEEKDAY_STEMS.index(last) - WEEKDAY_STEMS.index(first)) % 7 >= 2
+        and not moves_from(doc, tokens[-3].i)
+    )
+
+
+def limit(doc: Doc, date_start: int, time_start: int) -> bool:
+    """Whether a time on a date is a reply-by deadline ("by 5pm on Friday") or a limit on the
+    meeting ("a call before 11am on Tuesday", "available until 4pm"), not a slot."""
+    before = doc[time_start - 1].lower_ if time_start > 0 else ""
+    return before in {"before", "until", "till"} or is_deadline(doc, date_start)
+
+
+def _labelled_lines(between: Span) -> bool:
+    """Whether ``between`` runs from a date at the end of a "Date:" line to the start of a
+    time on the next line, labelled "Time:" (or "Hour:", "When:")."""
+    lines = between.text.split("\n")
+    return (
+        len(lines) == 2
+        and not lines[0].strip()
+        and lines[1].strip().lower().rstrip(" :") in _TIME_LABELS
+    )
+
+
+# "Wed" followed by one of these is "We'd" typed without its apostrophe ("wed love to meet you",
+# "Wed be happy to"); anywhere else it is Wednesday ("Wed 2pm", "Wed: 9am-11am", "Would Wed work?").
+_WE_D_VERBS = frozenset(
+    "love like be need want prefer appreciate have rather welcome suggest recommend expect hope "
+    "also still really just definitely probably then".split()
+)
+
+
+_HOUR_NEXT = MERIDIEMS | {"-", "–", "—", "to", "till", "until", "o'clock"}
+
+
+def hour_trimmed(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """A weekday and a bare number followed by "am" or a range ("Tuesday 3 pm", "Monday 10 -
+    11am"): the number is an hour, not the day; the date is the weekday alone."""
+    last = doc[end - 1]
+    after = next((t for t in doc[end : end + 2] if not t.is_space), None)
+    hour = last.text.isdigit() and after is not None and after.lower_ in _HOUR_NEXT
+    no_month = not any(t.lower_ in MONTHS for t in doc[start:end])  # "Monday, April 13 - 10:00"
+    if end - start > 1 and hour and no_month and doc[start].lower_[:3] in WEEKDAY_STEMS:
+        return start, start + 1
+    return start, end
+
+
+def wed_for_we_d(doc: Doc, start: int, end: int) -> bool:
+    """Whether the date ``doc[start:end]`` is a lone "Wed" that reads as "We'd"."""
+    if end - start != 1 or doc[start].lower_ != "wed":
+        return False
+    after = next((t for t in doc[end : end + 2] if not t.is_space), None)
+    return after is not None and after.lower_ in _WE_D_VERBS
+
+
+_WRAP_JOINS = frozenset({"at", "from", "@"})
+# Between a time and a date after it, these start another option ("4pm or Friday 20 November"),
+# unless another time stands between ("10:00 or 14:00 on Friday" offers both on Friday).
+_NEXT_OPTION = frozenset({"or", "and", ";", "."})
+
+
+def _wrapped(doc: Doc, date: tuple[int, int], between: Span) -> bool:
+    """Whether a time after a line break belongs to the date ending the line above: "Thursday
+    19 November\nat 4:00 pm" ("at", "from" or "@" joins them), or a calendar's "Monday, April
+    20, 2026\n11:00 AM" (a date with its day number); not "Office hours Monday to Friday\n9:00"."""
+    breaks = [t for t in between if "\n" in t.text]
+    joined = any(t.lower_ in _WRAP_JOINS for t in between)
+    return (
+        len(breaks) == 1
+        and breaks[0].text.count("\n") == 1
+        and breaks[0].is_space
+        and all(t.is_space or t.lower_ in _WRAP_JOINS or t.text == "," for t in between)
+        and (joined or any(t.text[:1].isdigit() for t in doc[date[0] : date[1]]))
+    )
+
+
+def _another_option(between: Span) -> bool:
+    """Whether the words between a time and a date after it start another option."""
+    options = any(t.lower_ in _NEXT_OPTION for t in between)
+    return options and not any(re.match(TIME_SHAPE, t.lower_) for t in between)
+
+
+def _date_on(doc: Doc, dates: list[tuple[int, int]], t_end: int) -> tuple[int, int] | None:
+    """The date right after a time and "on" ("3pm on Wednesday", "10:00 ET on the 20th"), on
+    the same line, or on the next when the text wraps there ("between 10 and 12\non Thursday";
+    not "10am\nOn Thursday we ...", a new line's sentence)."""
+    index = t_end
+    while index < len(doc) and (
+        doc[index].lower_ in MERIDIEMS or zone_named(doc[index].text) is not None
+    ):
+        index += 1
+    if (
+        index < len(doc) - 1
+        and doc[index].text.strip(" \t") == "\n"
+        and doc[index + 1].text == "on"
+    ):
+        index += 1  # one line break, and "on" in lower case: the sentence goes on
+    if index >= len(doc) or doc[index].lower_ != "on":
+        return None
+    index += 1
+    if index < len(doc) and doc[index].lower_ == "the":
+        index += 1
+    return next(((s, e) for s, e in dates if s == index), None)
+
+
+def _date_for(
+    doc: Doc, dates: list[tuple[int, int]], t_start: int, t_end: int
+) -> tuple[int, int] | None:
+    """The date a time belongs to: the one right after it and "on" ("3pm on Wednesday"), else
+    the last one before it on its line, else, on a "Time:" line, the date of the "Date:" line
+    just above (as scheduling systems write them), else one right after (not another option's),
+    else the date ending the line above (see ``_wrapped``)."""
+    on = _date_on(doc, dates, t_end)
+    if on is not None:  # "11am on Tuesday 17 November or 3pm on Wednesday 18 November"
+        return on
+    wrapped = None
+    for d_start, d_end in reversed(dates):
+        if d_end <= t_start:
+            between = doc[d_end:t_start]
+            if len(between) > 12 or any(
+                "\n" in t.text
+                or t.is_sent_end
+                or t.text in {"?", "!"}
+                or (t.text == "." and t.i > d_end)
+                for t in between
+            ):
+                if _labelled_lines(between):
+                    return d_start, d_end
+                if _wrapped(doc, (d_start, d_end), between):
+                    wrapped = d_start, d_end
+                break
+            return d_start, d_end
+    reach = t_end + 3 + sum(t.lower_ in MERIDIEMS for t in doc[t_end : t_end + 6])  # "2 pm"
+    for d_start, d_end in dates:
+        after = doc[t_end:d_start]
+        if (
+            t_end <= d_start <= reach
+            and not any("\n" in t.text for t in after)
+            and not _another_option(after)
+        ):
+            return d_start, d_end
+    return wrapped  # "Thursday 19 November\nat 4:00 pm", unless a date follows on its line
