@@ -514,6 +514,60 @@ def test_a_limit_on_the_meeting_is_not_a_reply_by_date() -> None:
         # A line wrapped before "on <date>" goes on; a new line's "On ..." is a new sentence.
         ("Could you do a call any time between 10 and 12\non Thursday?", ["Thu 03 10:00"]),
         ("Monday 7 December at 10am\nOn Thursday we will send the details.", ["Mon 07 10:00"]),
+        # A time called off is the old plan, in English and the other languages, whichever
+        # side of it the verb stands; the new time beside it is offered.
+        (
+            "We have to cancel your interview on Friday at 11:00. Could we do Monday at 15:00 "
+            "instead?",
+            ["Mon 07 15:00"],
+        ),
+        (
+            "We have to cancel tomorrow's 11:00 interview. Could we do Monday at 15:00?",
+            ["Mon 07 15:00"],
+        ),
+        ("Friday at 11:00 no longer works for us. Could we do Monday at 15:00?", ["Mon 07 15:00"]),
+        (
+            "Our CTO has a clash with Monday 7 December at 2pm, so rather than that slot could "
+            "you make Tuesday 8 December at 9am?",
+            ["Tue 08 09:00"],
+        ),
+        ("Lionel has a conflict at 2:00 Thursday. Can we make it 4:00 instead?", ["Thu 03 16:00"]),
+        ("We had a conflict so we need to move your Tues onsite to Wed 10-11am.", ["Wed 02 10:00"]),
+        (
+            "Den vereinbarten Termin am Dienstag, 8. Dezember um 10:00 Uhr müssen wir leider "
+            "absagen. Wäre Ihnen stattdessen Donnerstag, 10. Dezember um 14:00 Uhr recht?",
+            ["Thu 10 14:00 +0100"],
+        ),
+        (
+            "Tenemos que cancelar la entrevista del martes 8 de diciembre a las 10:00. ¿Le "
+            "vendría bien el jueves 10 de diciembre a las 16:00?",
+            ["Thu 10 16:00 +0100"],
+        ),
+        (
+            "Nous ne pourrons pas maintenir notre entretien du mardi 8 décembre à 10h. Seriez-vous "
+            "disponible mercredi 9 décembre à 15h ?",
+            ["Wed 09 15:00 +0100"],
+        ),
+        # ... but not the reader's cancelling, nor a new time before the verb's clause.
+        (
+            "If you need to cancel your interview on Monday 7 December at 2pm, please tell us.",
+            ["Mon 07 14:00"],
+        ),
+        ("Could we do Monday at 3pm instead, as we have to cancel Friday?", ["Mon 07 15:00"]),
+        # "From ... to ..." in a move is the old time and the new one, not a range.
+        ("Could we push back our interview call today from 2pm to 3:30pm?", ["Tue 01 15:30"]),
+        ("Could we move the interview to Friday from 2 to 3pm?", ["Fri 04 14:00"]),
+        # Foreign weekdays alone or with a bare day number, "14 Uhr", and ranges by word.
+        (
+            "Passt dir Donnerstag 14 Uhr oder Freitag 9:30?",
+            ["Thu 03 14:00 +0100", "Fri 04 09:30 +0100"],
+        ),
+        ("Seriez-vous disponible mardi à 10h ?", ["Tue 08 10:00 +0100"]),
+        ("¿Le vendría bien el martes a las 10?", ["Tue 08 10:00 +0100"]),
+        ("Êtes-vous disponible le jeudi 10 décembre de 14h à 15h ?", ["Thu 10 14:00 +0100"]),
+        ("¿Le viene bien el miércoles entre las 10:00 y las 13:00?", ["Wed 02 10:00 +0100"]),
+        ("Hätten Sie Donnerstag, 10.12., um 10:00 Zeit?", ["Thu 10 10:00 +0100"]),
+        ("Kunt u donderdag 10 om 11:00?", ["Thu 10 11:00 +0100"]),
     ],
 )
 def test_read_as_meant_after_review(text: str, expected: list[str]) -> None:

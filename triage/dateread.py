@@ -5,6 +5,7 @@ invitations come in, the two orders of "12/8", a weekday with a bare day number 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, timedelta, tzinfo
 
 from triage.datewords import WEEKDAY_STEMS
@@ -43,8 +44,29 @@ FOREIGN_WEEKDAYS = frozenset(w for days, _ in _FOREIGN_NAMES.values() for w in d
 
 
 _WEEKDAY_DAY = re.compile(
-    r"^([a-z]{3})[a-z]*[ ,]*(?:the )?(\d{1,2})(?:st|nd|rd|th)?$", re.IGNORECASE
+    rf"^(\w+)[ ,]*(?:(?:the|{ARTICLES}) )?(\d{{1,2}})(?:st|nd|rd|th|\.)?$", re.IGNORECASE
 )
+
+
+def _plain(word: str) -> str:
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+
+
+# Each foreign weekday's number, Monday 0: the names of a language in order, accents aside
+_FOREIGN_WEEKDAY_NUMBERS = {
+    name: [*dict.fromkeys(_plain(w) for w in days.split())].index(_plain(name))
+    for days, _ in _FOREIGN_NAMES.values()
+    for name in days.split()
+}
+
+
+def weekday_number(word: str) -> int | None:
+    """The weekday ``word`` names (Monday 0), in English ("Tues") or another language
+    ("mercredi"); None for any other word."""
+    word = word.lower()
+    if word in _FOREIGN_WEEKDAY_NUMBERS:
+        return _FOREIGN_WEEKDAY_NUMBERS[word]
+    return WEEKDAY_STEMS.index(word[:3]) if word in WEEKDAYS else None
 
 
 def _month_named(date_text: str, base: datetime) -> str:
@@ -55,13 +77,14 @@ def _month_named(date_text: str, base: datetime) -> str:
     slashed = re.match(r"^(?:([a-z]+)[ ,]+)?(\d{1,2}/\d{1,2}(/\d{2,4})?)$", date_text.strip(), re.I)
     if slashed is not None:  # "Tues 4/14": the numbers say the day
         return _slashed_day(slashed[1] or "", slashed[2], base) or slashed[2]
-    dotted = re.match(r"^([a-z]+)[\s,]+(\d{1,2})\.(\d{1,2})\.?$", date_text.strip(), re.I)
-    if dotted is not None:  # "Tuesday 8.12.": day first, always
+    dotted = re.match(r"^(\w+)[\s,]+(\d{1,2})\.(\d{1,2})\.?$", date_text.strip())
+    if dotted is not None:  # "Tuesday 8.12.", "Dienstag, 16.04": day first, always
         return f"{dotted[2]}/{dotted[3]}"
     found = _WEEKDAY_DAY.match(date_text.strip())
-    if found is None or found[1].lower() not in WEEKDAY_STEMS:
+    weekday = None if found is None else weekday_number(found[1])
+    if found is None or weekday is None:
         return date_text
-    number, weekday = int(found[2]), WEEKDAY_STEMS.index(found[1].lower())
+    number = int(found[2])
     days = [base.date() + timedelta(days=n) for n in range(-1, 366)]
     numbered = [d for d in days if d.day == number]
     if not numbered:

@@ -94,6 +94,17 @@ def moves_from(doc: Doc, start: int) -> bool:
     return bool(words) and words[-1] == "from" and any(w in _MOVED for w in words[:-1])
 
 
+def moves_time_from(doc: Doc, start: int) -> bool:
+    """Whether the time at ``start`` follows "from" in a move that names no new day first
+    ("push back our call today from 2pm to 3:30pm"): "from ... to ..." is the old time and the
+    new one, not a range; but "move the interview to Friday from 2 to 3pm" is a range."""
+    words = _words_before(doc, start, 8)
+    if not words or words[-1] != "from":
+        return False
+    verbs = [i for i, w in enumerate(words) if w in _MOVED]
+    return bool(verbs) and not any(w in _NEW_PLAN for w in words[verbs[-1] + 1 :])
+
+
 def was_planned(doc: Doc, start: int) -> bool:
     """Whether the words just before ``start`` say the time was the old plan ("was set for",
     "originally", "instead of"), as a reschedule says what it moves away from: "move your

@@ -9,15 +9,15 @@ import re
 from typing import TYPE_CHECKING
 
 from triage.clock import MERIDIEMS, TIME_SHAPE, zone_named
-from triage.dateread import MONTHS
+from triage.dateread import MONTHS, weekday_number
 from triage.datewords import WEEKDAY_STEMS, is_absence, is_deadline, moves_from, was_planned
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc, Span
+    from spacy.tokens import Doc, Span, Token
 
 # A bare hour is a time only after these ("Monday at 2"); a dotted number after the others is a
 # number ("Room 2.14"); a "Time:" line takes the date of the "Date:" line above it.
-_BARE_HOUR_AFTER = frozenset({"at", "@", "around", "about", "um"})  # "um 14 Uhr"
+_BARE_HOUR_AFTER = frozenset("at @ around about um om las alle".split())  # "um 14 Uhr", "a las 10"
 _NOT_A_TIME_AFTER = frozenset(
     "room rm floor suite level unit building no no. number version v v. section chapter page "
     "step item ref ref.".split()
@@ -70,17 +70,95 @@ _COUNTED = frozenset(
 
 
 def slot_date(
-    doc: Doc, dates: list[tuple[int, int]], clock: tuple[int, int], last_end: int
+    doc: Doc,
+    dates: list[tuple[int, int]],
+    clock: tuple[int, int],
+    last_end: int,
+    called: tuple[tuple[int, int], ...] = (),
 ) -> tuple[int, int] | None:
     """The date a time of day proposes a slot on, or None when it proposes none: no date, the
-    same slot in another zone, a number, or the old plan ("that was set for tomorrow at 1pm")."""
+    same slot in another zone, a number, the old plan ("that was set for tomorrow at 1pm"), or
+    a time the mail calls off (in one of the ``called`` stretches of ``called_off``)."""
     if _not_a_new_time(doc, clock[0], clock[1], last_end):
         return None
     date = _date_for(doc, dates, clock[0], clock[1])
     start = min(date[0], clock[0]) if date is not None else 0
-    if date is None or was_planned(doc, start) or is_absence(doc, start) or _days_range(doc, date):
+    if (
+        date is None
+        or any(a <= date[0] < b and a <= clock[0] < b for a, b in called)
+        or was_planned(doc, start)
+        or is_absence(doc, start)
+        or _days_range(doc, date)
+    ):
         return None
     return date
+
+
+# Words that call a time off. Each governs the first date after it in its clause ("we have to
+# cancel your interview on Friday at 11:00", "cancelar la entrevista del martes 8 de diciembre",
+# "a clash with Monday at 2pm"), else the last one before it ("den Termin am Dienstag um 10 Uhr
+# müssen wir leider absagen", "Friday at 11:00 has to be cancelled"): that date, with the time
+# written with it, is the old plan.
+_CALLING_OFF = frozenset(
+    "cancel cancels cancelled canceled cancelling canceling absagen abgesagt stornieren "
+    "storniert annuler annulé annulée annulés cancelar cancelada cancelado anular anulada "
+    "annullare annullato annullata disdire afzeggen afgezegd annuleren geannuleerd".split()
+)
+_CLASHING = frozenset({"clash", "clashes", "conflict", "conflicts"})  # forward only
+# Keeping a time, denied: "we can't keep your interview on Tuesday", "no podremos mantener"
+_KEEPING = frozenset("keep maintain maintenir mantener mantenere halten einhalten".split())
+_DENIALS = frozenset("not n't no pas nicht non niet unable cannot longer".split())
+_CALLS_OFF_AFTER = 10  # tokens from such a word to the date it governs, forward
+_CALLS_OFF_BEFORE = 16  # and back (a German verb ends its clause)
+_ATTACHED = 4  # tokens from a date to a time written with it ("Friday at 11:00", "a las 10:00")
+# Not a call-off: "if you need to cancel your interview on Monday, ..." (a policy, the reader's)
+_READERS = frozenset({"you", "if", "should"})
+# Between a call-off word and a date, these part them: the date is the new plan.
+_PARTS = frozenset("? ! . , ; — – instead stattdessen plutôt invece".split())
+
+
+def _calls_off(doc: Doc, index: int) -> str:
+    """Whether the word at ``index`` calls a time off: "cancel" (either way), "clash"
+    (forward only) or "" (no)."""
+    word = doc[index].lower_
+    before = {t.lower_ for t in doc[max(0, index - 5) : index]}
+    if before & _READERS:
+        return ""
+    if word in _CALLING_OFF or (word in _KEEPING and before & _DENIALS):
+        return "cancel"
+    if word == "longer" and index and doc[index - 1].lower_ == "no":
+        return "cancel"  # "Friday at 11:00 no longer works", "can no longer do Monday"
+    return "clash" if word in _CLASHING else ""
+
+
+def called_off(doc: Doc, dates: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """The stretches of tokens (start, end) that the mail calls off: from a call-off word to
+    the date it governs and the time written with it, or back (see ``_CALLING_OFF``)."""
+    inside = {i for start, end in dates for i in range(start, end)}
+    starts = {start for start, _ in dates}  # another date ends the stretch: the new plan
+
+    def part(t: Token) -> bool:
+        return "\n\n" in t.text or (t.lower_ in _PARTS and t.i not in inside)
+
+    def parted(start: int, end: int) -> bool:
+        return any(part(t) for t in doc[start:end])
+
+    found: list[tuple[int, int]] = []
+    for token in doc:
+        way = _calls_off(doc, token.i) if token.is_alpha else ""
+        if not way:
+            continue
+        after = [d for d in dates if token.i < d[0] <= token.i + _CALLS_OFF_AFTER]
+        before = [d for d in dates if token.i - _CALLS_OFF_BEFORE <= d[1] <= token.i]
+        if after and not parted(token.i + 1, after[0][0]):
+            end = after[0][1]
+            stop = next((t.i for t in doc[end : end + _ATTACHED] if part(t) or t.i in starts), None)
+            found.append((token.i, stop or end + _ATTACHED))
+        elif way == "cancel" and before and not parted(before[-1][1], token.i):
+            back = doc[max(0, before[-1][0] - _ATTACHED) : before[-1][0]]
+            start = max((t.i + 1 for t in back if part(t)), default=back.start)
+            found.append((start, token.i + 1))
+    return tuple(found)
 
 
 def _days_range(doc: Doc, date: tuple[int, int]) -> bool:
@@ -128,7 +206,7 @@ _WE_D_VERBS = frozenset(
 )
 
 
-_HOUR_NEXT = MERIDIEMS | {"-", "–", "—", "to", "till", "until", "o'clock"}
+_HOUR_NEXT = MERIDIEMS | {"-", "–", "—", "to", "till", "until", "o'clock", "uhr", "uur"}
 
 
 def hour_trimmed(doc: Doc, start: int, end: int) -> tuple[int, int]:
@@ -138,7 +216,7 @@ def hour_trimmed(doc: Doc, start: int, end: int) -> tuple[int, int]:
     after = next((t for t in doc[end : end + 2] if not t.is_space), None)
     hour = last.text.isdigit() and after is not None and after.lower_ in _HOUR_NEXT
     no_month = not any(t.lower_ in MONTHS for t in doc[start:end])  # "Monday, April 13 - 10:00"
-    if end - start > 1 and hour and no_month and doc[start].lower_[:3] in WEEKDAY_STEMS:
+    if end - start > 1 and hour and no_month and weekday_number(doc[start].text) is not None:
         return start, start + 1
     return start, end
 
@@ -154,7 +232,7 @@ def wed_for_we_d(doc: Doc, start: int, end: int) -> bool:
 _WRAP_JOINS = frozenset({"at", "from", "@"})
 # Between a time and a date after it, these start another option ("4pm or Friday 20 November"),
 # unless another time stands between ("10:00 or 14:00 on Friday" offers both on Friday).
-_NEXT_OPTION = frozenset({"or", "and", ";", "."})
+_NEXT_OPTION = frozenset("or and ; . ? ! ou oder o of sinon otherwise".split())
 
 
 def _wrapped(doc: Doc, date: tuple[int, int], between: Span) -> bool:

@@ -29,9 +29,9 @@ from triage.clock import (
     zone_named,
 )
 from triage.dateread import ARTICLES, FOREIGN, FOREIGN_WEEKDAYS, MONTHS, WEEKDAYS, parse
-from triage.datewords import asked_days, is_deadline
+from triage.datewords import asked_days, is_deadline, moves_time_from
 from triage.models import AskedDay
-from triage.pairing import hour_trimmed, limit, slot_date, wed_for_we_d
+from triage.pairing import called_off, hour_trimmed, limit, slot_date, wed_for_we_d
 
 if TYPE_CHECKING:  # spaCy and dateparser load on the first invitation, not with the CLI
     from spacy.language import Language
@@ -68,6 +68,8 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
     month = {"LOWER": {"IN": list(MONTHS)}}
     any_weekday = {"LOWER": {"IN": [*WEEKDAYS, *FOREIGN]}}
     any_month = {"LOWER": {"IN": [*MONTHS, *FOREIGN]}}
+    # a foreign weekday alone, but for those that are also names ("Domingo", "Sabato")
+    foreign_weekday = {"LOWER": {"IN": sorted(FOREIGN_WEEKDAYS - {"domingo", "sabato"})}}
     foreign_month = {"LOWER": {"IN": [w for w in FOREIGN if w not in FOREIGN_WEEKDAYS]}}
     day = {"TEXT": {"REGEX": r"^\d{1,2}(st|nd|rd|th)?$"}}
     year = {"TEXT": {"REGEX": r"^(19|20)\d\d$"}, "OP": "?"}
@@ -88,6 +90,11 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
     # "de 9h00 à 12h30", "de 9:00 al 12:30"; not "le jeudi 23 à 9h30", a day and a time
     minutes = {"TEXT": {"REGEX": r"^\d{1,2}[:.h]\d{2}$"}}
     a_to = {"LOWER": {"IN": list(MINUTES_RANGE_WORDS)}}
+    hour_h = {"TEXT": {"REGEX": r"^([01]?\d|2[0-3])h$"}}  # "14h"
+    between = {"LOWER": {"IN": sorted(_BETWEEN - {"between"})}}
+    hour_word = {"LOWER": {"IN": _HOUR_WORDS}, "OP": "?"}  # "12 Uhr"
+    the_hour = {"LOWER": {"IN": ["las", "les", "le", "ore"]}, "OP": "?"}
+    and_ = {"LOWER": {"IN": ["y", "et", "und", "en", "e"]}}
     return {
         "DATE": [
             [any_weekday, wrapped_comma, day, wrapped_of, any_month, wrapped_comma, year],
@@ -98,9 +105,11 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
             [{"TEXT": {"REGEX": r"^\d{1,2}/\d{1,2}(/\d{2,4})?$"}}],
             # "Wednesday 25.11." and "25.11.2026": day first, as written where dots are used
             [weekday, wrapped_comma, {"TEXT": {"REGEX": r"^\d{1,2}\.\d{1,2}\.?$"}}],
+            [foreign_weekday, wrapped_comma, {"TEXT": {"REGEX": r"^\d{1,2}\.\d{1,2}\.?$"}}],
             # "Wed 25/11", and "Tuesday 24th", "Monday 23 through ..." with no month
             [weekday, comma, {"TEXT": {"REGEX": r"^\d{1,2}/\d{1,2}(/\d{2,4})?$"}}],
             [weekday, comma, day],
+            [foreign_weekday, wrapped_comma, day],  # "jeudi 19", "el martes 21"
             [{"TEXT": {"REGEX": r"^\d{1,2}\.\d{1,2}\.\d{4}$"}}],
             [  # "2026-12-10", which the tokenizer splits at the dashes
                 {"TEXT": {"REGEX": r"^(19|20)\d\d$"}},
@@ -112,12 +121,18 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
             [{"LOWER": {"IN": ["next", "this"]}}, weekday],
             [{"LOWER": {"IN": ["tomorrow", "today"]}}],
             [weekday],
+            [foreign_weekday],  # "Dienstag um 10 Uhr", "mardi à 10h", "el martes a las 10:00"
         ],
         "TIME": [
             [clock, ampm, dash, clock, ampm],
             [minutes, a_to, minutes],
-            [minutes, a_to, {"TEXT": {"REGEX": r"^([01]?\d|2[0-3])h$"}}],  # "de 9h30 à 13h"
+            [minutes, a_to, hour_h],  # "de 9h30 à 13h"
+            [hour_h, a_to, hour_h],  # "de 14h à 15h"
+            [hour_h, a_to, minutes],  # "de 14h à 15h30"
             [{"LOWER": "between"}, clock, ampm, {"LOWER": "and"}, clock, ampm],  # a range
+            # "entre las 10:00 y las 13:00", "zwischen 10 und 12 Uhr", "tussen 10 en 12 uur"
+            [between, the_hour, clock, and_, the_hour, clock, hour_word],
+            [{"TEXT": {"REGEX": r"^([01]?\d|2[0-3])$"}}, {"LOWER": {"IN": ["uhr", "uur"]}}],
             # "10:00 am–1:00 pm": the dash joins "am" to the end's clock in one token
             [clock, {"LOWER": {"REGEX": _GLUED_END}}, ampm],
             [{"TEXT": {"REGEX": _TIME_RANGE_SHAPE}}, ampm],
@@ -125,7 +140,7 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
             [{"TEXT": {"REGEX": r"^\d{1,2}[:.]\d{2}(am|pm)?$"}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}(am|pm)$"}}],
             [{"TEXT": {"REGEX": r"^\d{1,2}h\d{2}$"}}],  # "11h00"
-            [{"LOWER": {"IN": ["à", "vers"]}}, {"TEXT": {"REGEX": r"^([01]?\d|2[0-3])h$"}}],
+            [{"LOWER": {"IN": ["à", "vers"]}}, hour_h],
             [{"TEXT": {"REGEX": r"^\d{1,2}$"}}],  # a bare hour: only after "at" (see below)
             [{"LOWER": {"IN": ["noon", "midday"]}}],
         ],
@@ -203,15 +218,25 @@ def _zone_after(doc: Doc, index: int, sent: datetime, home: tzinfo | None) -> tz
     return None
 
 
-def _split_time(span: Span) -> tuple[str, str | None]:
+_BETWEEN = frozenset({"between", "entre", "zwischen", "tussen", "tra", "fra"})
+_THE_HOUR = frozenset({"las", "les", "le", "ore"})  # "entre las 10 y las 12"
+_HOUR_WORDS = ["uhr", "uur", "h"]  # after a bare hour: "14 Uhr"
+
+
+def _split_time(span: Span, moving: bool = False) -> tuple[str, str | None]:
     """(start, end) clock texts of a time match (see ``clock.time_range``); "between 10 and
-    12" is "10-12"."""
+    12" is "10-12". In a move (``moving``), "from 2pm to 3:30pm" is the new time, 3:30pm."""
     words = [t.text for t in span if not t.is_space]
     if words[0].lower() in {"à", "vers"}:  # "à 14h"
         words = [words[1].lower().replace("h", ":00")]
-    if words[0].lower() == "between":
-        words = ["-" if w.lower() == "and" else w for w in words[1:]]
-    return time_range(" ".join(words))
+    if words[0].lower() in _BETWEEN:  # "between 10 and 12", "entre las 10:00 y las 13:00"
+        ands = {"and", "y", "et", "und", "en", "e"}
+        words = ["-" if w.lower() in ands else w for w in words[1:] if w.lower() not in _THE_HOUR]
+    words = [w for w in words if w.lower() not in _HOUR_WORDS]  # "14 Uhr"
+    start, end = time_range(" ".join(words))
+    if moving and end is not None and any(t.lower_ in RANGE_WORDS for t in span[1:]):
+        return end, None
+    return start, end
 
 
 def find_when(
@@ -274,15 +299,17 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
         if deadline is None:
             deadline = parse(doc[d_start:d_end].text, "11:59 pm", base, default_zone, day_first)
     last_end = -10
+    called = called_off(doc, dates)
+    used |= {d for d in dates if any(a <= d[0] < b for a, b in called)}  # nor asked about
     for t_start, t_end in times[:MAX_TIMES]:  # each costs dateparser calls; no invite has more
         span = doc[t_start:t_end]
-        on = slot_date(doc, dates, (t_start, t_end), last_end)
+        on = slot_date(doc, dates, (t_start, t_end), last_end, called)
         if on is None:
             continue
         date_text = doc[on[0] : on[1]].text
         named = _zone_after(doc, t_end, base, home)
         zone = named or default_zone
-        start_clock, end_clock = _split_time(span)
+        start_clock, end_clock = _split_time(span, moves_time_from(doc, t_start))
         # 25.11. is always D.M; "12/8 at 10am ET" is M/D, as written where ET is
         month_first = getattr(named, "key", "") in MONTH_FIRST_ZONES
         dmy = (day_first and not month_first) or _DOTTED_DATE.search(date_text) is not None
