@@ -122,6 +122,32 @@ def test_a_dry_run_reports_and_changes_nothing(
     assert sqlite3.connect(db).execute("SELECT count(*) FROM items").fetchone() == (2,)
 
 
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+def test_a_broken_template_stops_the_run_before_any_mail_is_quarantined(
+    imap: ImapAccount,
+    triage_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    mine = Path(triage_env["TRIAGE_DB_PATH"]).parent / "my-templates"
+    mine.mkdir()
+    (mine / "invite_slot.txt.j2").write_text("Hi {{ greeting_name }\n")  # a missing brace
+    monkeypatch.setenv("TRIAGE_TEMPLATE_DIR", str(mine))
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    assert main(["run", "--once"]) == 1
+    err = capsys.readouterr().err
+    assert "TRIAGE_TEMPLATE_DIR" in err and "invite_slot.txt.j2" in err
+    db = Path(triage_env["TRIAGE_DB_PATH"])
+    assert not db.exists() or sqlite3.connect(db).execute(
+        "SELECT count(*) FROM items"
+    ).fetchone() == (0,)
+    # Mended, the same invitation is drafted: it was never passed over.
+    (mine / "invite_slot.txt.j2").unlink()
+    assert main(["run", "--once"]) == 0
+    states = sqlite3.connect(db).execute("SELECT state FROM items").fetchall()
+    assert states == [("pending",)]
+
+
 TIME_LABELS = ("Accepts: ", "Proposes:")
 
 

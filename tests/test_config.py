@@ -56,6 +56,12 @@ def test_every_problem_is_reported_at_once_naming_the_variable() -> None:
     assert len(info.value.problems) >= 9
 
 
+@pytest.mark.parametrize("zone", ["Europe", "America/", "Europe/" + "x" * 300, "../../etc"])
+def test_a_time_zone_that_names_a_folder_or_too_long_a_path_is_a_setting_problem(zone: str) -> None:
+    with pytest.raises(ConfigError, match="TRIAGE_TIMEZONE"):
+        load_settings({"TRIAGE_TIMEZONE": zone})
+
+
 @pytest.mark.parametrize("value", ["\\Seen", "\\Flagged \\Answered", "$Interview \\Deleted"])
 def test_flags_that_would_mark_mail_read_answered_or_deleted_are_refused(value: str) -> None:
     with pytest.raises(ConfigError) as info:
@@ -264,3 +270,15 @@ def test_a_line_starting_with_a_semicolon_is_a_comment_as_systemd_reads_it(tmp_p
     env.write_text("; triage settings\n  ; indented too\n# and this\nTRIAGE_FROM=a@b.example\n")
     read = read_env_file(env)
     assert read.problems == () and dict(read) == {"TRIAGE_FROM": "a@b.example"}
+
+
+@pytest.mark.parametrize("value", ["queue.sqlite3", "state/triage.sqlite3", "./q.db"])
+def test_a_queue_path_that_depends_on_the_starting_folder_is_refused(value: str) -> None:
+    # Two daemons started in two folders would each take their own queue and lock, and both
+    # draft the same invitations.
+    with pytest.raises(ConfigError, match=r"TRIAGE_DB_PATH.*an absolute path"):
+        load_settings({"TRIAGE_DB_PATH": value})
+
+
+def test_a_queue_path_from_home_is_absolute() -> None:
+    assert load_settings({"TRIAGE_DB_PATH": "~/q.sqlite3"}).db_path == Path.home() / "q.sqlite3"

@@ -29,6 +29,7 @@ from mailgen import mixed, variant
 from triage import app
 from triage.cli import main
 from triage.config import environ_with_file, load_settings
+from triage.errors import MailboxError
 from triage.local_servers import LOOPBACK, SmtpSink, free_port
 from triage.models import Origin, State
 from triage.store import MAX_ATTEMPTS, Store
@@ -388,3 +389,70 @@ def test_a_uidvalidity_change_resynchronises_without_drafting_twice_or_skipping_
     )
     assert main(["run", "--once"]) == 0  # and the new checkpoint holds
     assert len(_queue(capsys)) == 2
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+def test_an_approval_stopped_before_its_send_began_is_taken_on_or_rejected(
+    imap: ImapAccount, smtp: SmtpSink, triage_env: dict[str, str]
+) -> None:
+    # `approve` records approved, then sending, in two transactions; a process stopped between
+    # them (Ctrl-C, a locked database) left the item approved for good, with its slot held.
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    imap.append((MAIL / "invite_reply_to.eml").read_bytes())
+    assert main(["run", "--once"]) == 0
+    db = Path(triage_env["TRIAGE_DB_PATH"])
+    with Store.open(db) as store:
+        first, second = (item.id for item in store.items())
+        for item_id in (first, second):
+            store.transition(item_id, State.APPROVED, datetime.now(UTC))
+    assert main(["queue", "approve", str(first)]) == 0
+    assert len(smtp.received) == 1
+    assert main(["queue", "reject", str(second)]) == 0
+    assert len(smtp.received) == 1
+    with Store.open(db) as store:
+        assert [store.get(first).state, store.get(second).state] == [State.SENT, State.REJECTED]
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+def test_invitations_queued_by_a_poll_that_died_are_flagged_by_the_next(
+    imap: ImapAccount, triage_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    real = Syncer.flag
+
+    def lost(self: Syncer, *args: Any) -> None:
+        raise MailboxError("the connection was lost")  # after the item was committed
+
+    monkeypatch.setattr(Syncer, "flag", lost)
+    assert main(["run", "--once"]) == 1
+    [flags] = imap.flags().values()
+    assert b"\\Flagged" not in flags
+    monkeypatch.setattr(Syncer, "flag", real)
+    assert main(["run", "--once"]) == 0
+    [flags] = imap.flags().values()
+    assert b"\\Flagged" in flags and b"\\Seen" not in flags
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+def test_ctrl_c_during_a_send_leaves_the_item_failed_and_says_what_to_do(
+    imap: ImapAccount,
+    smtp: SmtpSink,
+    triage_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    assert main(["run", "--once"]) == 0
+
+    def interrupted(self: Any, message: Any) -> Any:
+        raise KeyboardInterrupt  # the user's Ctrl-C while the server was slow to answer
+
+    monkeypatch.setattr("triage.outbox.Outbox.send", interrupted)
+    capsys.readouterr()
+    assert main(["queue", "approve", "1"]) == 130
+    err = capsys.readouterr().err
+    assert "Interrupted. Item 1 is marked failed: it may or may not have gone out" in err
+    assert "triage queue approve --retry 1" in err
+    with Store.open(Path(triage_env["TRIAGE_DB_PATH"])) as store:
+        assert store.get(1).state is State.FAILED  # not left "sending" until a daemon looks
+    assert smtp.received == []

@@ -114,6 +114,20 @@ def test_a_social_occasion_is_no_interview_but_a_job_word_wins(classifier) -> No
     assert interview.is_invite, interview
 
 
+def test_a_confirmation_that_asks_for_an_answer_counts_whatever_the_models_top_label(  # type: ignore[no-untyped-def]
+    classifier,
+) -> None:
+    body = (
+        "Hi Sam,\n\nYour interview for the Data Analyst role is confirmed for Tuesday 8 "
+        "December at 14:00. Could you reply to confirm you can still make it?\n\nThanks, Priya"
+    )
+    verdict = classifier.classify_text("Interview confirmation", body)
+    assert verdict.is_invite and verdict.label is Label.CONFIRMATION
+    # ... of an interview: a dinner confirmed, with an answer asked, is none
+    dinner = body.replace("Your interview for the Data Analyst role", "Our team dinner")
+    assert not classifier.classify_text("Dinner confirmation", dinner).is_invite
+
+
 def test_a_terse_note_in_a_known_interview_thread_counts() -> None:
     # A low bar, so that what decides is the thread, not the exact score of the shipped model.
     classifier = load_classifier(min_score=0.02)

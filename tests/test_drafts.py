@@ -16,6 +16,7 @@ from conftest import MAIL, ImapAccount, queue_item, shell_script
 from triage import app
 from triage.cli import main
 from triage.config import environ_with_file, load_settings
+from triage.errors import ConfigError
 from triage.local_servers import SmtpSink
 from triage.mailbox import FETCH_BYTES, Mailbox, _by_bytes
 from triage.models import Extraction, QueueItem, SlotTime
@@ -286,11 +287,8 @@ def _history(capsys: pytest.CaptureFixture[str], item_id: int) -> list[str]:
 
 
 @pytest.mark.parametrize("imap", ["pymap"], indirect=True)
-def test_a_broken_reminder_template_is_logged_and_the_poll_still_ends_well(
-    account: ImapAccount,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
+def test_a_broken_reminder_template_stops_the_daemon_at_start_up_not_at_reminder_time(
+    account: ImapAccount, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     mine = tmp_path / "templates"
     mine.mkdir()
@@ -299,12 +297,11 @@ def test_a_broken_reminder_template_is_logged_and_the_poll_still_ends_well(
     monkeypatch.setenv("TRIAGE_QUIET_HOURS", "off")
     account.append(INVITE.read_bytes())
     start = datetime.now(UTC)
-    _poll_at(start)
-    _poll_at(start + timedelta(hours=5))  # a reminder is due: its template fails, not the poll
-    assert _digests(account) == []
-    assert "reminding failed" in caplog.text and "no_such_variable" in caplog.text
+    with pytest.raises(ConfigError, match=r"TRIAGE_TEMPLATE_DIR.*reminder\.txt\.j2"):
+        _poll_at(start)  # said before any mail is read, not hours later when a reminder is due
     (mine / "reminder.txt.j2").unlink()  # back to the shipped one: the reminder goes out
-    _poll_at(start + timedelta(hours=5, minutes=10))
+    _poll_at(start)
+    _poll_at(start + timedelta(hours=5))
     assert len(_digests(account)) == 1
 
 
@@ -392,3 +389,23 @@ def test_a_reply_sent_while_the_mailbox_was_unreachable_is_filed_by_the_next_pol
     assert len(smtp.received) == 1  # filed, never sent again
     assert main(["run", "--once"]) == 0
     assert len(account.messages("Sent")) == 1  # and only once
+
+
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+def test_the_digest_goes_into_the_inbox_when_triage_watches_another_folder(
+    account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = account.client()
+    try:
+        client.create_folder("Jobs")
+    finally:
+        client.logout()
+    monkeypatch.setenv("TRIAGE_IMAP_FOLDER", "Jobs")
+    monkeypatch.setenv("TRIAGE_QUIET_HOURS", "off")
+    monkeypatch.setenv("TRIAGE_REMIND_AFTER", "4h")
+    account.append(INVITE.read_bytes(), folder="Jobs")
+    start = datetime.now(UTC)
+    _poll_at(start)
+    _poll_at(start + timedelta(hours=5))
+    assert len(_digests(account)) == 1  # in INBOX, as the README says
+    assert all(_parsed(raw).get("X-Triage") != "reminder" for raw in account.messages("Jobs"))

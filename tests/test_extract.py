@@ -7,8 +7,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from triage.extract import company_of, extract, is_scheduling_link, role_of
-from triage.models import Message
+from triage.extract import company_of, extract, greeting_name, is_scheduling_link, role_of
+from triage.models import Address, Message
 from triage.parse import parse_message
 
 
@@ -183,3 +183,17 @@ def test_a_range_offered_for_a_shorter_call_is_a_window_to_start_in() -> None:
     body = "Could you do a 30-minute call sometime between 2pm and 5pm on Tuesday 17 November?"
     (slot,) = extract(_message(body)).slots
     assert (f"{slot.start:%H:%M}", slot.end and f"{slot.end:%H:%M}") == ("14:00", "14:30")
+
+
+@pytest.mark.parametrize(
+    ("name", "greeted"),
+    [
+        ("JOHN SMITH", "John"),  # a name written in capitals is not shouted back
+        ("MARY-JANE WATSON", "Mary-Jane"),
+        ("Dr. ANNA KOWALSKA", "Anna"),
+        ("JJ Abrams", "JJ"),  # initials stay as written
+        ("okafor, samuel", "Samuel"),
+    ],
+)
+def test_the_greeting_is_the_first_name_as_a_person_writes_it(name: str, greeted: str) -> None:
+    assert greeting_name(Address(name, "x@example.org")) == greeted

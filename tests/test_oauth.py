@@ -44,7 +44,7 @@ from triage.errors import ConfigError, MailboxError, OAuth2Error, OutboxError
 from triage.local_servers import LOOPBACK, free_port
 from triage.mailbox import Mailbox
 from triage.models import Address, Reply
-from triage.oauth import TokenSource, authorize, xoauth2
+from triage.oauth import TokenSource, authorize, post_form, xoauth2
 from triage.outbox import Outbox
 
 # The SMTP server requires AUTH over plain loopback, which aiosmtpd warns about.
@@ -716,3 +716,29 @@ def test_imap_and_smtp_share_one_token_through_the_wiring(
         box.open_folder("INBOX")
     app.outbox_for(settings).send(build_email(REPLY, ME, datetime.now(UTC)))
     assert len(provider.token_forms) == 1 and len(handler.messages) == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"garbage\r\n\r\n",  # no status line
+        b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"a":',  # cut short
+    ],
+)
+def test_a_garbled_answer_from_the_token_endpoint_is_an_oauth2_error(answer: bytes) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def serve() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answer)
+
+        server = threading.Thread(target=serve)
+        server.start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/token"
+        with pytest.raises(OAuth2Error, match="token endpoint"):
+            post_form(url, {"grant_type": "refresh_token"}, timeout=5)
+        server.join(timeout=5)

@@ -27,6 +27,7 @@ from triage.pipeline import (
     window_text,
 )
 from triage.render import Renderer
+from triage.service import fingerprint
 
 ME = Identity(frozenset({"jordan@example.net"}), "Jordan Avery", "Jordan Avery")
 INVITE_TEXT = (
@@ -454,3 +455,53 @@ def test_an_invitation_that_confirms_its_one_time_is_answered_as_a_confirmation(
     body = plan.reply.body
     assert ("I confirm Tuesday 17 November at 10:00 am EST" in body) is confirmed
     assert ("Thank you for the invitation" in body) is not confirmed
+
+
+def _answer(label: Label, text: str) -> str:
+    msg = EmailMessage()
+    msg["From"] = "Dana Reyes <dana@brightloop.io>"
+    msg["To"] = "jordan@example.net"
+    msg["Subject"] = "Your interview"
+    msg["Date"] = "Mon, 16 Nov 2026 09:00:00 -0500"
+    msg.set_content(f"Hi Jordan,\n\n{text}\n\nDana")
+    plan = plan_message(
+        parse_message(msg.as_bytes()),
+        Verdict(label, 0.8, is_invite=True),
+        ME,
+        Renderer(),
+        reply_message_id="<r@example.net>",
+        calendar=CALENDAR,
+    )
+    assert plan.reply is not None
+    return plan.reply.body
+
+
+def test_an_agreed_time_is_confirmed_even_outside_the_users_hours_and_as_a_reschedule() -> None:
+    # 6 pm is outside Mon-Fri 09:00-17:30, but it was agreed: no "the new time doesn't work".
+    body = _answer(
+        Label.RESCHEDULE,
+        "As agreed on the phone, your interview is confirmed for Thursday 19 November at "
+        "6:00 pm EST. Could you please confirm you can still make it?",
+    )
+    assert "I confirm Thursday 19 November at 6:00 pm EST" in body
+    assert "doesn't work" not in body
+
+
+def test_a_reschedule_with_a_booking_link_and_no_time_says_it_will_rebook_there() -> None:
+    body = _answer(
+        Label.RESCHEDULE,
+        "Unfortunately we need to reschedule your interview. Please rebook a new time using "
+        "https://calendly.com/brightloop/interview",
+    )
+    assert "book a new time through your scheduling link" in body
+    assert "Thank you for the invitation" not in body and "I'm available" not in body
+
+
+def test_only_mail_without_a_message_id_has_a_fingerprint_and_it_is_stable() -> None:
+    with_id = parse_message(_mail())
+    without = _mail().replace(b"Message-ID: <abc123@brightloop.io>\n", b"")
+    assert fingerprint(with_id) is None
+    first, again = fingerprint(parse_message(without)), fingerprint(parse_message(without))
+    assert first is not None and first == again
+    other = without.replace(b"Interview: Data Analyst", b"Interview: Data Engineer")
+    assert fingerprint(parse_message(other)) not in (None, first)

@@ -305,7 +305,8 @@ UTC_DATE = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # a Tuesday, from a relay t
         ("Would Tuesday 12/8 at 10:00 AM ET work?", UTC_DATE, ["2026-12-08T10:00:00-05:00"]),
         ("Would 12/8 at 10am ET work?", UTC_DATE, ["2026-12-08T10:00:00-05:00"]),
         ("Would Wed 9/12 at 10:00 work?", UTC_DATE, ["2026-12-09T10:00:00+00:00"]),
-        ("How about Tues 4/14 at 2pm?", SENT, ["2027-04-14T14:00:00-05:00"]),  # only one exists
+        # only one exists; the Date's -0500 in November is New York's, EDT by April
+        ("How about Tues 4/14 at 2pm?", SENT, ["2027-04-14T14:00:00-04:00"]),
         # Abbreviations the date parser does not know.
         ("can u do thurs 3pm?", UTC_DATE, ["2026-12-03T15:00:00+00:00"]),
         ("Could you do weds at 11am?", UTC_DATE, ["2026-12-02T11:00:00+00:00"]),
@@ -568,6 +569,14 @@ def test_a_limit_on_the_meeting_is_not_a_reply_by_date() -> None:
         ("¿Le viene bien el miércoles entre las 10:00 y las 13:00?", ["Wed 02 10:00 +0100"]),
         ("Hätten Sie Donnerstag, 10.12., um 10:00 Zeit?", ["Thu 10 10:00 +0100"]),
         ("Kunt u donderdag 10 om 11:00?", ["Thu 10 11:00 +0100"]),
+        # Weekdays listed before one time each have that time; a run of days, or one day
+        # named twice, does not.
+        (
+            "Are you free on Monday, Tuesday or Wednesday at 2pm?",
+            ["Mon 07 14:00", "Tue 08 14:00", "Wed 02 14:00"],
+        ),
+        ("Could you do Tue or Thu after 1:00?", ["Tue 08 13:00", "Thu 03 13:00"]),
+        ("Are you free tomorrow, Wednesday, at 12:15pm?", ["Wed 02 12:15"]),
     ],
 )
 def test_read_as_meant_after_review(text: str, expected: list[str]) -> None:
@@ -769,5 +778,53 @@ def test_a_sender_in_the_readers_zone_keeps_the_hour_across_a_daylight_saving_ch
     text = "Could you do Tuesday 3 November at 9:15am?"
     (slot,) = find_when(text, sent, NY).slots
     assert slot.start.isoformat() == "2026-11-03T09:15:00-05:00"
-    (elsewhere,) = find_when(text, sent, ZoneInfo("Europe/Berlin")).slots  # not the reader's zone
-    assert elsewhere.start.isoformat() == "2026-11-03T09:15:00-04:00"  # the Date's offset
+    # A reader elsewhere: -0400 on 30 October is New York's (the first zone with it then), so
+    # the sender keeps their hour across the change too.
+    (elsewhere,) = find_when(text, sent, ZoneInfo("Europe/Berlin")).slots
+    assert elsewhere.start.isoformat() == "2026-11-03T09:15:00-05:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "sent", "expected"),
+    [
+        # -0500 in early March is New York's; on 16 March it is EDT there: 14:00 in London.
+        (
+            "Would Tuesday 16 March at 10am work?",
+            datetime(2027, 3, 5, 11, 0, tzinfo=timezone(timedelta(hours=-5))),
+            "2027-03-16T10:00:00-04:00",
+        ),
+        # +0100 before Europe's change is CET; on 30 March it is CEST: 09:00 in London.
+        (
+            "Passt Ihnen Dienstag, 30. März um 10:00 Uhr?",
+            datetime(2027, 3, 24, 10, 0, tzinfo=timezone(timedelta(hours=1))),
+            "2027-03-30T10:00:00+02:00",
+        ),
+    ],
+)
+def test_a_senders_zone_from_the_date_follows_its_daylight_saving_change(
+    text: str, sent: datetime, expected: str
+) -> None:
+    [slot] = find_when(text, sent, ZoneInfo("Europe/London")).slots
+    assert slot.start.isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "deadline"),
+    [
+        ("Please let us know within 48 hours.", datetime(2026, 12, 3, 15, 0, tzinfo=UTC)),
+        ("Please reply within 2 working days.", datetime(2026, 12, 3, 23, 59, tzinfo=UTC)),
+        ("Kindly confirm in the next 24 hours.", datetime(2026, 12, 2, 15, 0, tzinfo=UTC)),
+        # the sender's promise, and a count that is no reply-by time
+        ("We will get back to you within 5 working days.", None),
+        ("The role must be filled within 30 days.", None),
+        # a date, when one is written, comes first
+        ("Please reply by Friday, or within 48 hours.", datetime(2026, 12, 4, 23, 59, tzinfo=UTC)),
+    ],
+)
+def test_a_reply_by_time_counted_in_hours_or_days(text: str, deadline: datetime | None) -> None:
+    assert find_when(text, UTC_DATE).deadline == deadline  # sent Tuesday 1 December, 15:00
+
+
+def test_a_run_of_days_before_one_time_is_not_a_list_of_days() -> None:
+    found = find_when("Any time between Wednesday and Friday, 8:00 to 16:00.", UTC_DATE)
+    assert not any(slot.start.strftime("%a") == "Wed" for slot in found.slots)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from triage.errors import QueueError, StoreError
-from triage.models import Action, Envelope, Label, Origin, Plan, Reply, State, Verdict
+from triage.models import Action, Envelope, Label, Origin, Plan, Reply, SlotTime, State, Verdict
 from triage.service import oldest_waiting
 from triage.store import MIGRATIONS, ORIGINAL_TEXT_CHARS, Store
 
@@ -263,3 +263,35 @@ def test_approving_a_draft_that_changed_since_it_was_read_is_refused(tmp_path: P
         assert (
             store.transition(item_id, State.APPROVED, NOW, if_reply=current).state is State.APPROVED
         )
+
+
+def test_a_draft_sent_from_the_mail_client_or_failed_keeps_its_time_busy(tmp_path: Path) -> None:
+    start = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+    slot = SlotTime(start, start + timedelta(minutes=30), "Tuesday at 3pm")
+    with Store.open(tmp_path / "q.sqlite3") as store:
+        for uid, ends_as in enumerate((State.SENT_BY_USER, State.FAILED, State.REJECTED), 1):
+            origin = Origin("me@host", "INBOX", 7, uid)
+            plan = Plan(Action.DRAFT, VERDICT, reply=REPLY, chosen=slot)
+            item_id = store.record(origin, Envelope(f"<m{uid}@x.io>", "Dana", "Hi"), plan, NOW)
+            assert item_id is not None
+            if ends_as is State.FAILED:
+                for state in (State.APPROVED, State.SENDING):
+                    store.transition(item_id, state, NOW)
+            store.transition(item_id, ends_as, NOW)
+        # the reply the user sent themselves, and the one that may have gone out, hold 15:00;
+        # the rejected one does not
+        assert store.busy() == ((start, start + timedelta(minutes=30)),) * 2
+
+
+def test_mail_without_a_message_id_is_found_again_by_its_fingerprint_after_uidvalidity_changes(
+    tmp_path: Path,
+) -> None:
+    plan = Plan(Action.DRAFT, VERDICT, reply=REPLY)
+    envelope = Envelope(None, "Sarah <sarah@x.io>", "Interview", fingerprint="f" * 64)
+    with Store.open(tmp_path / "q.sqlite3") as store:
+        assert store.record(Origin("me@host", "Jobs", 7, 5), envelope, plan, NOW) == 1
+        moved = Origin("me@host", "Jobs", 8, 5)  # the folder's UIDVALIDITY changed
+        assert store.queued_as(moved, None, "f" * 64) == 1
+        assert store.record(moved, envelope, plan, NOW) is None  # a duplicate: no second draft
+        other = Envelope(None, "Sarah <sarah@x.io>", "Interview", fingerprint="e" * 64)
+        assert store.record(Origin("me@host", "Jobs", 8, 6), other, plan, NOW) == 2

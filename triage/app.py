@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING
 
 from triage.config import OAuth2, Settings
 from triage.daemon import Daemon
+from triage.errors import ConfigError
 from triage.mailbox import Mailbox
 from triage.notify import Notifier
 from triage.oauth import TokenSource
 from triage.outbox import Outbox
-from triage.render import Renderer
+from triage.remind import TEMPLATE as REMINDER
+from triage.render import Renderer, shipped_template_dir
+from triage.samples import template_failures, template_names
 from triage.service import Poller
 from triage.store import Store
 
@@ -39,6 +42,18 @@ def classifier_for(settings: Settings) -> Classifier:
 
 def renderer_for(settings: Settings) -> Renderer:
     return Renderer(settings.template_dir)
+
+
+def checked_renderer(settings: Settings) -> Renderer:
+    """``renderer_for``, once every template has rendered its samples: a broken template is a
+    setting to mend before any mail is read, not a reason to quarantine invitations. Raises
+    ``ConfigError`` naming each template that fails."""
+    renderer = renderer_for(settings)
+    failures = template_failures(renderer, template_names(shipped_template_dir()) | {REMINDER})
+    if failures:
+        where = f"TRIAGE_TEMPLATE_DIR ({settings.template_dir}): " if settings.template_dir else ""
+        raise ConfigError([f"{where}{exc}; see 'triage doctor'" for _, exc in failures])
+    return renderer
 
 
 @cache
@@ -71,5 +86,5 @@ def outbox_for(settings: Settings) -> Outbox:
 
 
 def daemon_for(settings: Settings, store: Store, clock: Callable[[], datetime] = utc_now) -> Daemon:
-    poller = Poller(settings, store, classifier_for(settings), renderer_for(settings))
+    poller = Poller(settings, store, classifier_for(settings), checked_renderer(settings))
     return Daemon(poller, mailbox_factory(settings), clock, notifier=Notifier.from_environ())

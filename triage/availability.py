@@ -15,10 +15,10 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import islice
 from zoneinfo import ZoneInfo
 
+from triage.clock import WEEKDAY_STEMS
 from triage.models import AskedDay, SlotTime
 
 Interval = tuple[datetime, datetime]
-_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DEFAULT_DURATION = timedelta(minutes=45)
 WINDOW = timedelta(hours=3)  # the longest window proposed for one day
 MIN_WINDOW = timedelta(hours=1)
@@ -42,9 +42,9 @@ def _days(spec: str) -> list[int]:
     days: list[int] = []
     for part in spec.lower().split(","):
         ends = [p.strip()[:3] for p in part.split("-")]
-        if any(e not in _DAYS for e in ends) or len(ends) > 2:
+        if any(e not in WEEKDAY_STEMS for e in ends) or len(ends) > 2:
             raise ValueError(spec)
-        first, last = _DAYS.index(ends[0]), _DAYS.index(ends[-1])
+        first, last = WEEKDAY_STEMS.index(ends[0]), WEEKDAY_STEMS.index(ends[-1])
         days += range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
     return days
 
@@ -89,7 +89,8 @@ def _day_windows(availability: Availability, day: date) -> list[Interval]:
     ]
 
 
-def _clashes(start: datetime, end: datetime, busy: Iterable[Interval], buffer: timedelta) -> bool:
+def clashes(start: datetime, end: datetime, busy: Iterable[Interval], buffer: timedelta) -> bool:
+    """Whether ``start``-``end`` comes within ``buffer`` of a busy time."""
     return any(start < b_end + buffer and b_start - buffer < end for b_start, b_end in busy)
 
 
@@ -119,7 +120,7 @@ def fits(
         w_start <= slot.start and end <= w_end
         for w_start, w_end in _day_windows(availability, local.date())
     )
-    return inside and not _clashes(slot.start, end, busy, buffer)
+    return inside and not clashes(slot.start, end, busy, buffer)
 
 
 def first_fitting(
@@ -191,13 +192,13 @@ def _free_window(
     for w_start, w_end in windows:
         start = w_start
         for b_start, b_end in sorted(busy):
-            if _clashes(start, min(start + MIN_WINDOW, w_end), [(b_start, b_end)], buffer):
+            if clashes(start, min(start + MIN_WINDOW, w_end), [(b_start, b_end)], buffer):
                 start = max(start, b_end + buffer)
         end = min(w_end, start + WINDOW)
         for b_start, _ in sorted(busy):
             if start < b_start - buffer < end:
                 end = b_start - buffer
-        if end - start >= MIN_WINDOW and not _clashes(start, end, busy, buffer):
+        if end - start >= MIN_WINDOW and not clashes(start, end, busy, buffer):
             # in the user's zone: busy times from the queue carry fixed offsets ("UTC+01:00")
             return start.astimezone(availability.zone), end.astimezone(availability.zone)
     return None

@@ -49,6 +49,8 @@ MAX_CHARS = 6_000  # the newest part of an invitation says what it is in its fir
 _RULE_BIAS = 1.0  # rules-only: evidence an invitation needs beyond what speaks against it
 _JOB_WORDS = "job_words"  # the PhraseMatcher key of rules.JOB_WORDS (not a feature: a gate)
 _SOCIAL_WORDS = "social_words"  # the key of rules.SOCIAL_WORDS (a gate too)
+# The rules (``rules.RULES``) that say an interview is confirmed, besides the model's label
+_CONFIRMED = frozenset({"confirmation", "interview_word"})
 RULE_PREFIX = "rule_"  # a rule's hit reaches the model as this prefix and the rule's name
 
 
@@ -187,10 +189,13 @@ class Classifier:
             label = max(INVITE_LABELS, key=cats.__getitem__)
         elif not is_invite and label in INVITE_LABELS:  # the label agrees with the verdict
             label = max((lbl for lbl in Label if lbl not in INVITE_LABELS), key=cats.__getitem__)
-        elif label is Label.CONFIRMATION and ASKS_REPLY in fired:
+        elif ASKS_REPLY in fired and (label is Label.CONFIRMATION or _CONFIRMED.issubset(fired)):
             # A confirmation that waits for the reader's answer, of an interview: the words
-            # say it is about a job, or it continues a thread with one (not a barbecue).
+            # say it is about a job, or it continues a thread with one (not a barbecue). The
+            # rules that an interview is confirmed and an answer asked ("your interview ... is
+            # confirmed", "reply to confirm") say so whatever the model's top label.
             is_invite = topic is Topic.JOB or known_thread()
+            label = Label.CONFIRMATION if is_invite else label
         evidence = [
             f"rule {name} ({self.rules[name].label.value}): {phrase!r}"
             for name, phrase in fired.items()

@@ -54,11 +54,14 @@ def _setup_logging(verbose: bool) -> None:
     )
 
 
+def _env_file(args: argparse.Namespace) -> Path | None:
+    """``--env-file``, else ./.env when there is one."""
+    given: Path | None = args.env_file
+    return Path(".env") if given is None and Path(".env").is_file() else given
+
+
 def _settings(args: argparse.Namespace, need: Sequence[str] = ()) -> Settings:
-    env_file = args.env_file
-    if env_file is None and Path(".env").is_file():
-        env_file = Path(".env")
-    settings = load_settings(environ_with_file(env_file), need=need)
+    settings = load_settings(environ_with_file(_env_file(args)), need=need)
     if not args.verbose:
         logging.getLogger().setLevel(settings.log_level)
     return settings
@@ -265,10 +268,7 @@ def _auth(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    env_file = args.env_file
-    if env_file is None and Path(".env").is_file():
-        env_file = Path(".env")
-    return doctor.report(doctor.diagnose(env_file), sys.stdout)
+    return doctor.report(doctor.diagnose(_env_file(args)), sys.stdout)
 
 
 def _review(args: argparse.Namespace) -> int:
@@ -332,7 +332,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TriageError as exc:
         print(f"triage: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        for note in getattr(interrupt, "__notes__", ()):  # what was left how (a send cut short)
+            print(f"\ntriage: {note}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `triage eval ... | head`: the reader has gone, which is no error
         # Python would report the failed flush of stdout at exit; point it at /dev/null instead

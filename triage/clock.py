@@ -81,6 +81,7 @@ RANGE_WORDS = ("to", "until", "till", "bis", "tot")
 # ... and these only between two times with their minutes ("9h30 à 13h"; "le jeudi 10 à 9h30" is
 # a day and a time, and "a" is English's article).
 MINUTES_RANGE_WORDS = ("à", "al", "a", "alle")
+WEEKDAY_STEMS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # Monday is 0, as in datetime
 MERIDIEMS = frozenset({"am", "pm", "a.m.", "p.m."})
 TIME_SHAPE = r"^\d{1,2}([:.]\d{2})?(am|pm|a\.m\.|p\.m\.)?$"  # one token: "2", "14:30", "9am"
 _OFFSET_ZONE = re.compile(r"^(?:gmt|utc)([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)

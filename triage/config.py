@@ -29,6 +29,7 @@ from triage.availability import Availability, parse_availability, parse_blackout
 from triage.config_values import (
     LOG_LEVELS,
     OFF_WORDS,
+    absolute_path,
     address,
     bounded_int,
     flags,
@@ -160,7 +161,7 @@ class _Reader:
             return default
         try:
             return convert(raw)
-        except (ValueError, KeyError, ZoneInfoNotFoundError):
+        except (ValueError, KeyError, ZoneInfoNotFoundError, OSError):  # OSError: "Europe"
             self.problems.append(f"{name}={_quoted(raw)} is not valid: expected {expected}")
             return default
 
@@ -339,7 +340,13 @@ def load_settings(environ: Mapping[str, str], need: Collection[str] = ()) -> Set
         sent_folder=r.text("TRIAGE_SENT_FOLDER") or None,
         from_address=from_address,
         signature=r.text("TRIAGE_SIGNATURE", from_address.name if from_address else ""),
-        db_path=Path(r.text("TRIAGE_DB_PATH") or default_db_path(environ)).expanduser(),
+        db_path=r.parse(
+            "TRIAGE_DB_PATH",
+            default_db_path(environ).expanduser(),
+            absolute_path,
+            "an absolute path (the queue, and the lock that keeps one daemon per queue, must not "
+            "depend on the folder triage starts in)",
+        ),
         poll_seconds=r.whole("TRIAGE_POLL_SECONDS", 60, 5, 86400, "seconds"),
         lookback_days=r.whole("TRIAGE_LOOKBACK_DAYS", 14, 0, 3650, "days"),
         timezone=zone,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import time, timedelta
 from email.headerregistry import Address as HeaderAddress
 from email.headerregistry import HeaderRegistry
+from pathlib import Path
 
 from triage.models import Address
 
@@ -22,6 +23,14 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
         return value
 
     return convert
+
+
+def absolute_path(raw: str) -> Path:
+    """A path from ``/`` or ``~``: one that means the same whatever folder triage starts in."""
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        raise ValueError(raw)
+    return path
 
 
 def probability(raw: str) -> float:

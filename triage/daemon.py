@@ -9,8 +9,9 @@ Any network or server failure closes the connection; it is opened again after a 
 exponential backoff, with one log line when the outage starts and one when it ends. SIGTERM or
 SIGINT ends the loop within about a second (during a poll, once the message in hand is handled;
 the rest wait for the next run). systemd is told READY, a STATUS line after each poll
-and WATCHDOG pings (``triage.notify``). ``clock``, ``sleep`` and ``random`` are parameters, so tests
-drive a loop turn instantly.
+and WATCHDOG pings (``triage.notify``). The clocks (``clock``, ``monotonic``) and ``sleep`` are
+parameters, and so is the backoff's jitter (``Backoff.delay``'s ``rand``), so tests drive a loop
+turn instantly.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class Daemon:
         self.idle_renew = idle_renew
         self.monotonic = monotonic
         self.failures = 0
+        self._polled = False  # no poll has succeeded yet: a refused login then stops the daemon
         self._box: Mailbox | None = None
         self._retry_at = 0.0
         self._outage_started: datetime | None = None
@@ -136,6 +138,7 @@ class Daemon:
                 f" ({int(took.total_seconds())} s)" if took else "",
             )
         self.failures = 0
+        self._polled = True
         self._outage_started = None
         self._last_report = str(report)
         self._exists = report.exists
@@ -144,6 +147,10 @@ class Daemon:
 
     def _failed(self, exc: TriageError) -> None:
         self._close()
+        if isinstance(exc, MailboxError) and exc.login_refused and not self._polled:
+            # a wrong password at start-up is a setting, not an outage: stop (systemd restarts
+            # a few times, then leaves the unit failed) rather than retry it for ever
+            raise exc
         self.failures += 1
         wait = self.backoff.delay(self.failures)
         self._retry_at = self.monotonic() + wait

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta, tzinfo
 
-from triage.datewords import WEEKDAY_STEMS
+from triage.clock import WEEKDAY_STEMS
 
 WEEKDAYS = tuple(
     "monday tuesday wednesday thursday friday saturday sunday "

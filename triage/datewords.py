@@ -9,10 +9,11 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from triage.clock import TIME_SHAPE, zone_named
+from triage.availability import DAY_PARTS
+from triage.clock import TIME_SHAPE, WEEKDAY_STEMS, zone_named
 from triage.models import AskedDay
 
 if TYPE_CHECKING:
@@ -75,6 +76,44 @@ def is_deadline(doc: Doc, date_start: int) -> bool:
                 t.is_space or _deadline_filler(t.text) for t in before[i + 1 :]
             )
     return False
+
+
+# A reply-by time counted from the mail: "please let us know within 48 hours", "reply within
+# two working days", "in the next 24 hours". Only when the sentence asks the reader to answer or
+# act; "we will get back to you within 5 working days" is the sender's promise.
+_COUNTED_DEADLINE = re.compile(
+    r"\b(?:within|in the next)\s+(?P<n>\d{1,3}|one|two|three|four|five|seven|ten)\s+"
+    r"(?P<kind>working |business )?(?P<unit>hours?|days?)\b",
+    re.IGNORECASE,
+)
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7, "ten": 10}
+_ASKS_ANSWER = re.compile(
+    r"\b(?:please|kindly|let us know|let me know|reply|respond|confirm|get back to (?:us|me)|"
+    r"book|schedule|choose|select)\b",
+    re.IGNORECASE,
+)
+_OUR_PROMISE = re.compile(r"\b(?:we|i|they|our team)(?: will|'ll| shall)\b", re.IGNORECASE)
+
+
+def counted_deadline(text: str, sent: datetime) -> datetime | None:
+    """The reply-by time a mail sent at ``sent`` counts in hours or days (see
+    ``_COUNTED_DEADLINE``): ``sent`` plus the hours, or the end of the day so many (working)
+    days on; None when there is none."""
+    for match in _COUNTED_DEADLINE.finditer(text[:20_000]):
+        start = max(text.rfind(".", 0, match.start()), text.rfind("\n\n", 0, match.start())) + 1
+        sentence = text[start : match.end()]
+        if not _ASKS_ANSWER.search(sentence) or _OUR_PROMISE.search(sentence):
+            continue
+        count = _NUMBERS.get(match["n"].lower()) or int(match["n"])
+        if match["unit"].lower().startswith("hour"):
+            return sent + timedelta(hours=count) if count <= 240 else None
+        day = sent.date()
+        for _ in range(min(count, 60)):
+            day += timedelta(days=1)
+            while match["kind"] and day.weekday() >= 5:  # working days skip the weekend
+                day += timedelta(days=1)
+        return datetime.combine(day, time(23, 59), sent.tzinfo)
+    return None
 
 
 def _deadline_filler(word: str) -> bool:
@@ -191,11 +230,8 @@ _RANGE = frozenset({"through", "thru", "to", "until", "till", "-", "–", "—"}
 # What may stand between weekdays and the week they are in: "Tuesday or Wednesday next week",
 # "Thursday and Friday of next week", "Mon-Wed next week".
 _WEEK_LINKS = frozenset({"or", "and", "to", "through", "thru", "-", "–", ",", "of", "the", "/"})
-WEEKDAY_STEMS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # Monday is 0, as in datetime
 _WEEK_OF = frozenset({"of", "commencing", "beginning", "starting"})  # "the week of December 14"
-_PARTS = {
-    f"{part}{plural}": part for part in ("morning", "afternoon", "evening") for plural in ("", "s")
-}
+_PARTS = {f"{part}{plural}": part for part in DAY_PARTS for plural in ("", "s")}
 # Words that may stand between a date and the part of the day named with it, besides the words
 # that list dates: "Monday in the morning", "the afternoon of the 8th", "next week, any evening".
 _PART_FILLERS = frozenset({"in", "the", "during", "any", "on", "of", "next", "this", "week"})

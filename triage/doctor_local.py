@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 from triage import app
 from triage.checks import Check, Status, blocked
 from triage.config import Settings
-from triage.errors import RenderError, TriageError
+from triage.errors import TriageError
 from triage.remind import TEMPLATE as REMINDER_TEMPLATE
 from triage.render import shipped_template_dir
+from triage.samples import template_failures, template_names
 
 SAMPLE_INVITE = (
     "Interview invitation: Backend Engineer",
@@ -54,69 +55,19 @@ def check_model(settings: Settings, broken: Iterable[str]) -> Check:
     return Check("model", Status.PASS, f"spaCy detector loads in {seconds:.1f} s ({scores})")
 
 
-_LINK = "https://calendly.example/verrine/interview"
-_ITEM = {  # one entry of the reminder digest
-    "id": 1,
-    "state": "action",
-    "company": "Verrine",
-    "role": "Backend Engineer",
-    "sender": "Verrine Careers <careers@verrine.example>",
-    "subject": "Book your interview",
-    "age": "5 hours",
-    "deadline": "Fri 11 Dec 17:00 CET",
-    "first_slot": "Tue 08 Dec 10:00 CET",
-    "links": [_LINK],
-    "draft": ["Hi Dana,", "", "Tuesday at 10:00 works for me."],
-    "reason": "no-reply sender",
-}
-_FULL: dict[str, object] = {
-    "greeting_name": "Dana",
-    "company": "Verrine",
-    "role": "Backend Engineer",
-    "slot": "Tuesday 8 December at 10:00 CET",
-    "slot_local": "Tuesday 8 December at 10:00 CET",
-    "windows": ["Mon 7 Dec, 10:00–12:00 CET", "Tue 8 Dec, 14:00–16:00 CET"],
-    "offered_count": 2,
-    "scheduling_link": _LINK,
-    "user_name": "Jordan Avery",
-    "signature": "Jordan",
-    "count": 2,
-    "items": [_ITEM, {**_ITEM, "id": 2, "state": "failed", "company": "", "deadline": ""}],
-}
-# Everything a reply template or the reminder digest is given, once filled in and once empty
-# ("", 0, []), so both sides of a template's {% if %} run. A name a template uses that is not
-# here fails, as it would at run time (StrictUndefined).
-SAMPLE_CONTEXTS: tuple[Mapping[str, object], ...] = (
-    _FULL,
-    {name: type(value)() for name, value in _FULL.items()},
-)
-
-
-def _template_names(folder: Path) -> set[str]:
-    try:
-        return {p.name for p in folder.iterdir() if p.is_file() and p.name.endswith(".j2")}
-    except OSError:
-        return set()
-
-
 def check_templates(settings: Settings, broken: Iterable[str]) -> list[Check]:
     """Every shipped template, as overridden by ``TRIAGE_TEMPLATE_DIR``, renders in the sandbox;
     a template there that triage never uses (a misspelt override) is a warning."""
     skipped = blocked("templates", "templates", ("TRIAGE_TEMPLATE_DIR",), broken)
     if skipped is not None:
         return [skipped]
-    shipped = _template_names(shipped_template_dir()) | {REMINDER_TEMPLATE}
-    user = _template_names(settings.template_dir) if settings.template_dir else set()
-    renderer = app.renderer_for(settings)
+    shipped = template_names(shipped_template_dir()) | {REMINDER_TEMPLATE}
+    user = template_names(settings.template_dir) if settings.template_dir else set()
     checks = []
-    for name in sorted(shipped):
-        try:
-            for context in SAMPLE_CONTEXTS:
-                renderer.render(name, context)
-        except RenderError as exc:
-            where = f"{settings.template_dir}/" if name in user else "the shipped "
-            hint = f"fix {where}{name}" if name in user else "reinstall triage"
-            checks.append(Check("templates", Status.FAIL, str(exc), hint))
+    for name, exc in template_failures(app.renderer_for(settings), shipped):
+        where = f"{settings.template_dir}/" if name in user else "the shipped "
+        hint = f"fix {where}{name}" if name in user else "reinstall triage"
+        checks.append(Check("templates", Status.FAIL, str(exc), hint))
     for name in sorted(user - shipped):
         hint = "triage only uses: " + ", ".join(sorted(shipped))
         checks.append(

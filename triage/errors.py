@@ -30,11 +30,22 @@ class ConfigError(TriageError):
 
 
 class MailboxError(TriageError):
-    """The IMAP server could not be reached, refused the login, or failed a command."""
+    """The IMAP server could not be reached, refused the login, or failed a command.
+    ``login_refused``: the server said no to the login (a setting to fix, not an outage)."""
+
+    def __init__(self, message: str, *, login_refused: bool = False) -> None:
+        super().__init__(message)
+        self.login_refused = login_refused
 
 
 class OutboxError(TriageError):
-    """The SMTP server could not be reached or did not accept the message."""
+    """The SMTP server could not be reached or did not accept the message. ``not_sent``: the
+    server answered no, or was never reached, so nothing can have gone out (else, a connection
+    lost mid-way, the message may or may not have been taken)."""
+
+    def __init__(self, message: str, *, not_sent: bool = False) -> None:
+        super().__init__(message)
+        self.not_sent = not_sent
 
 
 class OAuth2Error(TriageError):

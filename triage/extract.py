@@ -125,6 +125,8 @@ def greeting_name(address: Address | None) -> str:
     first = words[0] if words else ""
     if not first[:1].isalpha() or not all(ch.isalpha() or ch in "-'\u2019." for ch in first):
         return ""
+    if len(words) > 1 and all(w.isupper() for w in words) and len(first) > 2:  # "JOHN SMITH"
+        return first.title()
     return first[:1].upper() + first[1:] if first.islower() else first
 
 

@@ -27,6 +27,7 @@ from triage.config import Auth, Secret, Security, Server, login_hint
 from triage.errors import MailboxError, OAuth2Error
 from triage.models import Location
 from triage.oauth import TokenSource
+from triage.tls import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +58,6 @@ class Fetched:
     raw: bytes
     size: int
     truncated: bool
-
-
-def tls_context(ca_file: Path | None) -> ssl.SSLContext:
-    """Certificate and host-name verification on, with the system CAs plus ``ca_file``."""
-    context = ssl.create_default_context()
-    if ca_file is not None:
-        context.load_verify_locations(cafile=str(ca_file))
-    return context
 
 
 class Mailbox:
@@ -104,6 +97,7 @@ class Mailbox:
         message = f"IMAP {where}: {doing} failed: {exc.__class__.__name__}: {text}"
         if isinstance(exc, LoginError):  # the server said no: name the settings to fix
             message = f"{message.rstrip('. ')}; {login_hint('imap', self._server.auth)}"
+            return MailboxError(message, login_refused=True)
         return MailboxError(message)
 
     def __enter__(self) -> Mailbox:

@@ -79,4 +79,15 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     ),
     ("0004_original_date", "ALTER TABLE items ADD COLUMN date TEXT"),
     ("0005_original_text", "ALTER TABLE items ADD COLUMN text TEXT NOT NULL DEFAULT ''"),
+    # Whether the original has been flagged (or tried and found gone): a poll that dies before
+    # its flags are set leaves its items unflagged, and a later poll flags them. Items queued
+    # before this column count as done: their poll flagged them, or the user unflagged them.
+    ("0006_flagged", "ALTER TABLE items ADD COLUMN flagged INTEGER NOT NULL DEFAULT 1"),
+    (  # mail without a Message-ID, found again by ``Envelope.fingerprint`` (NULLs never clash)
+        "0007_fingerprint",
+        """
+        ALTER TABLE items ADD COLUMN fingerprint TEXT;
+        CREATE UNIQUE INDEX items_fingerprint ON items (fingerprint)
+    """,
+    ),
 )

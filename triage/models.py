@@ -44,6 +44,10 @@ class State(StrEnum):
     QUARANTINED = "quarantined"  # the message could not be handled; ``reason`` says why
 
 
+# States that wait for the user: a draft to approve, an action to take, a failed send to retry.
+WAITING = (State.PENDING, State.ACTION, State.FAILED)
+
+
 class Action(StrEnum):
     """What the pipeline decided to do with one message."""
 
@@ -106,6 +110,9 @@ class Envelope:
     subject: str
     date: datetime | None = None  # the original's Date header
     text: str = ""  # the newest part of its text, as classified (``Message.text``)
+    # For mail without a Message-ID: a digest of its sender, Date, subject and text, which
+    # finds it again as a duplicate after the folder's UIDs change (UIDVALIDITY)
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import http.server
 import json
 import logging
+import math
 import os
 import secrets
 import ssl
@@ -79,7 +81,7 @@ def post_form(
     except urllib.error.HTTPError as exc:
         reason = _refusal(exc, [v for k, v in fields.items() if k in _SECRET_FIELDS])
         raise OAuth2Error(f"the token endpoint {where} refused the request: {reason}") from exc
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
         cause = getattr(exc, "reason", None) or exc
         raise OAuth2Error(f"the token endpoint {where} could not be reached: {cause}") from exc
     try:
@@ -179,8 +181,10 @@ class TokenSource:
             raise OAuth2Error(f"the token endpoint {where} answered without an access_token")
         lifetime = answer.get("expires_in", DEFAULT_LIFETIME)
         try:
-            seconds = float(lifetime)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+            seconds = float(lifetime) if isinstance(lifetime, (int, float, str)) else math.nan
+        except ValueError:
+            seconds = math.nan
+        if not math.isfinite(seconds):
             seconds = float(DEFAULT_LIFETIME)
         self._note_rotation(answer.get("refresh_token"), where)
         log.debug("got an access token from %s, valid for %.0f s", where, seconds)

@@ -14,10 +14,13 @@ from pathlib import Path
 
 from triage.config import Auth, Secret, Security, Server, login_hint
 from triage.errors import OAuth2Error, OutboxError
-from triage.mailbox import tls_context
 from triage.oauth import TokenSource, xoauth2
+from triage.tls import tls_context
 
 TIMEOUT_SECONDS = 60.0
+
+
+_ANSWERED = (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused)  # the server's no
 
 
 class Outbox:
@@ -66,7 +69,7 @@ class Outbox:
             smtp = self._connect(tls_context(self._ca_file))
         except (smtplib.SMTPException, OSError, ValueError) as exc:
             raise OutboxError(
-                f"{where}: connecting failed: {exc.__class__.__name__}: {exc}"
+                f"{where}: connecting failed: {exc.__class__.__name__}: {exc}", not_sent=True
             ) from exc
         try:
             self._login(smtp, token)
@@ -74,7 +77,14 @@ class Outbox:
         except smtplib.SMTPAuthenticationError as exc:
             raise self._refused_login(where, token, exc) from exc
         except (smtplib.SMTPException, OSError, ValueError) as exc:
-            raise OutboxError(f"{where}: sending failed: {exc.__class__.__name__}: {exc}") from exc
+            # A reply code (451, 550, ...) or a recipient refused is the server's no; only a
+            # connection lost mid-way leaves it unknown whether the message was taken.
+            answered = isinstance(
+                exc, (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused)
+            )
+            raise OutboxError(
+                f"{where}: sending failed: {exc.__class__.__name__}: {exc}", not_sent=answered
+            ) from exc
         finally:
             _quit_quietly(smtp)
         return tuple(sorted(refused))
@@ -88,7 +98,8 @@ class Outbox:
             self._tokens.forget()
         return OutboxError(
             f"{where}: the server refused the login for {self._server.user} "
-            f"({exc.smtp_code}); {login_hint('smtp', self._server.auth)}"
+            f"({exc.smtp_code}); {login_hint('smtp', self._server.auth)}",
+            not_sent=True,
         )
 
     def check(self) -> None:

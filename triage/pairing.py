@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from triage.clock import MERIDIEMS, TIME_SHAPE, zone_named
+from triage.clock import MERIDIEMS, TIME_SHAPE, WEEKDAY_STEMS, zone_named
 from triage.dateread import MONTHS, weekday_number
-from triage.datewords import WEEKDAY_STEMS, is_absence, is_deadline, moves_from, was_planned
+from triage.datewords import is_absence, is_deadline, moves_from, was_planned
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -159,6 +159,37 @@ def called_off(doc: Doc, dates: list[tuple[int, int]]) -> tuple[tuple[int, int],
             start = max((t.i + 1 for t in back if part(t)), default=back.start)
             found.append((start, token.i + 1))
     return tuple(found)
+
+
+_LIST_JOINS = frozenset({",", "or", "and", "/", "&"})
+
+
+def listed_before(
+    doc: Doc, dates: list[tuple[int, int]], date: tuple[int, int]
+) -> list[tuple[int, int]]:
+    """The dates listed right before ``date`` with nothing but commas, "or" and "and" between
+    ("Monday, Tuesday or Wednesday at 2pm"): they share its time. Lone weekdays only, as a
+    list of days is written; earliest first."""
+
+    def weekday(span: tuple[int, int]) -> bool:
+        return span[1] - span[0] == 1 and weekday_number(doc[span[0]].text) is not None
+
+    listed: list[tuple[int, int]] = []
+    joined = False  # by "or" or "and" somewhere: "tomorrow, Thursday" names one day twice
+    current = date
+    for earlier in reversed([d for d in dates if d[1] <= date[0]]):
+        between = [t.lower_ for t in doc[earlier[1] : current[0]] if not t.is_space]
+        if not (between and weekday(earlier) and weekday(current)):
+            break
+        if any(w not in _LIST_JOINS for w in between):
+            break
+        joined = joined or any(w != "," for w in between)
+        listed.insert(0, earlier)
+        current = earlier
+    first = listed[0][0] if listed else date[0]
+    before = [t.lower_ for t in doc[max(0, first - 3) : first] if not t.is_space]
+    ranged = bool(before) and before[-1] in {"between", "from"}  # a run of days, not a list
+    return listed if joined and not ranged else []
 
 
 def _days_range(doc: Doc, date: tuple[int, int]) -> bool:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from triage.availability import (
     Availability,
     Interval,
+    clashes,
     first_fitting,
     propose_windows,
     slot_end,
@@ -281,15 +282,26 @@ def _situation(
     if label is Label.CONFIRMATION:
         return "confirmation.txt.j2", found.slots[0] if found.slots else None, ()
     a, busy, buffer, now = calendar.availability, calendar.busy, calendar.buffer, calendar.now
-    chosen = first_fitting(found.slots, a, busy, buffer, now) if found.slots else None
     kind = "reschedule" if label is Label.RESCHEDULE else "invite"
+    if confirms and len(found.slots) == 1 and _clear(found.slots[0], calendar):
+        # the time was agreed ("As agreed on the phone, your interview is confirmed for 6pm"):
+        # confirmed even outside the user's hours, unless it clashes with another interview
+        return "confirmation.txt.j2", found.slots[0], ()
+    chosen = first_fitting(found.slots, a, busy, buffer, now) if found.slots else None
     if chosen is not None:
-        confirmed = confirms and kind == "invite" and len(found.slots) == 1
-        return "confirmation.txt.j2" if confirmed else f"{kind}_slot.txt.j2", chosen, ()
-    if kind == "invite" and found.scheduling_links and not found.slots:
-        return "invite_link.txt.j2", None, ()
+        return f"{kind}_slot.txt.j2", chosen, ()
+    if found.scheduling_links and not found.slots:
+        return f"{kind}_link.txt.j2", None, ()
     windows = propose_windows(a, busy, buffer, now, days=found.days, theirs=theirs)
     return f"{kind}_windows.txt.j2", None, windows
+
+
+def _clear(slot: SlotTime, calendar: Calendar) -> bool:
+    """Whether ``slot`` is ahead and clashes with nothing already spoken for (whatever the
+    user's weekly hours)."""
+    return slot.start > calendar.now and not clashes(
+        slot.start, slot_end(slot), calendar.busy, calendar.buffer
+    )
 
 
 def _context(

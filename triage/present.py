@@ -11,6 +11,7 @@ from icalendar import Calendar, Event
 from triage.availability import slot_end
 from triage.clock import zone_label
 from triage.models import (
+    WAITING,
     Action,
     DaemonStatus,
     Extraction,
@@ -311,7 +312,7 @@ def status_text(
             f"Oldest:     #{oldest.id} {_ellipsis(who, 40)} - {_ellipsis(oldest.subject, 50)} "
             f"({oldest.state.value}, received {ago(oldest.waiting_since, now)}{deadline})"
         )
-        waiting = sum(counts.get(s, 0) for s in (State.PENDING, State.ACTION, State.FAILED))
+        waiting = sum(counts.get(s, 0) for s in WAITING)
         lines.append(f"            {waiting} waiting in all: 'triage review' walks through them")
     return "\n".join(lines)
 

@@ -15,10 +15,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
-from triage.models import Address, QueueItem, State
+from triage.models import WAITING, Address, QueueItem
 from triage.render import Renderer
 
-WAITING = (State.PENDING, State.ACTION, State.FAILED)
 TEMPLATE = "reminder.txt.j2"
 
 

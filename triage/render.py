@@ -43,6 +43,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            auto_reload=False,  # read once: a template edited mid-run waits for a restart
         )
 
     def render(self, name: str, context: Mapping[str, object]) -> str:

@@ -5,6 +5,7 @@ can hand in real servers or small fakes.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from triage.errors import MailboxError, OutboxError, QueueError
 from triage.lock import holder
 from triage.mailbox import Fetched, FolderStatus, Mailbox
 from triage.models import (
+    WAITING,
     Action,
     DaemonStatus,
     Envelope,
@@ -61,7 +63,6 @@ class PollReport:
     uidvalidity: int = 0
     exists: int = 0  # messages in the folder when the poll opened it
     counts: dict[str, int] = field(default_factory=dict)
-    new_items: list[int] = field(default_factory=list)
     stopped: bool = False  # a stop request ended the poll before all new mail was handled
     planned: list[Planned] = field(default_factory=list)  # a dry run's drafts and action items
     noted: list[Noted] = field(default_factory=list)  # and the rest a real run records or skips
@@ -111,13 +112,11 @@ class Poller:
         for fetched in mailbox.fetch(self._uids_to_read(mailbox, status, now, dry_run)):
             origin = Origin(settings.account, settings.imap_folder, status.uidvalidity, fetched.uid)
             if dry_run:
-                outcome, item_id = self._preview(fetched, origin, identity, calendar, report), None
+                outcome = self._preview(fetched, origin, identity, calendar, report)
             else:
-                outcome, item_id = self._handle(fetched, origin, identity, calendar)
+                outcome, _ = self._handle(fetched, origin, identity, calendar)
             report.add(outcome)
             progress()
-            if item_id is not None:
-                report.new_items.append(item_id)
             if outcome == Action.DRAFT.value:  # only a new draft can take up more time
                 calendar = self._calendar(now, report.planned)
             if stopping():
@@ -126,10 +125,10 @@ class Poller:
                 break
         if not dry_run:
             syncer = Syncer(settings, self.store, self.renderer)
-            if report.stopped:  # only what no later poll would do: flag this poll's invitations
-                syncer.flag(mailbox, report.new_items)
+            if report.stopped:  # flag what is queued; the rest waits for the next run
+                syncer.flag(mailbox)
             else:
-                syncer.after_poll(mailbox, report.new_items, now)
+                syncer.after_poll(mailbox, now)
         return report
 
     def _uids_to_read(
@@ -201,7 +200,14 @@ class Poller:
             return "quarantined", self.store.quarantine(origin, _NO_ENVELOPE, decided, now)
         message, plan = decided
         sender = message.sender.formatted() if message.sender else ""
-        envelope = Envelope(message.message_id, sender, message.subject, message.date, message.text)
+        envelope = Envelope(
+            message.message_id,
+            sender,
+            message.subject,
+            message.date,
+            message.text,
+            fingerprint=fingerprint(message),
+        )
         item_id = self.store.record(origin, envelope, plan, now)
         duplicate = plan.action is not Action.SKIP and item_id is None
         outcome = "duplicate" if duplicate else plan.action.value
@@ -248,7 +254,7 @@ class Poller:
         """Why a real run would find the message a duplicate ("" if it would not): an item
         from the same place or with its Message-ID is queued, or an earlier message of this
         poll has its Message-ID."""
-        item_id = self.store.queued_as(origin, message.message_id)
+        item_id = self.store.queued_as(origin, message.message_id, fingerprint(message))
         if item_id is not None:
             return f"queued already as item {item_id}"
         earlier = report.planned_ids.get(message.message_id or "")
@@ -258,6 +264,21 @@ class Poller:
 
 
 _NO_ENVELOPE = Envelope(None, "", "")  # a message that could not be read
+
+
+def fingerprint(message: Message) -> str | None:
+    """For mail without a Message-ID, what finds it again once its UID has changed: a digest
+    of its sender, Date, subject and newest text; None for mail with one (the ID does)."""
+    if message.message_id:
+        return None
+    sender = message.sender.formatted() if message.sender else ""
+    parts = (
+        sender,
+        message.date.isoformat() if message.date else "",
+        message.subject,
+        message.text,
+    )
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "replace")).hexdigest()
 
 
 def _interrupted(origin: Origin, attempts: int) -> str:
@@ -310,7 +331,8 @@ def approve(  # noqa: PLR0917 - the use case's collaborators, each passed in for
 ) -> QueueItem:
     """Send an item's draft now: the only path by which triage ever sends mail.
 
-    The item goes pending -> approved -> sending -> sent (or failed, with the server's answer).
+    The item goes pending -> approved -> sending -> sent (or failed, with the server's answer);
+    an item left approved (the process stopped between the two) is taken on from there.
     ``sending`` is recorded before the SMTP transaction, so a crash can't lead to a blind resend.
     Then a copy goes to the Sent folder and the original is flagged ``\\Answered``; a failure there
     is noted in the item's history, as the reply has already gone. ``shown``: the draft as the
@@ -327,20 +349,27 @@ def approve(  # noqa: PLR0917 - the use case's collaborators, each passed in for
     if shown is not None and item.reply != shown:
         raise QueueError(f"item {item_id}'s draft changed since it was shown; nothing was sent")
     if item.state is State.FAILED and not retry:
+        check = "" if item.reason.startswith("not sent:") else "check your Sent folder, then "
         raise QueueError(
-            f"item {item_id} failed before ({item.reason}); check your Sent folder, "
-            f"then use 'triage queue approve --retry {item_id}' to try again"
+            f"item {item_id} failed before ({item.reason}); {check}use "
+            f"'triage queue approve --retry {item_id}' to try again"
         )
     if settings.from_address is None:
         raise QueueError("TRIAGE_FROM is not set: replies need a From address")
     email = build_email(item.reply, settings.from_address, now)  # before any state changes
-    store.transition(item_id, State.APPROVED, now, if_reply=item.reply)  # the draft as read
+    if item.state is not State.APPROVED:  # else an approval stopped before its send began
+        store.transition(item_id, State.APPROVED, now, if_reply=item.reply)  # the draft as read
     store.transition_durably(item_id, State.SENDING, now)
     try:
         refused = outbox.send(email)
     except OutboxError as exc:
-        if store.get(item_id).state is State.SENDING:  # not already taken for interrupted
-            store.transition(item_id, State.FAILED, now, reason=str(exc))
+        reason = f"not sent: {exc}" if exc.not_sent else str(exc)
+        _fail_sending(store, item_id, now, reason)
+        next_step = _what_next(item_id, not_sent=exc.not_sent)
+        raise OutboxError(f"{exc}\n{next_step}", not_sent=exc.not_sent) from exc
+    except KeyboardInterrupt as interrupt:  # Ctrl-C mid-send: say so, rather than stay "sending"
+        _fail_sending(store, item_id, now, "interrupted (Ctrl-C) during the SMTP exchange")
+        interrupt.add_note(f"Interrupted. {_what_next(item_id, not_sent=False)}")
         raise
     notes = [f"refused by the server for {', '.join(refused)}"] if refused else []
     if store.get(item_id).state is State.FAILED:  # a daemon took the slow send for a crash
@@ -348,6 +377,22 @@ def approve(  # noqa: PLR0917 - the use case's collaborators, each passed in for
     store.transition(item_id, State.SENT, now, reason="", note="; ".join(notes))
     _file_copy(item, email.as_bytes(policy=policy.SMTP), settings, store, mailbox=mailbox, now=now)
     return store.get(item_id)
+
+
+def _fail_sending(store: Store, item_id: int, now: datetime, reason: str) -> None:
+    if store.get(item_id).state is State.SENDING:  # not already taken for interrupted
+        store.transition(item_id, State.FAILED, now, reason=reason)
+
+
+def _what_next(item_id: int, *, not_sent: bool) -> str:
+    """What to do about item ``item_id`` after a failed or interrupted send."""
+    retry = f"'triage queue approve --retry {item_id}'"
+    if not_sent:
+        return f"Item {item_id} was not sent and is marked failed; once that is fixed: {retry}."
+    return (
+        f"Item {item_id} is marked failed: it may or may not have gone out. Check your Sent "
+        f"folder (and the recipient's answer) before {retry}."
+    )
 
 
 def _file_copy(
@@ -453,5 +498,5 @@ def daemon_status(settings: Settings, store: Store) -> DaemonStatus:
 def oldest_waiting(store: Store) -> QueueItem | None:
     """The invitation that has waited longest for the user (pending or needing action): the
     one received first (``QueueItem.waiting_since``), whatever order triage queued them in."""
-    items = store.items([State.PENDING, State.ACTION, State.FAILED], oldest_first=True)
+    items = store.items(WAITING, oldest_first=True)
     return items[0] if items else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -50,7 +50,9 @@ __all__ = ["ACTIVE", "MAX_ATTEMPTS", "MIGRATIONS", "THREAD_IDS", "TRANSITIONS", 
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.PENDING: frozenset({State.APPROVED, State.REJECTED, State.SENT_BY_USER, State.DISMISSED}),
     State.ACTION: frozenset({State.REJECTED, State.DISMISSED}),  # dismissed: acted on its links
-    State.APPROVED: frozenset({State.SENDING}),
+    # Approved and not yet sending: an approval interrupted before its send began (nothing
+    # went out), which a new approval takes on, or the user rejects.
+    State.APPROVED: frozenset({State.SENDING, State.REJECTED}),
     State.SENDING: frozenset({State.SENT, State.FAILED}),
     # An explicit retry by the user, or the user sending it from their own client after all;
     # sent: a send taken for interrupted (``sync.recover_sending``) that then went through.
@@ -72,18 +74,32 @@ MAX_ATTEMPTS = 3
 # the classifier read it (an invitation says what it is in its first pages).
 ORIGINAL_TEXT_CHARS = 20_000
 
+BUSY_TIMEOUT_MS = 15_000  # how long a write waits for another process's (the daemon's)
 THREAD_IDS = 50  # references looked up per message (hostile mail may carry thousands)
 
-# States whose accepted slot or proposed windows keep the user's calendar busy.
-ACTIVE = (State.PENDING, State.APPROVED, State.SENDING, State.SENT)
+# States whose accepted slot or proposed windows keep the user's calendar busy: a draft the user
+# sent from their own mail client holds its time as one triage sent does, and a failed send
+# holds it until the user retries or rejects it (it may have gone out).
+ACTIVE = (
+    State.PENDING,
+    State.APPROVED,
+    State.SENDING,
+    State.SENT,
+    State.SENT_BY_USER,
+    State.FAILED,
+)
 
 _PLAN_STATES = {"draft": State.PENDING, "notify": State.ACTION, "ignore": State.IGNORED}
 
 
+def _place(origin: Origin) -> tuple[str, str, int, int]:
+    return origin.account, origin.folder, origin.uidvalidity, origin.uid
+
+
 def _switch_to_wal(conn: sqlite3.Connection, tries: int = 50) -> None:
     """``journal_mode=WAL``, which needs the database to itself for a moment: on a new file
-    opened by two processes at once, the other may hold it (SQLite's busy timeout does not
-    cover this switch), so it is tried again for about five seconds."""
+    opened by two processes at once, the other may hold it, so it is tried again for about
+    five seconds (the connection's busy timeout is short until the switch is made)."""
     for attempt in range(tries):
         try:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -111,10 +127,10 @@ class Store:
             # is the owner's alone, and so is the file (SQLite gives its -wal and -shm the same).
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             path.touch(mode=0o600, exist_ok=True)
-            conn = sqlite3.connect(path, timeout=15.0, isolation_level=None)
+            conn = sqlite3.connect(path, timeout=0.05, isolation_level=None)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout=15000")
             _switch_to_wal(conn)
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             # In WAL mode NORMAL survives any crash of the process (commits are in the WAL); only
             # a power cut can lose the last ones, and handling a message again is harmless (the
             # queue is unique on origin and Message-ID). ``sending`` is written durably anyway.
@@ -241,14 +257,24 @@ class Store:
         ).fetchone()
         return 0 if row is None else int(row[0])
 
-    def queued_as(self, origin: Origin, message_id: str | None) -> int | None:
-        """The item already queued from ``origin`` or for the Message-ID ``message_id``, which
-        makes ``record`` find the message a duplicate; None if there is none. Reads only."""
+    def queued_as(
+        self, origin: Origin, message_id: str | None, fingerprint: str | None = None
+    ) -> int | None:
+        """The item already queued from ``origin``, for the Message-ID ``message_id`` or with
+        the ``fingerprint``, which makes ``record`` find the message a duplicate; None if there
+        is none. Reads only."""
         row = self._conn.execute(
-            """SELECT id FROM items WHERE message_id = ?
+            """SELECT id FROM items WHERE message_id = ? OR fingerprint = ?
                   OR (account = ? AND folder = ? AND uidvalidity = ? AND uid = ?)
                ORDER BY id LIMIT 1""",
-            (message_id, origin.account, origin.folder, origin.uidvalidity, origin.uid),
+            (
+                message_id,
+                fingerprint,
+                origin.account,
+                origin.folder,
+                origin.uidvalidity,
+                origin.uid,
+            ),
         ).fetchone()
         return None if row is None else int(row[0])
 
@@ -297,8 +323,8 @@ class Store:
         cursor = conn.execute(
             """INSERT INTO items (account, folder, uidvalidity, uid, message_id, state, label,
                    score, sender, subject, reason, reply, evidence, links, created_at, updated_at,
-                   extraction, schedule, date, text)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   extraction, schedule, date, text, flagged, fingerprint)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
                ON CONFLICT DO NOTHING""",
             (
                 origin.account,
@@ -321,6 +347,7 @@ class Store:
                 schedule_json((plan.chosen, plan.windows)),
                 iso(envelope.date) if envelope.date else None,
                 envelope.text[:ORIGINAL_TEXT_CHARS],
+                envelope.fingerprint,
             ),
         )
         if cursor.rowcount == 0:
@@ -404,6 +431,21 @@ class Store:
             ids + [json.dumps(i) for i in ids],
         ).fetchone()
         return row is not None
+
+    def unflagged(self) -> tuple[tuple[int, Origin], ...]:
+        """(id, origin) of each waiting invitation (pending or action) whose original is not
+        flagged yet, oldest first."""
+        rows = self._conn.execute(
+            """SELECT id, account, folder, uidvalidity, uid FROM items
+               WHERE flagged = 0 AND state IN (?, ?) ORDER BY id""",
+            (State.PENDING.value, State.ACTION.value),
+        )
+        return tuple((row[0], Origin(row[1], row[2], row[3], row[4])) for row in rows)
+
+    def mark_flagged(self, item_ids: Sequence[int]) -> None:
+        """Record that the originals of ``item_ids`` are flagged (or no longer there)."""
+        with self._transaction() as conn:
+            conn.executemany("UPDATE items SET flagged = 1 WHERE id = ?", [(i,) for i in item_ids])
 
     def busy(self) -> tuple[tuple[datetime, datetime], ...]:
         """Times already spoken for: accepted slots and proposed windows of active items."""

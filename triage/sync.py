@@ -28,12 +28,14 @@ from triage.compose import build_email
 from triage.config import Settings
 from triage.errors import MailboxError, TriageError
 from triage.mailbox import Mailbox
-from triage.models import Location, QueueItem, State
+from triage.models import WAITING, Location, QueueItem, State
 from triage.parse import parse_message
 from triage.pipeline import edited_schedule
 from triage.remind import ReminderPolicy, digest, due
 from triage.render import Renderer
 from triage.store import Store
+
+REMINDER_FOLDER = "INBOX"  # RFC 3501: every account has it, by this name
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +98,7 @@ class Syncer:
     store: Store
     renderer: Renderer
 
-    def after_poll(self, box: Mailbox, new_items: list[int], now: datetime) -> None:
+    def after_poll(self, box: Mailbox, now: datetime) -> None:
         """Flag the new invitations, then bring drafts, Sent and reminders up to date.
 
         A step that fails for a reason of its own (a broken reminder template of the user's, an
@@ -104,7 +106,7 @@ class Syncer:
         (``MailboxError``) ends the poll, for the daemon to reconnect.
         """
         steps: tuple[tuple[str, Callable[[], None]], ...] = (
-            ("flagging the new invitations", lambda: self.flag(box, new_items)),
+            ("flagging the new invitations", lambda: self.flag(box)),
             ("resolving interrupted sends", lambda: self.recover_sending(box, now)),
             ("filing sent replies", lambda: self.finish_sent(box, now)),
             ("following replies and drafts", lambda: self.follow_replies(box, now)),
@@ -121,21 +123,24 @@ class Syncer:
 
     # -- flags ----------------------------------------------------------------------------------
 
-    def flag(self, box: Mailbox, item_ids: list[int]) -> None:
+    def flag(self, box: Mailbox) -> None:
+        """Flag the originals of the waiting invitations not flagged yet: this poll's, and any
+        a poll that died part-way left unflagged. A message gone from its folder counts as
+        done; a refusal is tried again at the next poll."""
         flags = self.settings.flag_invites
-        if not flags or not item_ids:
+        if not flags:
             return
-        groups: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for item_id in item_ids:
-            item = self.store.get(item_id)
-            if item.state in (State.PENDING, State.ACTION):
-                groups[item.origin.folder, item.origin.uidvalidity].append(item.origin.uid)
-        for (folder, uidvalidity), uids in groups.items():
+        groups: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+        for item_id, origin in self.store.unflagged():
+            groups[origin.folder, origin.uidvalidity].append((item_id, origin.uid))
+        for (folder, uidvalidity), members in groups.items():
+            uids = [uid for _, uid in members]
             try:
                 done = box.add_flags(folder, uidvalidity, uids, flags)
             except MailboxError as exc:
                 log.warning("could not flag %d invitation(s): %s", len(uids), exc)
                 continue
+            self.store.mark_flagged([item_id for item_id, _ in members])
             log.debug("flagged %s on %d invitation(s)", " ".join(done), len(uids))
 
     # -- drafts -----------------------------------------------------------------------------------
@@ -350,16 +355,14 @@ class Syncer:
         reminder = ReminderPolicy(
             settings.remind_after, settings.remind_before, settings.quiet_hours, settings.timezone
         )
-        items = due(self.store.items([State.PENDING, State.ACTION, State.FAILED]), now, reminder)
+        items = due(self.store.items(WAITING), now, reminder)
         if not items:
             return
         message = digest(items, now, settings.from_address, self.renderer, settings.timezone)
-        try:
-            box.append(settings.imap_folder, message.as_bytes(policy=policy.SMTP), now)
+        try:  # where the user looks first, whichever folder triage watches
+            box.append(REMINDER_FOLDER, message.as_bytes(policy=policy.SMTP), now)
         except MailboxError as exc:
-            log.warning("could not put the reminder into %s: %s", settings.imap_folder, exc)
+            log.warning("could not put the reminder into %s: %s", REMINDER_FOLDER, exc)
             return
         self.store.mark_reminded([i.id for i in items], now)
-        log.info(
-            "reminder for %d waiting invitation(s) put into %s", len(items), settings.imap_folder
-        )
+        log.info("reminder for %d waiting invitation(s) put into %s", len(items), REMINDER_FOLDER)

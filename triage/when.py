@@ -26,12 +26,20 @@ from triage.clock import (
     TIME_SHAPE,
     spelled_times_as_digits,
     time_range,
+    zone_at,
     zone_named,
 )
 from triage.dateread import ARTICLES, FOREIGN, FOREIGN_WEEKDAYS, MONTHS, WEEKDAYS, parse
-from triage.datewords import asked_days, is_deadline, moves_time_from
+from triage.datewords import asked_days, counted_deadline, is_deadline, moves_time_from
 from triage.models import AskedDay
-from triage.pairing import called_off, hour_trimmed, limit, slot_date, wed_for_we_d
+from triage.pairing import (
+    called_off,
+    hour_trimmed,
+    limit,
+    listed_before,
+    slot_date,
+    wed_for_we_d,
+)
 
 if TYPE_CHECKING:  # spaCy and dateparser load on the first invitation, not with the CLI
     from spacy.language import Language
@@ -277,10 +285,12 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
     default_zone: tzinfo = (
         (_zone_of_message(doc, base) if zones_from_text else None)
         or (home if same_as_home else None)
+        or zone_at(base)  # -0500 in March is New York's: a time after its DST change is EDT
         or base.tzinfo
         or UTC
     )
-    day_first = base.utcoffset() is not None and base.utcoffset() >= timedelta(hours=-1)  # type: ignore[operator]
+    offset = base.utcoffset()
+    day_first = offset is not None and offset >= timedelta(hours=-1)
     dates = [
         hour_trimmed(doc, s, e)
         for k, s, e in matches
@@ -292,40 +302,49 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
         if k == "TIME" and not any(ds <= s < de for ds, de in dates)  # "25.11." is a date
     ]
     slots: list[Slot] = []
-    deadline: datetime | None = None
     deadlines = [(s, e) for s, e in dates if is_deadline(doc, s)]
     used = set(deadlines)  # and, below, the slots' dates
-    for d_start, d_end in deadlines:
-        if deadline is None:
-            deadline = parse(doc[d_start:d_end].text, "11:59 pm", base, default_zone, day_first)
+    read_by = (
+        parse(doc[s:e].text, "11:59 pm", base, default_zone, day_first) for s, e in deadlines
+    )
+    deadline = next(  # the first reply-by date, else a count ("please reply within 48 hours")
+        (d for d in read_by if d is not None), counted_deadline(text, sent) if sent else None
+    )
     last_end = -10
     called = called_off(doc, dates)
     used |= {d for d in dates if any(a <= d[0] < b for a, b in called)}  # nor asked about
-    for t_start, t_end in times[:MAX_TIMES]:  # each costs dateparser calls; no invite has more
-        span = doc[t_start:t_end]
-        on = slot_date(doc, dates, (t_start, t_end), last_end, called)
-        if on is None:
-            continue
-        date_text = doc[on[0] : on[1]].text
-        named = _zone_after(doc, t_end, base, home)
-        zone = named or default_zone
-        start_clock, end_clock = _split_time(span, moves_time_from(doc, t_start))
+
+    def slot_on(day: tuple[int, int], clock: tuple[int, int], named: tzinfo | None) -> Slot | None:
+        date_text = doc[day[0] : day[1]].text
+        start_clock, end_clock = _split_time(
+            doc[clock[0] : clock[1]], moves_time_from(doc, clock[0])
+        )
         # 25.11. is always D.M; "12/8 at 10am ET" is M/D, as written where ET is
         month_first = getattr(named, "key", "") in MONTH_FIRST_ZONES
         dmy = (day_first and not month_first) or _DOTTED_DATE.search(date_text) is not None
+        zone = named or default_zone
         start = parse(date_text, start_clock, base, zone, dmy)
-        if start is None:
+        end = parse(date_text, end_clock, base, zone, dmy) if end_clock and start else None
+        words = doc[min(day[0], clock[0]) : max(day[1], clock[1])].text
+        ends = end if end is not None and start is not None and end > start else None
+        return None if start is None else Slot(start, ends, " ".join(words.split()))
+
+    for t_start, t_end in times[:MAX_TIMES]:  # each costs dateparser calls; no invite has more
+        on = slot_date(doc, dates, (t_start, t_end), last_end, called)
+        named = _zone_after(doc, t_end, base, home) if on is not None else None
+        slot = slot_on(on, (t_start, t_end), named) if on is not None else None
+        if on is None or slot is None:
             continue
         if limit(doc, on[0], t_start):  # "by 5pm on Friday", "a call before 11am": no slot
-            deadline = _deadline_at(deadline, start) if is_deadline(doc, on[0]) else deadline
+            deadline = _deadline_at(deadline, slot.start) if is_deadline(doc, on[0]) else deadline
             continue
-        used.add(on)
-        end = parse(date_text, end_clock, base, zone, dmy) if end_clock else None
-        if end is not None and end <= start:
-            end = None
-        words = doc[min(on[0], t_start) : max(on[1], t_end)].text
-        if all(s.start != start for s in slots):
-            slots.append(Slot(start, end, " ".join(words.split())))
+        # "Monday, Tuesday or Wednesday at 2pm": each listed day at that time
+        listed = [d for d in listed_before(doc, dates, on) if d not in used]
+        for day in [*listed, on]:
+            found = slot if day == on else slot_on(day, (t_start, t_end), named)
+            used.add(day)
+            if found is not None and all(s.start != found.start for s in slots):
+                slots.append(found)
         last_end = t_end
 
     def read(text: str) -> date | None:
