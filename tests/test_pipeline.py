@@ -505,3 +505,25 @@ def test_only_mail_without_a_message_id_has_a_fingerprint_and_it_is_stable() -> 
     assert first is not None and first == again
     other = without.replace(b"Interview: Data Analyst", b"Interview: Data Engineer")
     assert fingerprint(parse_message(other)) not in (None, first)
+
+
+def test_an_interview_the_sender_needs_no_answer_for_is_an_action_item_not_a_draft() -> None:
+    msg = EmailMessage()
+    msg["From"] = "Dana Reyes <dana@brightloop.io>"
+    msg["To"] = "jordan@example.net"
+    msg["Subject"] = "Your interview"
+    msg["Date"] = "Mon, 16 Nov 2026 09:00:00 -0500"
+    msg.set_content(
+        "Hi Jordan,\n\nWe have moved your interview to Thursday 19 November at 10:00 am EST. "
+        "No need to reply - see you then!\n\nDana"
+    )
+    plan = plan_message(
+        parse_message(msg.as_bytes()),
+        Verdict(Label.RESCHEDULE, 0.8, is_invite=True),
+        ME,
+        Renderer(),
+        reply_message_id="<r@example.net>",
+        calendar=CALENDAR,
+    )
+    assert plan.action is Action.NOTIFY and plan.reply is None
+    assert "needs no answer" in plan.reason

@@ -828,3 +828,26 @@ def test_a_reply_by_time_counted_in_hours_or_days(text: str, deadline: datetime 
 def test_a_run_of_days_before_one_time_is_not_a_list_of_days() -> None:
     found = find_when("Any time between Wednesday and Friday, 8:00 to 16:00.", UTC_DATE)
     assert not any(slot.start.strftime("%a") == "Wed" for slot in found.slots)
+
+
+def test_an_onsite_days_agenda_is_one_slot_from_its_first_time_to_its_last() -> None:
+    text = (
+        "We'd like to invite you to an onsite interview on Tuesday 15 December at our office in "
+        "Leeds.\n\nAgenda:\n09:30 Arrival and coffee\n10:00-11:00 Technical panel\n"
+        "11:15 - 12:00 System design\n13:00-13:45 Meet the CTO\n\nPlease confirm you can attend."
+    )
+    [slot] = find_when(text, UTC_DATE).slots
+    assert (slot.start.isoformat(), slot.end and slot.end.isoformat()) == (
+        "2026-12-15T09:30:00+00:00",
+        "2026-12-15T13:45:00+00:00",
+    )
+    # The day is the paragraph's first date, not a hotel night named after it.
+    plan = (
+        "Here's the plan for Tuesday 15 December. We have a room for you on Monday night.\n\n"
+        " 8:30  safety orientation\n 9:00  casting floor\n12:00  lunch\n 1:00  plant manager"
+    )
+    [visit] = find_when(plan, UTC_DATE).slots
+    assert (visit.start.isoformat(), visit.end and visit.end.isoformat()) == (
+        "2026-12-15T08:30:00+00:00",
+        "2026-12-15T13:00:00+00:00",
+    )

@@ -161,6 +161,54 @@ def called_off(doc: Doc, dates: list[tuple[int, int]]) -> tuple[tuple[int, int],
     return tuple(found)
 
 
+AGENDA_REACH = 60  # tokens from the date an agenda's day is named in to its first line
+
+
+def agenda(
+    doc: Doc, dates: list[tuple[int, int]], times: list[tuple[int, int]]
+) -> tuple[tuple[int, int], list[tuple[int, int]]] | None:
+    """An onsite day's agenda: two or more lines in a row that each start with a time ("09:30
+    Arrival", "10:00-11:00 Technical panel") and name no date, after a date written with no
+    time ("on Tuesday 15 December at our office"). Returns (that date, the agenda's times):
+    one slot for the whole day, not a choice of its items. None when there is none."""
+    block: list[tuple[int, int]] = []
+    for time_span in times:
+        if not _starts_line(doc, time_span[0]):
+            continue
+        if block and _parted_lines(doc, block[-1][1], time_span[0], dates):
+            if len(block) >= 2:
+                break
+            block = []
+        block.append(time_span)
+    if len(block) < 2:
+        return None
+    start = block[0][0]
+    day = next((d for d in reversed(dates) if d[1] <= start), None)
+    if day is None or start - day[1] > AGENDA_REACH:
+        return None
+    if any(day[1] <= t[0] < start for t in times):  # the day has a time of its own
+        return None
+    # the paragraph's first date: "the plan for Tuesday 5/15. ... a room for Monday night"
+    earlier = [d for d in dates if d[1] <= day[0] and not _parted_lines(doc, d[1], day[0], [])]
+    return (earlier[0] if earlier else day), block
+
+
+def _parted_lines(doc: Doc, end: int, start: int, dates: list[tuple[int, int]]) -> bool:
+    """Whether a blank line, or one of ``dates``, stands between ``end`` and ``start``."""
+    between = doc[end:start]
+    return any("\n\n" in t.text for t in between) or any(end <= d[0] < start for d in dates)
+
+
+def _starts_line(doc: Doc, index: int) -> bool:
+    """Whether the token at ``index`` is the first on its line (after any bullet)."""
+    for token in reversed(doc[max(0, index - 3) : index]):
+        if "\n" in token.text:
+            return True
+        if not (token.is_space or token.text in {"-", "*", "•", "–"}):
+            return False
+    return index == 0
+
+
 _LIST_JOINS = frozenset({",", "or", "and", "/", "&"})
 
 

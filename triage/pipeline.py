@@ -267,6 +267,16 @@ _CONFIRMS = re.compile(
 )
 
 
+# The sender says no answer is needed ("No need to reply", "no confirmation is required"); not
+# "please do not reply to this email" (an address nobody reads, which ``reply_target`` handles).
+_NO_REPLY_NEEDED = re.compile(
+    r"\bno (?:need|reason) to (?:reply|respond|confirm)\b"
+    r"|\bno (?:reply|response|answer|confirmation) (?:is )?(?:needed|necessary|required)\b"
+    r"|\b(?:do not|don't|won't) need to (?:reply|respond|confirm)\b",
+    re.IGNORECASE,
+)
+
+
 def _situation(
     label: Label,
     found: Extraction,
@@ -358,6 +368,10 @@ def plan_message(
     target = reply_target(message, identity.addresses)
     if not target:
         reason = f"no address a person reads ({_unanswerable(message)}); act on the links"
+        return Plan(Action.NOTIFY, verdict, links=shown, extraction=found, reason=reason)
+    waived = _NO_REPLY_NEEDED.search(message.text)
+    if waived is not None:  # "no need to reply": the time stands; the user needs only to know
+        reason = f"the sender needs no answer ({waived[0]!r}); nothing to draft"
         return Plan(Action.NOTIFY, verdict, links=shown, extraction=found, reason=reason)
     theirs = their_zone(message, found)
     confirms = _CONFIRMS.search(message.text) is not None

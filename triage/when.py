@@ -33,6 +33,7 @@ from triage.dateread import ARTICLES, FOREIGN, FOREIGN_WEEKDAYS, MONTHS, WEEKDAY
 from triage.datewords import asked_days, counted_deadline, is_deadline, moves_time_from
 from triage.models import AskedDay
 from triage.pairing import (
+    agenda,
     called_off,
     hour_trimmed,
     limit,
@@ -290,7 +291,7 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
         or UTC
     )
     offset = base.utcoffset()
-    day_first = offset is not None and offset >= timedelta(hours=-1)
+    reading = _Reading(doc, base, home, default_zone, offset is not None and offset >= _DMY_FROM)
     dates = [
         hour_trimmed(doc, s, e)
         for k, s, e in matches
@@ -301,59 +302,102 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
         for k, s, e in matches
         if k == "TIME" and not any(ds <= s < de for ds, de in dates)  # "25.11." is a date
     ]
-    slots: list[Slot] = []
     deadlines = [(s, e) for s, e in dates if is_deadline(doc, s)]
-    used = set(deadlines)  # and, below, the slots' dates
-    read_by = (
-        parse(doc[s:e].text, "11:59 pm", base, default_zone, day_first) for s, e in deadlines
-    )
+    read_by = (reading.moment(d, "11:59 pm") for d in deadlines)
     deadline = next(  # the first reply-by date, else a count ("please reply within 48 hours")
         (d for d in read_by if d is not None), counted_deadline(text, sent) if sent else None
     )
-    last_end = -10
     called = called_off(doc, dates)
-    used |= {d for d in dates if any(a <= d[0] < b for a, b in called)}  # nor asked about
+    used = set(deadlines) | {d for d in dates if any(a <= d[0] < b for a, b in called)}
+    slots, deadline = _slots(reading, dates, times[:MAX_TIMES], (called, used), deadline)
 
-    def slot_on(day: tuple[int, int], clock: tuple[int, int], named: tzinfo | None) -> Slot | None:
-        date_text = doc[day[0] : day[1]].text
+    def read(text: str) -> date | None:
+        parsed = parse(text, "12:00", base, default_zone, reading.day_first)
+        return None if parsed is None else parsed.date()
+
+    free = [d for d in dates if d not in used]  # ``_slots`` adds the dates it offers
+    weeks = [(s, e) for k, s, e in matches if k == "WEEK"]
+    return When(tuple(slots), deadline, asked_days(doc, free, weeks, base, read))
+
+
+_DMY_FROM = timedelta(hours=-1)  # a Date's offset from which numeric dates are day first
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What reading one message's dates and times needs besides its tokens."""
+
+    doc: Doc
+    base: datetime  # relative dates count from it
+    home: tzinfo | None  # the reader's zone ("2pm your time")
+    zone: tzinfo  # of the times written with none
+    day_first: bool  # how "8/12" reads when nothing else decides
+
+    def moment(
+        self, day: tuple[int, int], clock: str, named: tzinfo | None = None
+    ) -> datetime | None:
+        date_text = self.doc[day[0] : day[1]].text
+        # 25.11. is always D.M; "12/8 at 10am ET" is M/D, as written where ET is
+        month_first = getattr(named, "key", "") in MONTH_FIRST_ZONES
+        dmy = (self.day_first and not month_first) or _DOTTED_DATE.search(date_text) is not None
+        return parse(date_text, clock, self.base, named or self.zone, dmy)
+
+    def slot_on(self, day: tuple[int, int], clock: tuple[int, int]) -> Slot | None:
+        """The slot the time ``clock`` on the date ``day`` offers (its zone named after it)."""
+        doc = self.doc
+        named = _zone_after(doc, clock[1], self.base, self.home)
         start_clock, end_clock = _split_time(
             doc[clock[0] : clock[1]], moves_time_from(doc, clock[0])
         )
-        # 25.11. is always D.M; "12/8 at 10am ET" is M/D, as written where ET is
-        month_first = getattr(named, "key", "") in MONTH_FIRST_ZONES
-        dmy = (day_first and not month_first) or _DOTTED_DATE.search(date_text) is not None
-        zone = named or default_zone
-        start = parse(date_text, start_clock, base, zone, dmy)
-        end = parse(date_text, end_clock, base, zone, dmy) if end_clock and start else None
+        start = self.moment(day, start_clock, named)
+        end = self.moment(day, end_clock, named) if end_clock and start else None
         words = doc[min(day[0], clock[0]) : max(day[1], clock[1])].text
         ends = end if end is not None and start is not None and end > start else None
         return None if start is None else Slot(start, ends, " ".join(words.split()))
 
-    for t_start, t_end in times[:MAX_TIMES]:  # each costs dateparser calls; no invite has more
-        on = slot_date(doc, dates, (t_start, t_end), last_end, called)
-        named = _zone_after(doc, t_end, base, home) if on is not None else None
-        slot = slot_on(on, (t_start, t_end), named) if on is not None else None
+
+def _slots(
+    reading: _Reading,
+    dates: list[tuple[int, int]],
+    times: list[tuple[int, int]],
+    marks: tuple[tuple[tuple[int, int], ...], set[tuple[int, int]]],
+    deadline: datetime | None,
+) -> tuple[list[Slot], datetime | None]:
+    """The slots the ``times`` offer, in order, and the deadline as a time written with it
+    sets it ("by 5pm on Friday"). ``marks``: the stretches called off, and the dates already
+    taken (deadlines), to which the dates of the slots are added."""
+    doc = reading.doc
+    called, used = marks
+    slots: list[Slot] = []
+    day = agenda(doc, dates, times)
+    if day is not None:  # an onsite day's agenda: one slot, its first time to its last
+        items = [reading.slot_on(day[0], clock) for clock in day[1]]
+        first = items[0]
+        ends = [i.end or i.start for i in items if i is not None]
+        if first is not None and max(ends) > first.start:  # "12:00 lunch, 1:00 ...": 13:00
+            named = doc[day[0][0] : day[0][1]].text.rstrip(" ,:")
+            words = f"{named}, {doc[day[1][0][0] : day[1][0][1]].text}"
+            slots.append(Slot(first.start, max(ends), " ".join(words.split())))
+            used.add(day[0])
+            times = [t for t in times if t not in day[1]]
+    last_end = -10
+    for clock in times:  # each costs dateparser calls; no invite has more
+        on = slot_date(doc, dates, clock, last_end, called)
+        slot = reading.slot_on(on, clock) if on is not None else None
         if on is None or slot is None:
             continue
-        if limit(doc, on[0], t_start):  # "by 5pm on Friday", "a call before 11am": no slot
+        if limit(doc, on[0], clock[0]):  # "by 5pm on Friday", "a call before 11am": no slot
             deadline = _deadline_at(deadline, slot.start) if is_deadline(doc, on[0]) else deadline
             continue
         # "Monday, Tuesday or Wednesday at 2pm": each listed day at that time
         listed = [d for d in listed_before(doc, dates, on) if d not in used]
-        for day in [*listed, on]:
-            found = slot if day == on else slot_on(day, (t_start, t_end), named)
-            used.add(day)
+        for each in [*listed, on]:
+            found = slot if each == on else reading.slot_on(each, clock)
+            used.add(each)
             if found is not None and all(s.start != found.start for s in slots):
                 slots.append(found)
-        last_end = t_end
-
-    def read(text: str) -> date | None:
-        parsed = parse(text, "12:00", base, default_zone, day_first)
-        return None if parsed is None else parsed.date()
-
-    free = [d for d in dates if d not in used]
-    weeks = [(s, e) for k, s, e in matches if k == "WEEK"]
-    return When(tuple(slots), deadline, asked_days(doc, free, weeks, base, read))
+        last_end = clock[1]
+    return slots, deadline
 
 
 # Zone names that are also ordinary words ("our Central London office", "Mountain View", "the
