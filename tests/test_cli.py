@@ -148,6 +148,23 @@ def test_a_broken_template_stops_the_run_before_any_mail_is_quarantined(
     assert states == [("pending",)]
 
 
+@pytest.mark.parametrize("imap", ["pymap"], indirect=True)  # one server is enough
+def test_templates_that_work_for_real_mail_pass_the_start_up_check(
+    imap: ImapAccount, triage_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Neither fails with what a real poll gives (a digest lists an item; the user has a name),
+    # only with the empty sample doctor also tries.
+    mine = Path(triage_env["TRIAGE_DB_PATH"]).parent / "my-templates"
+    mine.mkdir()
+    (mine / "reminder.txt.j2").write_text("Oldest: {{ items[0].subject }}\n")
+    (mine / "invite_slot.txt.j2").write_text(
+        "Hi,\n\n{{ slot }} suits me.\n\n{{ user_name.split()[0] }}\n"
+    )
+    monkeypatch.setenv("TRIAGE_TEMPLATE_DIR", str(mine))
+    imap.append((MAIL / "invite_plain.eml").read_bytes())
+    assert main(["run", "--once"]) == 0
+
+
 TIME_LABELS = ("Accepts: ", "Proposes:")
 
 

@@ -282,3 +282,8 @@ def test_a_queue_path_that_depends_on_the_starting_folder_is_refused(value: str)
 
 def test_a_queue_path_from_home_is_absolute() -> None:
     assert load_settings({"TRIAGE_DB_PATH": "~/q.sqlite3"}).db_path == Path.home() / "q.sqlite3"
+
+
+def test_a_relative_xdg_data_home_is_ignored_as_the_spec_says() -> None:
+    settings = load_settings({"XDG_DATA_HOME": "relxdg"})
+    assert settings.db_path == Path.home() / ".local" / "share" / "triage" / "triage.sqlite3"

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MAIL, ImapAccount
+from imapclient.exceptions import LoginError
 from mailgen import mixed, variant
 from servers import DovecotServer, SilentProxy, dovecot_binary
 
@@ -29,7 +30,9 @@ from triage.app import classifier_for, mailbox_factory, open_store, renderer_for
 from triage.config import load_settings
 from triage.daemon import Daemon as TriageDaemon
 from triage.lock import DaemonLock, holder, lock_path
+from triage.mailbox import Mailbox
 from triage.service import Poller
+from triage.settings import Auth, Secret, Security, Server
 
 
 def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
@@ -356,3 +359,20 @@ def test_a_stop_request_ends_a_poll_after_the_message_in_hand_and_the_rest_wait(
         assert not second.stopped and item_count(settings.db_path) == 3
     flags = imap.flags()
     assert len(flags) == 3 and all(b"\\Flagged" in f for f in flags.values()), flags  # all three
+
+
+@pytest.mark.parametrize(
+    ("answer", "refused"),
+    [
+        ("[AUTHENTICATIONFAILED] Authentication failed.", True),
+        ("Invalid credentials", True),
+        ("[UNAVAILABLE] Temporary authentication failure.", False),  # the auth backend is down
+        ("[LIMIT] Too many connections", False),
+    ],
+)
+def test_only_a_login_refused_for_its_credentials_stops_the_daemon(
+    answer: str, refused: bool
+) -> None:
+    server = Server("imap.example.org", 993, Security.SSL, "jordan", Secret("pw"), Auth.PASSWORD)
+    error = Mailbox(server)._fail("logging in", LoginError(f"b'{answer}'"))
+    assert error.login_refused is refused

@@ -126,6 +126,20 @@ def test_a_confirmation_that_asks_for_an_answer_counts_whatever_the_models_top_l
     # ... of an interview: a dinner confirmed, with an answer asked, is none
     dinner = body.replace("Your interview for the Data Analyst role", "Our team dinner")
     assert not classifier.classify_text("Dinner confirmation", dinner).is_invite
+    # ... and neither a rejection nor an invitation the model counts already turns into one
+    rejection = classifier.classify_text(
+        "Your application",
+        "Thank you for your interest. Unfortunately we will not be moving forward with an "
+        "interview at this time, although your application is confirmed on file. Please "
+        "confirm that you would like us to keep your CV.",
+    )
+    assert not rejection.is_invite
+    choice = classifier.classify_text(
+        "Interview",
+        "We'd like to invite you to an interview on Saturday 21 November at 9pm or Friday 20 "
+        "November at 10am. Please confirm which works. Looking forward to seeing you!",
+    )
+    assert choice.is_invite and choice.label is Label.INVITE
 
 
 def test_a_terse_note_in_a_known_interview_thread_counts() -> None:

@@ -498,13 +498,18 @@ def test_a_reschedule_with_a_booking_link_and_no_time_says_it_will_rebook_there(
 
 
 def test_only_mail_without_a_message_id_has_a_fingerprint_and_it_is_stable() -> None:
-    with_id = parse_message(_mail())
-    without = _mail().replace(b"Message-ID: <abc123@brightloop.io>\n", b"")
+    with_id = parse_message(_mail(Date="Mon, 16 Nov 2026 09:00:00 -0500"))
+    without = _mail(Date="Mon, 16 Nov 2026 09:00:00 -0500").replace(
+        b"Message-ID: <abc123@brightloop.io>\n", b""
+    )
     assert fingerprint(with_id) is None
     first, again = fingerprint(parse_message(without)), fingerprint(parse_message(without))
     assert first is not None and first == again
     other = without.replace(b"Interview: Data Analyst", b"Interview: Data Engineer")
     assert fingerprint(parse_message(other)) not in (None, first)
+    # without a Date a templated resend would look the same: no fingerprint, never a duplicate
+    undated = without.replace(b"Date: Mon, 16 Nov 2026 09:00:00 -0500\n", b"")
+    assert fingerprint(parse_message(undated)) is None
 
 
 def test_an_interview_the_sender_needs_no_answer_for_is_an_action_item_not_a_draft() -> None:
@@ -527,3 +532,20 @@ def test_an_interview_the_sender_needs_no_answer_for_is_an_action_item_not_a_dra
     )
     assert plan.action is Action.NOTIFY and plan.reply is None
     assert "needs no answer" in plan.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your application is confirmed. Would Saturday 21 November at 8pm work for a first "
+        "interview?",
+        "The role is confirmed as remote. Can you do Thursday 19 November at 11pm EST?",
+        "Just confirming your availability: could you do Saturday 21 November at 8:00 pm?",
+        "Your interview is confirmed for Saturday 21 November at 7:00 pm EST. If that doesn't "
+        "suit, we also have availability on Wednesday or Friday during the day - just say.",
+    ],
+)
+def test_a_time_outside_the_users_hours_is_confirmed_only_when_agreed_and_alone(text: str) -> None:
+    # Not the interview confirmed, or other days offered beside it: the time is not taken.
+    body = _answer(Label.INVITE, text)
+    assert "I confirm" not in body and "doesn't work" in body

@@ -111,3 +111,9 @@ def test_every_template_reads_cleanly_with_fields_present_or_missing(name: str) 
             for mark in (" ,", " .", " ;", "the role", "at .", "with .", "for the  "):
                 assert mark not in body, (name, mark, line)
         assert "\n\n\n" not in raw.strip(), (name, raw)
+
+
+def test_a_templates_own_expression_failing_is_a_render_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "reminder.txt.j2").write_text("{{ 100 // count }}")
+    with pytest.raises(RenderError, match=r"reminder\.txt\.j2: ZeroDivisionError"):
+        Renderer(tmp_path).render("reminder.txt.j2", {"count": 0})

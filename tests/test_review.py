@@ -248,7 +248,7 @@ def test_scripted_review_reads_lines_and_goes_on_after_a_failed_send(
     monkeypatch.setattr(sys, "stdin", io.StringIO("a\ny\nr\ny\na\ns\n"))
     assert main(["review"]) == 0
     out = capsys.readouterr().out
-    assert "Not sent: SMTP" in out
+    assert "Sending failed: SMTP" in out and "was not sent and is marked failed" in out
     assert f"Rejected item {reply_to['id']}" in out
     assert "This item has no draft" in out
     assert out.rstrip().endswith("Approved 0, rejected 1, skipped 1, failed 1.")

@@ -851,3 +851,86 @@ def test_an_onsite_days_agenda_is_one_slot_from_its_first_time_to_its_last() -> 
         "2026-12-15T08:30:00+00:00",
         "2026-12-15T13:00:00+00:00",
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The meeting has been cancelled and rescheduled to Monday at 2pm.", ["Mon 23 14:00"]),
+        ("Your interview has been cancelled and moved to Monday at 2pm.", ["Mon 23 14:00"]),
+        ("We had to cancel and reschedule for Monday at 2pm.", ["Mon 23 14:00"]),
+        ("We must cancel and offer you Monday at 2pm instead.", ["Mon 23 14:00"]),
+        (
+            "Unfortunately the interviewer had to cancel\nMonday at 2pm would work instead.",
+            ["Mon 23 14:00"],
+        ),
+        ("Sorry to cancel at short notice - could we do Monday at 2pm?", ["Mon 23 14:00"]),
+        ("Sorry to cancel at short notice: could we do Monday at 2pm?", ["Mon 23 14:00"]),
+        ("Sorry to cancel at short notice but could we do Monday at 2pm?", ["Mon 23 14:00"]),
+        ("Please confirm Monday at 2pm or cancel using the link below.", ["Mon 23 14:00"]),
+        ("To confirm or cancel Monday at 2pm, reply to this email.", ["Mon 23 14:00"]),
+        ("Any conflicts with Monday at 2pm?", ["Mon 23 14:00"]),
+        ("no conflicts with Monday at 2pm?", ["Mon 23 14:00"]),
+        ("Is there anything that would conflict with Monday at 2pm?", ["Mon 23 14:00"]),
+        (
+            "We could not find a conflict: Monday at 2pm is free for the whole panel.",
+            ["Mon 23 14:00"],
+        ),
+        (
+            "Due to a scheduling conflict we need to move your interview to Monday at 2pm.",
+            ["Mon 23 14:00"],
+        ),
+        (
+            "Because of a clash in the panel's diaries we now propose Monday at 2pm.",
+            ["Mon 23 14:00"],
+        ),
+        ("The panel will discuss conflict management with you on Monday at 2pm.", ["Mon 23 14:00"]),
+        (
+            "Please complete the conflict of interest form before your interview on Monday at 2pm.",
+            ["Mon 23 14:00"],
+        ),
+        ("No worries, we'll keep Monday at 2pm for you.", ["Mon 23 14:00"]),
+        ("No problem, we can keep Monday at 2pm.", ["Mon 23 14:00"]),
+        ("Could we not keep Monday at 2pm?", ["Mon 23 14:00"]),
+        ("Please do not cancel your interview on Monday at 2pm.", ["Mon 23 14:00"]),
+        ("We won't cancel: Monday at 2pm stays.", ["Mon 23 14:00"]),
+        ("No one will cancel on you: Monday at 2pm it is.", ["Mon 23 14:00"]),
+        ("There is no need to cancel anything - Monday at 2pm is fine.", ["Mon 23 14:00"]),
+        (
+            "It no longer requires travel: the interview is Monday at 2pm by video.",
+            ["Mon 23 14:00"],
+        ),
+        (
+            "We are no longer hiring in London but could interview you Monday at 2pm.",
+            ["Mon 23 14:00"],
+        ),
+        ("I'm off Monday and Tuesday, Wednesday at 2pm?", ["Wed 18 14:00"]),
+        ("Can we move the interview? Monday from 2 to 3pm works for us.", ["Mon 23 14:00"]),
+        ("We'd like to reschedule. Would you be free Monday from 2pm to 3pm?", ["Mon 23 14:00"]),
+        ("We'd love to move ahead with an interview on Monday from 2 to 3pm.", ["Mon 23 14:00"]),
+        ("If you need to reschedule, we are also free Monday from 2pm to 3pm.", ["Mon 23 14:00"]),
+        ("Anna Montag will meet you at 10am Thursday.", ["Thu 19 10:00"]),
+        ("Ask for Peter Freitag at 3pm Thursday, reception desk B.", ["Thu 19 15:00"]),
+        (
+            "Am Dienstag, 24. November kommen alle 5 Bewerber. Passt Ihnen Mittwoch, 25. November "
+            "um 14 Uhr?",
+            ["Wed 25 14:00"],
+        ),
+        (
+            "El martes 24 de noviembre entrevistamos a las 3 candidatas finalistas; ¿le viene bien "
+            "el miércoles 25 de noviembre a las 10:00?",
+            ["Wed 25 10:00"],
+        ),
+        (
+            "Das Gespräch dauert ca. 45 Minuten, von 14 Uhr bis 15 Uhr am Dienstag.",
+            ["Tue 24 14:00"],
+        ),
+    ],
+)
+def test_ordinary_words_around_a_time_neither_call_it_off_nor_add_one(
+    text: str, expected: list[str]
+) -> None:
+    # The review of the call-off, list, move and foreign-weekday rules: each of these offers
+    # the time it names, once, as the old reader did.
+    found = find_when(text, SENT)
+    assert [s.start.strftime("%a %d %H:%M") for s in found.slots] == expected

@@ -18,7 +18,7 @@ from triage.oauth import TokenSource
 from triage.outbox import Outbox
 from triage.remind import TEMPLATE as REMINDER
 from triage.render import Renderer, shipped_template_dir
-from triage.samples import template_failures, template_names
+from triage.samples import SAMPLE_CONTEXTS, template_failures, template_names
 from triage.service import Poller
 from triage.store import Store
 
@@ -49,7 +49,8 @@ def checked_renderer(settings: Settings) -> Renderer:
     setting to mend before any mail is read, not a reason to quarantine invitations. Raises
     ``ConfigError`` naming each template that fails."""
     renderer = renderer_for(settings)
-    failures = template_failures(renderer, template_names(shipped_template_dir()) | {REMINDER})
+    names = template_names(shipped_template_dir()) | {REMINDER}
+    failures = template_failures(renderer, names, SAMPLE_CONTEXTS[:1])
     if failures:
         where = f"TRIAGE_TEMPLATE_DIR ({settings.template_dir}): " if settings.template_dir else ""
         raise ConfigError([f"{where}{exc}; see 'triage doctor'" for _, exc in failures])

@@ -189,11 +189,15 @@ class Classifier:
             label = max(INVITE_LABELS, key=cats.__getitem__)
         elif not is_invite and label in INVITE_LABELS:  # the label agrees with the verdict
             label = max((lbl for lbl in Label if lbl not in INVITE_LABELS), key=cats.__getitem__)
-        elif ASKS_REPLY in fired and (label is Label.CONFIRMATION or _CONFIRMED.issubset(fired)):
+        elif ASKS_REPLY in fired and (
+            label is Label.CONFIRMATION
+            or (label is Label.OTHER and not is_invite and _CONFIRMED.issubset(fired))
+        ):
             # A confirmation that waits for the reader's answer, of an interview: the words
             # say it is about a job, or it continues a thread with one (not a barbecue). The
             # rules that an interview is confirmed and an answer asked ("your interview ... is
-            # confirmed", "reply to confirm") say so whatever the model's top label.
+            # confirmed", "reply to confirm") say so when the model sees nothing in particular
+            # ("other"; not a rejection, nor an invitation it already counts).
             is_invite = topic is Topic.JOB or known_thread()
             label = Label.CONFIRMATION if is_invite else label
         evidence = [

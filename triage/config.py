@@ -300,7 +300,9 @@ def default_db_path(environ: Mapping[str, str]) -> Path:
     """``$STATE_DIRECTORY`` under systemd, else the XDG data directory."""
     if environ.get("STATE_DIRECTORY"):
         return Path(environ["STATE_DIRECTORY"].split(":")[0]) / "triage.sqlite3"
-    data_home = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    data_home = environ.get("XDG_DATA_HOME", "")
+    if not Path(data_home).is_absolute():  # the XDG spec: a relative path is to be ignored
+        data_home = str(Path.home() / ".local" / "share")
     return Path(data_home) / "triage" / "triage.sqlite3"
 
 

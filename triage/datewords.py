@@ -79,20 +79,21 @@ def is_deadline(doc: Doc, date_start: int) -> bool:
 
 
 # A reply-by time counted from the mail: "please let us know within 48 hours", "reply within
-# two working days", "in the next 24 hours". Only when the sentence asks the reader to answer or
-# act; "we will get back to you within 5 working days" is the sender's promise.
+# two working days", "confirm in the next 24 hours": a verb asking the reader to answer or book
+# just before the count, and no one else's doing ("we aim to respond within 2 business days").
 _COUNTED_DEADLINE = re.compile(
-    r"\b(?:within|in the next)\s+(?P<n>\d{1,3}|one|two|three|four|five|seven|ten)\s+"
-    r"(?P<kind>working |business )?(?P<unit>hours?|days?)\b",
+    r"\b(?P<verb>let us know|let me know|reply|respond|confirm|get back to (?:us|me)|book|"
+    r"schedule|choose|select|accept|contact|call|complete)\b"
+    r"(?P<between>[^.;?!\n]{0,60}?)\b(?:within|in the next)\s+"
+    r"(?P<n>\d{1,3}|one|two|three|four|five|seven|ten)\s+(?P<kind>working |business )?"
+    r"(?P<unit>hours?|days?)\b(?!\s+(?:of|after|before|once|from|following))",
     re.IGNORECASE,
 )
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7, "ten": 10}
-_ASKS_ANSWER = re.compile(
-    r"\b(?:please|kindly|let us know|let me know|reply|respond|confirm|get back to (?:us|me)|"
-    r"book|schedule|choose|select)\b",
-    re.IGNORECASE,
+# Someone else's doing: "we aim to respond", "our team typically responds", "recruiters reply"
+_NOT_THE_READERS = re.compile(
+    r"\b(?:we|i|they|our|team|recruiters?|typically|usually|normally)\b", re.IGNORECASE
 )
-_OUR_PROMISE = re.compile(r"\b(?:we|i|they|our team)(?: will|'ll| shall)\b", re.IGNORECASE)
 
 
 def counted_deadline(text: str, sent: datetime) -> datetime | None:
@@ -100,10 +101,9 @@ def counted_deadline(text: str, sent: datetime) -> datetime | None:
     ``_COUNTED_DEADLINE``): ``sent`` plus the hours, or the end of the day so many (working)
     days on; None when there is none."""
     for match in _COUNTED_DEADLINE.finditer(text[:20_000]):
-        start = max(text.rfind(".", 0, match.start()), text.rfind("\n\n", 0, match.start())) + 1
-        sentence = text[start : match.end()]
-        if not _ASKS_ANSWER.search(sentence) or _OUR_PROMISE.search(sentence):
-            continue
+        lead = re.split(r"[.;!?\n]", text[max(0, match.start() - 60) : match.start()])[-1]
+        if _NOT_THE_READERS.search(lead) or re.search(r"\b(?:if|once|when)\b", match["between"]):
+            continue  # "we aim to respond", "let us know if you need to cancel within 24 hours"
         count = _NUMBERS.get(match["n"].lower()) or int(match["n"])
         if match["unit"].lower().startswith("hour"):
             return sent + timedelta(hours=count) if count <= 240 else None
@@ -141,7 +141,9 @@ def moves_time_from(doc: Doc, start: int) -> bool:
     if not words or words[-1] != "from":
         return False
     verbs = [i for i, w in enumerate(words) if w in _MOVED]
-    return bool(verbs) and not any(w in _NEW_PLAN for w in words[verbs[-1] + 1 :])
+    # the verb, what it moves, then "from", in one clause: "push back our call today from"
+    between = words[verbs[-1] + 1 : -1] if verbs else []
+    return bool(verbs) and all(w in _MOVED_TIME_OBJECT for w in between)
 
 
 def was_planned(doc: Doc, start: int) -> bool:
@@ -219,6 +221,11 @@ _MOVED_OBJECT = frozenset(
     "scheduled planned booked set".split()  # "move the interview scheduled on Tuesday"
 )
 _NEW_PLAN = frozenset({"to", "for", "until", "till"})  # "move it to Friday": the new day
+# What a move's object may be before "from 2pm to 3:30pm": "push back our interview call today
+# from", "move you from", "move Monday's interview from"
+_MOVED_TIME_OBJECT = _MOVED_OBJECT | frozenset(
+    "back you today tomorrow 's monday tuesday wednesday thursday friday saturday sunday".split()
+)
 _PAST = frozenset({"last", "past", "previous"})  # right before the date
 _EXCEPT = frozenset({"except", "excluding", "besides"})
 _EXCEPT_PAIRS = frozenset({("other", "than"), ("apart", "from"), ("but", "not")})

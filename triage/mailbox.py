@@ -60,6 +60,10 @@ class Fetched:
     truncated: bool
 
 
+# Response codes (RFC 5530) of a login refused for a while, not for its credentials
+_PASSING_REFUSALS = ("[UNAVAILABLE]", "[INUSE]", "[LIMIT]", "[SERVERBUG]", "TEMPORAR")
+
+
 class Mailbox:
     """One IMAP connection. Use as a context manager: connects and logs in, then logs out."""
 
@@ -97,7 +101,9 @@ class Mailbox:
         message = f"IMAP {where}: {doing} failed: {exc.__class__.__name__}: {text}"
         if isinstance(exc, LoginError):  # the server said no: name the settings to fix
             message = f"{message.rstrip('. ')}; {login_hint('imap', self._server.auth)}"
-            return MailboxError(message, login_refused=True)
+            # "[UNAVAILABLE] Temporary authentication failure" (RFC 5530) passes; a no does not
+            passing = any(code in text.upper() for code in _PASSING_REFUSALS)
+            return MailboxError(message, login_refused=not passing)
         return MailboxError(message)
 
     def __enter__(self) -> Mailbox:

@@ -72,10 +72,15 @@ class Outbox:
                 f"{where}: connecting failed: {exc.__class__.__name__}: {exc}", not_sent=True
             ) from exc
         try:
-            self._login(smtp, token)
+            try:
+                self._login(smtp, token)
+            except smtplib.SMTPAuthenticationError as exc:
+                raise self._refused_login(where, token, exc) from exc
+            except (smtplib.SMTPException, OSError, ValueError) as exc:  # before any mail
+                raise OutboxError(
+                    f"{where}: logging in failed: {exc.__class__.__name__}: {exc}", not_sent=True
+                ) from exc
             refused = smtp.send_message(message)
-        except smtplib.SMTPAuthenticationError as exc:
-            raise self._refused_login(where, token, exc) from exc
         except (smtplib.SMTPException, OSError, ValueError) as exc:
             # A reply code (451, 550, ...) or a recipient refused is the server's no; only a
             # connection lost mid-way leaves it unknown whether the message was taken.
@@ -135,16 +140,21 @@ class Outbox:
             except UnicodeEncodeError:  # its text would show a character of the password
                 raise OutboxError(
                     f"SMTP {server.host}:{server.port}: logging in as {server.user} failed: the "
-                    "password has characters outside ASCII, which SMTP AUTH cannot carry"
+                    "password has characters outside ASCII, which SMTP AUTH cannot carry",
+                    not_sent=True,
                 ) from None
 
     def _access_token(self, where: str) -> Secret:
         if self._tokens is None:
-            raise OutboxError(f"{where}: TRIAGE_SMTP_AUTH=oauth2 but no OAuth2 token source")
+            raise OutboxError(
+                f"{where}: TRIAGE_SMTP_AUTH=oauth2 but no OAuth2 token source", not_sent=True
+            )
         try:
             return self._tokens.access_token()
         except OAuth2Error as exc:
-            raise OutboxError(f"{where}: no access token for {self._server.user}: {exc}") from exc
+            raise OutboxError(
+                f"{where}: no access token for {self._server.user}: {exc}", not_sent=True
+            ) from exc
 
 
 def _quit_quietly(smtp: smtplib.SMTP) -> None:

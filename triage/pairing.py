@@ -13,11 +13,14 @@ from triage.dateread import MONTHS, weekday_number
 from triage.datewords import is_absence, is_deadline, moves_from, was_planned
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc, Span, Token
+    from spacy.tokens import Doc, Span
 
 # A bare hour is a time only after these ("Monday at 2"); a dotted number after the others is a
 # number ("Room 2.14"); a "Time:" line takes the date of the "Date:" line above it.
 _BARE_HOUR_AFTER = frozenset("at @ around about um om las alle".split())  # "um 14 Uhr", "a las 10"
+# After a bare hour in another language, the words that keep it one ("um 14 Uhr", "a las 10 de
+# la mañana"); another word counts things ("alle 5 Bewerber", "a las 3 candidatas").
+_HOUR_AFTER = frozenset("uhr uur ore horas hs hrs h heures de del della y e en und".split())
 _NOT_A_TIME_AFTER = frozenset(
     "room rm floor suite level unit building no no. number version v v. section chapter page "
     "step item ref ref.".split()
@@ -30,12 +33,14 @@ def _not_a_new_time(doc: Doc, start: int, end: int, last_end: int) -> bool:
     another zone; "Room 2.14" and "version 1.10" are numbers, and so is a bare number unless it
     follows "at" ("Monday at 2"), and "between 3 and 5 candidates"."""
     before = doc[start - 1] if start > 0 else None
-    if (
-        end - start == 1
-        and doc[start].text.isdigit()
-        and (before is None or before.lower_ not in _BARE_HOUR_AFTER)
-    ):
-        return True  # "3 rooms"; but "Monday at 2" is a time
+    if end - start == 1 and doc[start].text.isdigit():
+        after = next((t for t in doc[end : end + 2] if not t.is_space), None)
+        foreign = before is not None and before.lower_ in {"um", "om", "las", "alle"}
+        counts = (
+            foreign and after is not None and after.is_alpha and after.lower_ not in _HOUR_AFTER
+        )
+        if before is None or before.lower_ not in _BARE_HOUR_AFTER or counts:
+            return True  # "3 rooms", "alle 5 Bewerber"; but "Monday at 2", "um 14 Uhr"
     if _counted(doc, start, end):
         return True
     if before is None:
@@ -94,70 +99,110 @@ def slot_date(
     return date
 
 
-# Words that call a time off. Each governs the first date after it in its clause ("we have to
-# cancel your interview on Friday at 11:00", "cancelar la entrevista del martes 8 de diciembre",
-# "a clash with Monday at 2pm"), else the last one before it ("den Termin am Dienstag um 10 Uhr
-# müssen wir leider absagen", "Friday at 11:00 has to be cancelled"): that date, with the time
-# written with it, is the old plan.
+# Words that call a time off. Each governs the date it names ("we have to cancel your interview
+# on Friday at 11:00", "cancelar la entrevista del martes 8", "has a clash with Monday at 2pm"),
+# or, with nothing but its time and helping words between, the date before it ("den Termin am
+# Dienstag um 10 Uhr müssen wir leider absagen", "Friday at 11:00 has to be cancelled", "Friday
+# at 11:00 no longer works"): that date, with the time written with it, is the old plan.
 _CALLING_OFF = frozenset(
     "cancel cancels cancelled canceled cancelling canceling absagen abgesagt stornieren "
     "storniert annuler annulé annulée annulés cancelar cancelada cancelado anular anulada "
     "annullare annullato annullata disdire afzeggen afgezegd annuleren geannuleerd".split()
 )
-_CLASHING = frozenset({"clash", "clashes", "conflict", "conflicts"})  # forward only
+_CLASHING = frozenset({"clash", "conflict"})  # only as had: "Lionel has a conflict at 2:00"
+_HAVING = frozenset({"has", "have", "had", "'s", "got"})
 # Keeping a time, denied: "we can't keep your interview on Tuesday", "no podremos mantener"
 _KEEPING = frozenset("keep maintain maintenir mantener mantenere halten einhalten".split())
-_DENIALS = frozenset("not n't no pas nicht non niet unable cannot longer".split())
-_CALLS_OFF_AFTER = 10  # tokens from such a word to the date it governs, forward
-_CALLS_OFF_BEFORE = 16  # and back (a German verb ends its clause)
+_DENIALS = frozenset("n't not cannot unable pas nicht no non niet".split())
+_NOT_CALLING = frozenset({"not", "n't", "no", "don't", "never"})  # "please do not cancel"
+# What may stand between a call-off word and the date it governs after it: the interview named,
+# its owner, a time ("a conflict at 2:00 Thursday"), prepositions and articles, in each language.
+_TOWARD = frozenset(
+    "your our the this my their his her its interview call meeting chat screen phone video "
+    "scheduled planned booked set on for at with of 's tomorrow today la el le les l' der die "
+    "das den dem notre nuestra nuestro vostre votre unser unseren ihr ihren entrevista "
+    "entretien rendez-vous termin gespräch vorstellungsgespräch colloquio sollicitatiegesprek "
+    "gesprek del du de am vom von della dello het op van um à a las alle om".split()
+)
+# ... and between a date and a call-off word after it: its time and helping words.
+_BACK = _TOWARD | frozenset(
+    "has have had to be been is was will would must müssen muss wir leider unfortunately "
+    "sadly now also h uhr uur we i devons dobbiamo tenemos que hemos hay moeten wij helaas "
+    "no longer".split()
+)
+# German and Dutch put the verb at the clause's end, after any adverbial ("den Termin am
+# Mittwoch um 10 Uhr aus dringenden Gründen absagen"): back to the date, only the clause counts.
+_CLAUSE_FINAL = frozenset(
+    "absagen abgesagt stornieren storniert afzeggen afgezegd annuleren geannuleerd".split()
+)
+_CALLS_OFF_REACH = 12  # tokens between such a word and the date it governs
 _ATTACHED = 4  # tokens from a date to a time written with it ("Friday at 11:00", "a las 10:00")
 # Not a call-off: "if you need to cancel your interview on Monday, ..." (a policy, the reader's)
 _READERS = frozenset({"you", "if", "should"})
-# Between a call-off word and a date, these part them: the date is the new plan.
-_PARTS = frozenset("? ! . , ; — – instead stattdessen plutôt invece".split())
 
 
-def _calls_off(doc: Doc, index: int) -> str:
-    """Whether the word at ``index`` calls a time off: "cancel" (either way), "clash"
-    (forward only) or "" (no)."""
+def _calls_off(doc: Doc, index: int) -> bool:
+    """Whether the word at ``index`` calls a time off (see ``_CALLING_OFF``)."""
     word = doc[index].lower_
-    before = {t.lower_ for t in doc[max(0, index - 5) : index]}
-    if before & _READERS:
-        return ""
-    if word in _CALLING_OFF or (word in _KEEPING and before & _DENIALS):
-        return "cancel"
-    if word == "longer" and index and doc[index - 1].lower_ == "no":
-        return "cancel"  # "Friday at 11:00 no longer works", "can no longer do Monday"
-    return "clash" if word in _CLASHING else ""
+    before = [t.lower_ for t in doc[max(0, index - 5) : index] if not t.is_space]
+    if set(before) & _READERS:
+        return False
+    if word == "longer":  # "Friday at 11:00 no longer works", "can no longer do Monday"
+        return bool(before) and before[-1] == "no"
+    if word in _KEEPING:  # "can't keep", "won't be able to keep", "ne pourrons pas maintenir"
+        helping = {"be", "able", "to", "going", "pourrons", "podremos", "können", "possiamo"}
+        near = [w for w in before[-4:] if w not in helping]
+        return bool(near) and near[-1] in _DENIALS and not _asks(doc, index)
+    if set(before[-3:]) & _NOT_CALLING or before[-1:] == ["or"]:  # "do not cancel", "or cancel"
+        return False
+    return word in _CALLING_OFF or (word in _CLASHING and bool(set(before[-3:]) & _HAVING))
+
+
+def _clause_parts(doc: Doc, start: int, end: int) -> bool:
+    """Whether a clause ends between ``start`` and ``end`` (a comma, a full stop, a line)."""
+    return any(t.text in {",", ".", ";", "?", "!"} or "\n" in t.text for t in doc[start:end])
+
+
+def _asks(doc: Doc, index: int) -> bool:
+    """Whether the sentence of the token at ``index`` is a question ("Could we not keep ...?")."""
+    for token in doc[index : index + 25]:
+        if token.text in {".", "!", "\n\n"} or "\n\n" in token.text:
+            return False
+        if token.text == "?":
+            return True
+    return False
 
 
 def called_off(doc: Doc, dates: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     """The stretches of tokens (start, end) that the mail calls off: from a call-off word to
     the date it governs and the time written with it, or back (see ``_CALLING_OFF``)."""
-    inside = {i for start, end in dates for i in range(start, end)}
     starts = {start for start, _ in dates}  # another date ends the stretch: the new plan
 
-    def part(t: Token) -> bool:
-        return "\n\n" in t.text or (t.lower_ in _PARTS and t.i not in inside)
-
-    def parted(start: int, end: int) -> bool:
-        return any(part(t) for t in doc[start:end])
+    def only(words: frozenset[str], start: int, end: int) -> bool:  # and on one line
+        return all(
+            (t.is_space and "\n" not in t.text)
+            or t.lower_ in words
+            or t.lower_ in MERIDIEMS
+            or re.match(TIME_SHAPE, t.lower_) is not None
+            or zone_named(t.text) is not None
+            for t in doc[start:end]
+        )
 
     found: list[tuple[int, int]] = []
     for token in doc:
-        way = _calls_off(doc, token.i) if token.is_alpha else ""
-        if not way:
+        if not token.is_alpha or not _calls_off(doc, token.i):
             continue
-        after = [d for d in dates if token.i < d[0] <= token.i + _CALLS_OFF_AFTER]
-        before = [d for d in dates if token.i - _CALLS_OFF_BEFORE <= d[1] <= token.i]
-        if after and not parted(token.i + 1, after[0][0]):
+        after = [d for d in dates if token.i < d[0] <= token.i + _CALLS_OFF_REACH]
+        before = [d for d in dates if token.i - _CALLS_OFF_REACH <= d[1] <= token.i]
+        if after and only(_TOWARD, token.i + 1, after[0][0]):
             end = after[0][1]
-            stop = next((t.i for t in doc[end : end + _ATTACHED] if part(t) or t.i in starts), None)
+            stop = next((t.i for t in doc[end : end + _ATTACHED] if t.i in starts), None)
             found.append((token.i, stop or end + _ATTACHED))
-        elif way == "cancel" and before and not parted(before[-1][1], token.i):
-            back = doc[max(0, before[-1][0] - _ATTACHED) : before[-1][0]]
-            start = max((t.i + 1 for t in back if part(t)), default=back.start)
-            found.append((start, token.i + 1))
+        elif before and (
+            only(_BACK, before[-1][1], token.i)
+            or (token.lower_ in _CLAUSE_FINAL and not _clause_parts(doc, before[-1][1], token.i))
+        ):
+            found.append((max(0, before[-1][0] - _ATTACHED), token.i + 1))
     return tuple(found)
 
 
@@ -210,6 +255,9 @@ def _starts_line(doc: Doc, index: int) -> bool:
 
 
 _LIST_JOINS = frozenset({",", "or", "and", "/", "&"})
+# Before a list of days, these make it no offer: "between Monday and Wednesday", "every
+# Monday and Tuesday at 2pm we have team meetings", "off Monday and Tuesday at 2pm".
+_NOT_LISTED = frozenset({"between", "from", "every", "off", "except", "not", "closed", "busy"})
 
 
 def listed_before(
@@ -231,12 +279,14 @@ def listed_before(
             break
         if any(w not in _LIST_JOINS for w in between):
             break
+        if current == date and all(w == "," for w in between):
+            break  # "I'm off Monday and Tuesday, Wednesday at 2pm?": the last join is a word
         joined = joined or any(w != "," for w in between)
         listed.insert(0, earlier)
         current = earlier
     first = listed[0][0] if listed else date[0]
     before = [t.lower_ for t in doc[max(0, first - 3) : first] if not t.is_space]
-    ranged = bool(before) and before[-1] in {"between", "from"}  # a run of days, not a list
+    ranged = bool(before) and before[-1] in _NOT_LISTED  # a run of days, days off
     return listed if joined and not ranged else []
 
 

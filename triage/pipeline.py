@@ -260,9 +260,25 @@ def _own_zone_unnamed(text: str, zone: ZoneInfo, moment: datetime) -> str:
 
 
 # An employer's words that the interview is booked and wants the candidate's word back.
+# An invitation that confirms its one time: the interview (or call) is confirmed, not an
+# application or a role ("Your application is confirmed", "The role is confirmed as remote").
 _CONFIRMS = re.compile(
-    r"\bthis (?:e-?mail|message|note) (?:is to )?confirms?\b|\b(?:is|are|has been|is now) "
-    r"confirmed\b|\bjust (?:to )?confirm(?:ing)?\b|\ball set for your\b",
+    r"\b(?:interview|call|meeting|appointment|chat|visit)\b[^.?!\n]{0,40}?\b(?:is|are|has "
+    r"been|is now) confirmed\b|\bthis (?:e-?mail|message|note) (?:is to )?confirms? your\b|"
+    r"\bjust (?:to )?confirm(?:ing)? (?:your|the) (?:interview|call|meeting|appointment)\b|"
+    r"\ball set for your\b|\bconfirmed for (?:your|the) (?:interview|call)\b",
+    re.IGNORECASE,
+)
+# ... and offers no other time: "if that doesn't suit, we also have Wednesday"
+_ALTERNATIVE = re.compile(
+    r"\b(?:also|alternatively|instead|otherwise|if you prefer|(?:doesn't|does not|won't|"
+    r"will not) (?:suit|work)|which (?:works|suits))\b",
+    re.IGNORECASE,
+)
+# ... and agreed before, so it stands even outside the user's hours ("as agreed on the phone")
+_AGREED = re.compile(
+    r"\bas (?:agreed|discussed|arranged)\b|\bper our (?:call|conversation)\b|"
+    r"\byou (?:chose|selected|booked|picked)\b",
     re.IGNORECASE,
 )
 
@@ -284,20 +300,23 @@ def _situation(
     theirs: tzinfo | None,
     *,
     confirms: bool = False,
+    agreed: bool = False,
 ) -> tuple[str, SlotTime | None, tuple[Interval, ...]]:
     """(template, accepted slot, proposed windows) for what the message asks; windows in the
-    sender's working hours (zone ``theirs``) when some are free. An invitation that ``confirms``
-    its one time ("This email confirms your interview on ...") gets the confirmation's reply
-    when that time fits."""
+    sender's working hours (zone ``theirs``) when some are free. An invitation or reschedule
+    that ``confirms`` its one time ("This email confirms your interview on ...") and offers
+    no other gets the confirmation's reply when that time fits, or, ``agreed`` before, when it
+    clashes with nothing in the queue."""
     if label is Label.CONFIRMATION:
         return "confirmation.txt.j2", found.slots[0] if found.slots else None, ()
     a, busy, buffer, now = calendar.availability, calendar.busy, calendar.buffer, calendar.now
     kind = "reschedule" if label is Label.RESCHEDULE else "invite"
-    if confirms and len(found.slots) == 1 and _clear(found.slots[0], calendar):
-        # the time was agreed ("As agreed on the phone, your interview is confirmed for 6pm"):
-        # confirmed even outside the user's hours, unless it clashes with another interview
-        return "confirmation.txt.j2", found.slots[0], ()
     chosen = first_fitting(found.slots, a, busy, buffer, now) if found.slots else None
+    one = found.slots[0] if len(found.slots) == 1 and not found.days else None
+    if confirms and one is not None and (one == chosen or (agreed and _clear(one, calendar))):
+        # confirmed when it fits, or, agreed before ("As agreed on the phone, your interview
+        # is confirmed for 6pm"), even outside the user's hours unless it clashes
+        return "confirmation.txt.j2", one, ()
     if chosen is not None:
         return f"{kind}_slot.txt.j2", chosen, ()
     if found.scheduling_links and not found.slots:
@@ -374,9 +393,11 @@ def plan_message(
         reason = f"the sender needs no answer ({waived[0]!r}); nothing to draft"
         return Plan(Action.NOTIFY, verdict, links=shown, extraction=found, reason=reason)
     theirs = their_zone(message, found)
-    confirms = _CONFIRMS.search(message.text) is not None
+    text = message.text
+    confirms = _CONFIRMS.search(text) is not None and not _ALTERNATIVE.search(text)
+    agreed = confirms and _AGREED.search(text) is not None
     template, chosen, windows = _situation(
-        verdict.label, found, calendar, theirs, confirms=confirms
+        verdict.label, found, calendar, theirs, confirms=confirms, agreed=agreed
     )
     zone = calendar.availability.zone
     body = renderer.render(

@@ -55,5 +55,7 @@ class Renderer:
             text = self._env.get_template(name).render(**context)
         except TemplateError as exc:
             raise RenderError(f"template {name}: {exc}") from exc
+        except Exception as exc:  # a template's own expression failed ("{{ 100 // count }}")
+            raise RenderError(f"template {name}: {exc.__class__.__name__}: {exc}") from exc
         lines = [_SPACES.sub(" ", line).rstrip() for line in text.splitlines()]
         return _BLANKS.sub("\n\n", "\n".join(lines)).strip() + "\n"

@@ -322,7 +322,7 @@ class _Review:
                 shown=item.reply,  # what the user saw is what is sent, or nothing
             )
         except TriageError as exc:
-            self.console.print(Text(f"Not sent: {exc}", style="bold red"))
+            self.console.print(Text(f"Sending failed: {exc}", style="bold red"))
             if self.store.get(item.id).reply != item.reply:
                 return _Next.SHOW_AGAIN  # the new text, to be read before approving
             self.tally.failed += 1

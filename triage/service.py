@@ -66,7 +66,7 @@ class PollReport:
     stopped: bool = False  # a stop request ended the poll before all new mail was handled
     planned: list[Planned] = field(default_factory=list)  # a dry run's drafts and action items
     noted: list[Noted] = field(default_factory=list)  # and the rest a real run records or skips
-    # A dry run's Message-IDs that a real run would have queued by now, with their UIDs.
+    # A dry run's Message-IDs (or fingerprints) a real run would have queued by now, with UIDs.
     planned_ids: dict[str, int] = field(default_factory=dict)
 
     def add(self, outcome: str) -> None:
@@ -244,22 +244,24 @@ class Poller:
             report.planned.append(Planned(fetched.uid, sender, message.subject, plan))
         elif plan.action is Action.IGNORE:
             report.noted.append(Noted(fetched.uid, "ignore", plan.reason, sender, message.subject))
-        if plan.action is not Action.SKIP and message.message_id and not duplicate:
-            report.planned_ids[message.message_id] = fetched.uid  # queued by now in a real run
+        key = message.message_id or fingerprint(message)  # what a real run finds it again by
+        if plan.action is not Action.SKIP and key and not duplicate:
+            report.planned_ids[key] = fetched.uid  # queued by now in a real run
         outcome = "duplicate" if duplicate else plan.action.value
         _log_outcome(fetched, message, plan, outcome, None)
         return outcome
 
     def _duplicate(self, origin: Origin, message: Message, report: PollReport) -> str:
         """Why a real run would find the message a duplicate ("" if it would not): an item
-        from the same place or with its Message-ID is queued, or an earlier message of this
-        poll has its Message-ID."""
+        from the same place or with its Message-ID (or fingerprint) is queued, or an earlier
+        message of this poll has it."""
         item_id = self.store.queued_as(origin, message.message_id, fingerprint(message))
         if item_id is not None:
             return f"queued already as item {item_id}"
-        earlier = report.planned_ids.get(message.message_id or "")
+        earlier = report.planned_ids.get(message.message_id or fingerprint(message) or "")
         if earlier is not None:
-            return f"the same Message-ID as uid {earlier}, earlier in this poll"
+            same = "Message-ID" if message.message_id else "sender, Date, subject and text"
+            return f"the same {same} as uid {earlier}, earlier in this poll"
         return ""
 
 
@@ -268,8 +270,9 @@ _NO_ENVELOPE = Envelope(None, "", "")  # a message that could not be read
 
 def fingerprint(message: Message) -> str | None:
     """For mail without a Message-ID, what finds it again once its UID has changed: a digest
-    of its sender, Date, subject and newest text; None for mail with one (the ID does)."""
-    if message.message_id:
+    of its sender, Date, subject and newest text; None for mail with one (the ID does), or
+    with no Date (then a templated resend would look the same)."""
+    if message.message_id or message.date is None:  # without a Date, a resend is the same
         return None
     sender = message.sender.formatted() if message.sender else ""
     parts = (

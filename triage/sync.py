@@ -131,8 +131,14 @@ class Syncer:
         if not flags:
             return
         groups: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+        elsewhere = []  # from a folder no longer watched (which may be gone): not flagged now
         for item_id, origin in self.store.unflagged():
+            if origin.folder != self.settings.imap_folder:
+                elsewhere.append(item_id)
+                continue
             groups[origin.folder, origin.uidvalidity].append((item_id, origin.uid))
+        if elsewhere:
+            self.store.mark_flagged(elsewhere)
         for (folder, uidvalidity), members in groups.items():
             uids = [uid for _, uid in members]
             try:

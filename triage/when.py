@@ -100,6 +100,8 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
     minutes = {"TEXT": {"REGEX": r"^\d{1,2}[:.h]\d{2}$"}}
     a_to = {"LOWER": {"IN": list(MINUTES_RANGE_WORDS)}}
     hour_h = {"TEXT": {"REGEX": r"^([01]?\d|2[0-3])h$"}}  # "14h"
+    hour = {"TEXT": {"REGEX": r"^([01]?\d|2[0-3])$"}}
+    o_clock = {"LOWER": {"IN": ["uhr", "uur"]}}
     between = {"LOWER": {"IN": sorted(_BETWEEN - {"between"})}}
     hour_word = {"LOWER": {"IN": _HOUR_WORDS}, "OP": "?"}  # "12 Uhr"
     the_hour = {"LOWER": {"IN": ["las", "les", "le", "ore"]}, "OP": "?"}
@@ -141,7 +143,8 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
             [{"LOWER": "between"}, clock, ampm, {"LOWER": "and"}, clock, ampm],  # a range
             # "entre las 10:00 y las 13:00", "zwischen 10 und 12 Uhr", "tussen 10 en 12 uur"
             [between, the_hour, clock, and_, the_hour, clock, hour_word],
-            [{"TEXT": {"REGEX": r"^([01]?\d|2[0-3])$"}}, {"LOWER": {"IN": ["uhr", "uur"]}}],
+            [hour, o_clock],  # "14 Uhr"
+            [hour, o_clock, dash, hour, {**o_clock, "OP": "?"}],  # "von 14 Uhr bis 15 Uhr"
             # "10:00 am–1:00 pm": the dash joins "am" to the end's clock in one token
             [clock, {"LOWER": {"REGEX": _GLUED_END}}, ampm],
             [{"TEXT": {"REGEX": _TIME_RANGE_SHAPE}}, ampm],
@@ -295,7 +298,7 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
     dates = [
         hour_trimmed(doc, s, e)
         for k, s, e in matches
-        if k == "DATE" and not wed_for_we_d(doc, s, e)
+        if k == "DATE" and not wed_for_we_d(doc, s, e) and not _a_name(doc, s, e)
     ]
     times = [
         (s, e)
@@ -318,6 +321,25 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
     free = [d for d in dates if d not in used]  # ``_slots`` adds the dates it offers
     weeks = [(s, e) for k, s, e in matches if k == "WEEK"]
     return When(tuple(slots), deadline, asked_days(doc, free, weeks, base, read))
+
+
+# Words of the other languages' sentences around a date: a foreign weekday alone is a day only
+# among them ("Passt Ihnen Dienstag um 10 Uhr?"); in English it is a name ("Anna Montag").
+_FOREIGN_CUES = frozenset(
+    "um uhr sie ihnen wir und ist ich der die das ein eine mit für oder passt gerne hallo "
+    "à vous nous est heures je tu un une mon ma pour avec peut faire avant après ou sinon merci "
+    "bonjour el las los usted te una por para con muy hola gracias hs "
+    "alle il ore per ciao grazie lo "
+    "om uur u het een jij wij lukt graag hoi groetjes".split()
+)
+
+
+def _a_name(doc: Doc, start: int, end: int) -> bool:
+    """Whether the date ``doc[start:end]`` is a foreign weekday alone in English words."""
+    word = doc[start].lower_
+    if end - start != 1 or word not in FOREIGN_WEEKDAYS or word in WEEKDAYS:
+        return False
+    return not any(t.lower_ in _FOREIGN_CUES for t in doc[max(0, start - 8) : end + 8])
 
 
 _DMY_FROM = timedelta(hours=-1)  # a Date's offset from which numeric dates are day first
