@@ -192,6 +192,9 @@ def test_a_second_daemon_on_the_same_database_refuses_to_start_and_status_shows_
     assert report["daemon"]["pid"] == first.proc.pid
     assert report["daemon"]["healthy"] is True
     assert report["daemon"]["last_poll_at"]
+    assert report["daemon"]["started_at"] <= report["daemon"]["heartbeat_at"]
+    text = _triage(env, "status").stdout
+    assert "healthy, started" in text and "ago" in text.splitlines()[0]
     assert first.stop() == 0
     after = _triage(env, "status")
     assert after.returncode == 0
@@ -368,6 +371,9 @@ def test_a_stop_request_ends_a_poll_after_the_message_in_hand_and_the_rest_wait(
         ("Invalid credentials", True),
         ("[UNAVAILABLE] Temporary authentication failure.", False),  # the auth backend is down
         ("[LIMIT] Too many connections", False),
+        ("[THROTTLED] Too many login attempts", False),
+        ("Login failed: server busy, try again later", False),
+        ("[AUTHENTICATIONFAILED] Invalid credentials; your temporary password has expired", True),
     ],
 )
 def test_only_a_login_refused_for_its_credentials_stops_the_daemon(

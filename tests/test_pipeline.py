@@ -476,6 +476,15 @@ def _answer(label: Label, text: str) -> str:
     return plan.reply.body
 
 
+def test_an_agreed_time_is_confirmed_beside_a_request_that_offers_no_other_time() -> None:
+    body = _answer(
+        Label.INVITE,
+        "As discussed, your interview is confirmed for Thursday 19 November at 6:00 pm EST. We "
+        "also need you to bring photo ID.",
+    )
+    assert "I confirm Thursday 19 November at 6:00 pm EST" in body
+
+
 def test_an_agreed_time_is_confirmed_even_outside_the_users_hours_and_as_a_reschedule() -> None:
     # 6 pm is outside Mon-Fri 09:00-17:30, but it was agreed: no "the new time doesn't work".
     body = _answer(
@@ -549,3 +558,24 @@ def test_a_time_outside_the_users_hours_is_confirmed_only_when_agreed_and_alone(
     # Not the interview confirmed, or other days offered beside it: the time is not taken.
     body = _answer(Label.INVITE, text)
     assert "I confirm" not in body and "doesn't work" in body
+
+
+def test_no_action_needed_from_the_reader_is_an_action_item_not_a_draft() -> None:
+    msg = EmailMessage()
+    msg["From"] = "Dana Reyes <dana@brightloop.io>"
+    msg["To"] = "jordan@example.net"
+    msg["Subject"] = "Your interview"
+    msg["Date"] = "Mon, 16 Nov 2026 09:00:00 -0500"
+    msg.set_content(
+        "Hi Jordan,\n\nWe need to move your interview. Our coordinator will send you a new "
+        "Calendly invite once the panel is set; no action needed from you.\n\nDana"
+    )
+    plan = plan_message(
+        parse_message(msg.as_bytes()),
+        Verdict(Label.RESCHEDULE, 0.8, is_invite=True),
+        ME,
+        Renderer(),
+        reply_message_id="<r@example.net>",
+        calendar=CALENDAR,
+    )
+    assert plan.action is Action.NOTIFY and plan.reply is None

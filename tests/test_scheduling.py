@@ -816,6 +816,8 @@ def test_a_senders_zone_from_the_date_follows_its_daylight_saving_change(
         ("Kindly confirm in the next 24 hours.", datetime(2026, 12, 2, 15, 0, tzinfo=UTC)),
         # the sender's promise, and a count that is no reply-by time
         ("We will get back to you within 5 working days.", None),
+        ("Please book a slot: our recruiters respond within 2 business days.", None),
+        ("Please complete the form, and expect to hear from the panel within 5 days.", None),
         ("The role must be filled within 30 days.", None),
         # a date, when one is written, comes first
         ("Please reply by Friday, or within 48 hours.", datetime(2026, 12, 4, 23, 59, tzinfo=UTC)),
@@ -925,6 +927,7 @@ def test_an_onsite_days_agenda_is_one_slot_from_its_first_time_to_its_last() -> 
             "Das Gespräch dauert ca. 45 Minuten, von 14 Uhr bis 15 Uhr am Dienstag.",
             ["Tue 24 14:00"],
         ),
+        ("We'd like to invite you to interview. Interviewer: Sarah Sonntag, 3pm.", []),
     ],
 )
 def test_ordinary_words_around_a_time_neither_call_it_off_nor_add_one(
@@ -934,3 +937,8 @@ def test_ordinary_words_around_a_time_neither_call_it_off_nor_add_one(
     # the time it names, once, as the old reader did.
     found = find_when(text, SENT)
     assert [s.start.strftime("%a %d %H:%M") for s in found.slots] == expected
+
+
+def test_days_said_to_be_closed_at_a_time_are_not_listed_as_offers() -> None:
+    found = find_when("Monday and Tuesday at 2pm we are closed. Wednesday at 2pm works.", SENT)
+    assert "Mon" not in {slot.start.strftime("%a") for slot in found.slots}

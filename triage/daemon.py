@@ -17,7 +17,6 @@ turn instantly.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import signal
 import threading
@@ -93,6 +92,7 @@ class Daemon:
         self._last_extend = monotonic()
         self._last_beat = 0.0
         self._last_report = "starting"
+        self._started = clock()  # shown by `triage status` ("running since")
         self._exists: int | None = None  # messages in the folder at the last poll
 
     # -- one poll -------------------------------------------------------------------------------
@@ -175,7 +175,7 @@ class Daemon:
         store = self.poller.store
         now = self.clock().isoformat(timespec="seconds")
         values = {
-            "pid": str(os.getpid()),
+            "started_at": self._started.isoformat(timespec="seconds"),
             "heartbeat_at": now,
             "healthy": "no" if self.failures else "yes",
             "last_poll": self._last_report,

@@ -92,7 +92,8 @@ _COUNTED_DEADLINE = re.compile(
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7, "ten": 10}
 # Someone else's doing: "we aim to respond", "our team typically responds", "recruiters reply"
 _NOT_THE_READERS = re.compile(
-    r"\b(?:we|i|they|our|team|recruiters?|typically|usually|normally)\b", re.IGNORECASE
+    r"\b(?:we|i|they|our|team|panel|recruiters?|typically|usually|normally|expect|hear)\b",
+    re.IGNORECASE,
 )
 
 
@@ -102,7 +103,8 @@ def counted_deadline(text: str, sent: datetime) -> datetime | None:
     days on; None when there is none."""
     for match in _COUNTED_DEADLINE.finditer(text[:20_000]):
         lead = re.split(r"[.;!?\n]", text[max(0, match.start() - 60) : match.start()])[-1]
-        if _NOT_THE_READERS.search(lead) or re.search(r"\b(?:if|once|when)\b", match["between"]):
+        between = match["between"]
+        if _NOT_THE_READERS.search(lead + between) or re.search(r"\b(?:if|once|when)\b", between):
             continue  # "we aim to respond", "let us know if you need to cancel within 24 hours"
         count = _NUMBERS.get(match["n"].lower()) or int(match["n"])
         if match["unit"].lower().startswith("hour"):

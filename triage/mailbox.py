@@ -61,7 +61,16 @@ class Fetched:
 
 
 # Response codes (RFC 5530) of a login refused for a while, not for its credentials
-_PASSING_REFUSALS = ("[UNAVAILABLE]", "[INUSE]", "[LIMIT]", "[SERVERBUG]", "TEMPORAR")
+_PASSING_REFUSALS = (
+    "[UNAVAILABLE]",
+    "[INUSE]",
+    "[LIMIT]",
+    "[SERVERBUG]",
+    "[THROTTLED]",
+    "TEMPORARY AUTHENTICATION FAILURE",
+    "TEMPORARILY UNAVAILABLE",
+    "TRY AGAIN LATER",
+)
 
 
 class Mailbox:

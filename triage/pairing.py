@@ -13,7 +13,7 @@ from triage.dateread import MONTHS, weekday_number
 from triage.datewords import is_absence, is_deadline, moves_from, was_planned
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc, Span
+    from spacy.tokens import Doc, Span, Token
 
 # A bare hour is a time only after these ("Monday at 2"); a dotted number after the others is a
 # number ("Room 2.14"); a "Time:" line takes the date of the "Date:" line above it.
@@ -287,7 +287,21 @@ def listed_before(
     first = listed[0][0] if listed else date[0]
     before = [t.lower_ for t in doc[max(0, first - 3) : first] if not t.is_space]
     ranged = bool(before) and before[-1] in _NOT_LISTED  # a run of days, days off
-    return listed if joined and not ranged else []
+    after = [t.lower_ for t in _rest_of_sentence(doc, date[1])]
+    closed = any(w in _CLOSED for w in after)  # "Monday and Tuesday at 2pm we are closed"
+    return listed if joined and not ranged and not closed else []
+
+
+_CLOSED = frozenset("closed busy unavailable meetings meeting off away booked".split())
+
+
+def _rest_of_sentence(doc: Doc, start: int) -> list[Token]:
+    words: list[Token] = []
+    for token in doc[start : start + 15]:
+        if token.text in {".", "?", "!", ";"} or "\n" in token.text:
+            break
+        words.append(token)
+    return words
 
 
 def _days_range(doc: Doc, date: tuple[int, int]) -> bool:

@@ -271,8 +271,9 @@ _CONFIRMS = re.compile(
 )
 # ... and offers no other time: "if that doesn't suit, we also have Wednesday"
 _ALTERNATIVE = re.compile(
-    r"\b(?:also|alternatively|instead|otherwise|if you prefer|(?:doesn't|does not|won't|"
-    r"will not) (?:suit|work)|which (?:works|suits))\b",
+    r"\b(?:(?:also|alternatively)\b[^.?!\n]{0,40}\b(?:available|availability|free|do|offer|"
+    r"slots?|times?|(?:mon|tues|wednes|thurs|fri)day|morning|afternoon)|instead|otherwise|"
+    r"if you prefer|(?:doesn't|does not|won't|will not) (?:suit|work)|which (?:works|suits))\b",
     re.IGNORECASE,
 )
 # ... and agreed before, so it stands even outside the user's hours ("as agreed on the phone")
@@ -288,7 +289,8 @@ _AGREED = re.compile(
 _NO_REPLY_NEEDED = re.compile(
     r"\bno (?:need|reason) to (?:reply|respond|confirm)\b"
     r"|\bno (?:reply|response|answer|confirmation) (?:is )?(?:needed|necessary|required)\b"
-    r"|\b(?:do not|don't|won't) need to (?:reply|respond|confirm)\b",
+    r"|\b(?:do not|don't|won't) need to (?:reply|respond|confirm)\b"
+    r"|\bno action (?:is )?(?:needed|required)\b",
     re.IGNORECASE,
 )
 

@@ -273,6 +273,7 @@ def status_json(
         "daemon": {
             "running": daemon.pid is not None,
             "pid": daemon.pid,
+            "started_at": daemon.started_at.isoformat() if daemon.started_at else None,
             "healthy": daemon.healthy,
             "heartbeat_at": daemon.heartbeat_at.isoformat() if daemon.heartbeat_at else None,
             "last_poll_at": daemon.last_poll_at.isoformat() if daemon.last_poll_at else None,
@@ -294,7 +295,8 @@ def status_text(
     else:
         health = f"running (pid {daemon.pid}), NOT healthy: {daemon.last_poll}"
     lines = [
-        f"Daemon:     {health}",
+        f"Daemon:     {health}"
+        + (f", started {ago(daemon.started_at, now)}" if daemon.started_at else ""),
         f"Heartbeat:  {ago(daemon.heartbeat_at, now)}",
         f"Last poll:  {ago(daemon.last_poll_at, now)}"
         + (f" - {daemon.last_poll}" if daemon.last_poll and daemon.healthy else ""),

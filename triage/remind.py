@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
 from triage.models import WAITING, Address, QueueItem
@@ -109,8 +109,11 @@ def digest(
     user: Address,
     renderer: Renderer,
     zone: ZoneInfo,
+    *,
+    message_id: str,
 ) -> EmailMessage:
-    """The reminder message, from and to the user, marked as automatic."""
+    """The reminder message, from and to the user, marked as automatic, with ``message_id``
+    (made by the caller: this module reads no clock and draws no random number)."""
     count = len(items)
     body = renderer.render(
         TEMPLATE, {"items": [_entry(i, now, zone) for i in items], "count": count}
@@ -121,7 +124,7 @@ def digest(
     noun = "invitation is" if count == 1 else "invitations are"
     msg["Subject"] = f"triage: {count} interview {noun} waiting for your answer"
     msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = make_msgid(domain=user.addr.rpartition("@")[2] or "triage.invalid")
+    msg["Message-ID"] = message_id
     # Marks it as machine-made: triage skips it when it polls the INBOX, and so do auto-repliers.
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Triage"] = "reminder"

@@ -490,7 +490,7 @@ def daemon_status(settings: Settings, store: Store) -> DaemonStatus:
 
     return DaemonStatus(
         pid=pid,
-        started_at=None,
+        started_at=moment("started_at") if pid is not None else None,
         heartbeat_at=moment("heartbeat_at"),
         last_poll_at=moment("last_poll_at"),
         last_poll=values.get("last_poll", ""),

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
+from email.utils import make_msgid
 
 from triage.compose import build_email
 from triage.config import Settings
@@ -364,7 +365,9 @@ class Syncer:
         items = due(self.store.items(WAITING), now, reminder)
         if not items:
             return
-        message = digest(items, now, settings.from_address, self.renderer, settings.timezone)
+        user = settings.from_address
+        own_id = make_msgid(domain=user.addr.rpartition("@")[2] or "triage.invalid")
+        message = digest(items, now, user, self.renderer, settings.timezone, message_id=own_id)
         try:  # where the user looks first, whichever folder triage watches
             box.append(REMINDER_FOLDER, message.as_bytes(policy=policy.SMTP), now)
         except MailboxError as exc:

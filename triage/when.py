@@ -295,11 +295,8 @@ def _find_when(  # noqa: PLR0917 - find_when's arguments and the reader's two pa
     )
     offset = base.utcoffset()
     reading = _Reading(doc, base, home, default_zone, offset is not None and offset >= _DMY_FROM)
-    dates = [
-        hour_trimmed(doc, s, e)
-        for k, s, e in matches
-        if k == "DATE" and not wed_for_we_d(doc, s, e) and not _a_name(doc, s, e)
-    ]
+    trimmed = [hour_trimmed(doc, s, e) for k, s, e in matches if k == "DATE"]
+    dates = [(s, e) for s, e in trimmed if not (wed_for_we_d(doc, s, e) or _a_name(doc, s, e))]
     times = [
         (s, e)
         for k, s, e in matches
