@@ -295,3 +295,12 @@ def test_mail_without_a_message_id_is_found_again_by_its_fingerprint_after_uidva
         assert store.record(moved, envelope, plan, NOW) is None  # a duplicate: no second draft
         other = Envelope(None, "Sarah <sarah@x.io>", "Interview", fingerprint="e" * 64)
         assert store.record(Origin("me@host", "Jobs", 8, 6), other, plan, NOW) == 2
+
+
+def test_a_read_of_a_queue_that_fails_is_a_store_error_not_a_traceback(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "q.sqlite3")
+    _draft(store, 1)
+    store.close()  # as a damaged or vanished file would: every read fails in sqlite3
+    for read in (store.items, store.counts, store.busy, lambda: store.get(1)):
+        with pytest.raises(StoreError, match="queue database"):
+            read()

@@ -10,14 +10,16 @@ a message nor handle it twice. The schema evolves through the named migrations i
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from triage.availability import held
 from triage.clock import zone_label
@@ -46,6 +48,9 @@ from triage.rows import (
 )
 
 __all__ = ["ACTIVE", "MAX_ATTEMPTS", "MIGRATIONS", "THREAD_IDS", "TRANSITIONS", "Store"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.PENDING: frozenset({State.APPROVED, State.REJECTED, State.SENT_BY_USER, State.DISMISSED}),
@@ -109,6 +114,20 @@ def _switch_to_wal(conn: sqlite3.Connection, tries: int = 50) -> None:
             time.sleep(0.1)
         else:
             return
+
+
+def _reading(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """A read of the queue whose sqlite3 errors (a damaged or locked file) become
+    ``StoreError``, as ``Store._transaction`` makes those of writes."""
+
+    def read(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise StoreError(f"queue database {self.path}: {exc}") from exc
+
+    functools.update_wrapper(read, method)  # its name and docstring
+    return read
 
 
 class Store:
@@ -206,6 +225,7 @@ class Store:
 
     # -- checkpoints ---------------------------------------------------------------------------
 
+    @_reading
     def checkpoint(self, account: str, folder: str) -> tuple[int, int] | None:
         """(UIDVALIDITY, last handled UID) for the folder, or None before the first poll."""
         row = self._conn.execute(
@@ -247,6 +267,7 @@ class Store:
             ).fetchone()
         return int(row[0])
 
+    @_reading
     def attempts(self, origin: Origin) -> int:
         """How many times handling the message at ``origin`` began and never ended (what
         ``begin_attempt`` counted); reads only, for a dry run."""
@@ -257,6 +278,7 @@ class Store:
         ).fetchone()
         return 0 if row is None else int(row[0])
 
+    @_reading
     def queued_as(
         self, origin: Origin, message_id: str | None, fingerprint: str | None = None
     ) -> int | None:
@@ -368,6 +390,7 @@ class Store:
         with self._transaction() as conn:
             self._event(conn, item_id, now, text)
 
+    @_reading
     def get(self, item_id: int) -> QueueItem:
         """The item with its history. Raises ``QueueError`` for an unknown id."""
         row = self._conn.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
@@ -379,6 +402,7 @@ class Store:
         history = tuple((datetime.fromisoformat(at), text) for at, text in events)
         return item_from_row(row, history)
 
+    @_reading
     def items(
         self,
         states: Collection[State] = (),
@@ -409,11 +433,13 @@ class Store:
             items.sort(key=lambda item: (item.waiting_since, item.id))
         return items
 
+    @_reading
     def counts(self) -> dict[State, int]:
         """How many items are in each state."""
         rows = self._conn.execute("SELECT state, count(*) FROM items GROUP BY state")
         return {State(state): int(n) for state, n in rows}
 
+    @_reading
     def knows_thread(self, message_ids: Collection[str]) -> bool:
         """Whether any of ``message_ids`` is a queued original or one of triage's drafted
         replies: a message that refers to it continues a thread with a detected interview."""
@@ -432,6 +458,7 @@ class Store:
         ).fetchone()
         return row is not None
 
+    @_reading
     def unflagged(self) -> tuple[tuple[int, Origin], ...]:
         """(id, origin) of each waiting invitation (pending or action) whose original is not
         flagged yet, oldest first."""
@@ -447,6 +474,7 @@ class Store:
         with self._transaction() as conn:
             conn.executemany("UPDATE items SET flagged = 1 WHERE id = ?", [(i,) for i in item_ids])
 
+    @_reading
     def busy(self) -> tuple[tuple[datetime, datetime], ...]:
         """Times already spoken for: accepted slots and proposed windows of active items."""
         marks = ", ".join("?" * len(ACTIVE))
@@ -490,6 +518,7 @@ class Store:
             )
         return self.get(item_id)
 
+    @_reading
     def transition_durably(
         self, item_id: int, to: State, now: datetime, *, reason: str | None = None
     ) -> QueueItem:
@@ -501,6 +530,7 @@ class Store:
         finally:
             self._conn.execute("PRAGMA synchronous=NORMAL")
 
+    @_reading
     def stale_sending(self, before: datetime) -> list[QueueItem]:
         """Items left in ``sending`` since before ``before``: a send that was interrupted."""
         rows = self._conn.execute(
@@ -509,6 +539,7 @@ class Store:
         )
         return [item_from_row(row, ()) for row in rows]
 
+    @_reading
     def sent_with_draft(self) -> list[QueueItem]:
         """Items triage sent whose draft is still recorded: filing them failed (``sync``)."""
         rows = self._conn.execute(
@@ -554,6 +585,7 @@ class Store:
                 [(account, key, value, iso(now)) for key, value in values.items()],
             )
 
+    @_reading
     def runtime(self, account: str) -> dict[str, str]:
         rows = self._conn.execute("SELECT key, value FROM runtime WHERE account = ?", (account,))
         return {key: value for key, value in rows}
