@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from conftest import MAIL, ImapAccount, shell_script
 
 from triage.cli import main
 from triage.config import load_settings
+from triage.errors import TriageError
+from triage.local_servers import PymapServer
 from triage.models import Origin
 from triage.store import MAX_ATTEMPTS, Store
 
@@ -422,3 +425,14 @@ def test_status_shows_the_last_poll_by_hand_too(
     assert (
         daemon["running"] is False and daemon["last_poll_at"] and "1 draft" in daemon["last_poll"]
     )
+
+
+def test_a_demo_server_that_cannot_start_says_so_and_leaves_no_thread_running() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = PymapServer()
+        server.port = taken.getsockname()[1]  # another program holds it
+        with pytest.raises(TriageError, match="did not start"):
+            server.start()
+        assert not server._thread.is_alive()

@@ -22,6 +22,8 @@ from aiosmtpd.controller import Controller
 from pymap.backend import backends
 from pymap.service import services
 
+from triage.errors import TriageError
+
 LOOPBACK = "127.0.0.1"
 
 # The servers log every command (aiosmtpd at INFO, pymap at DEBUG with the LOGIN line); the demo
@@ -74,7 +76,7 @@ class PymapServer:
         self.port = free_port()
         self.user = user
         self.password = password
-        self._loop = asyncio.new_event_loop()
+        self._loop: asyncio.AbstractEventLoop | None = None  # made by the server's thread
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
         self._error: BaseException | None = None
@@ -116,24 +118,27 @@ class PymapServer:
             await self._stop.wait()
 
     def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
+        loop = self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
         try:
-            self._loop.run_until_complete(self._serve())
+            loop.run_until_complete(self._serve())
         except BaseException as exc:  # reported to the starting thread  # noqa: BLE001
             self._error = exc
             self._ready.set()
         finally:
-            self._loop.close()
+            loop.close()
 
     def start(self) -> PymapServer:
         self._thread.start()
         if not self._ready.wait(10) or self._error is not None:
-            raise RuntimeError(f"pymap did not start: {self._error!r}")
+            self.stop()  # a server half started is not left running
+            raise TriageError(f"the demo IMAP server (pymap) did not start: {self._error!r}")
         return self
 
     def stop(self) -> None:
-        if self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and self._thread.is_alive():
+            loop.call_soon_threadsafe(stop.set)
         self._thread.join(10)
 
     def __enter__(self) -> PymapServer:
