@@ -928,6 +928,17 @@ def test_an_onsite_days_agenda_is_one_slot_from_its_first_time_to_its_last() -> 
             ["Tue 24 14:00"],
         ),
         ("We'd like to invite you to interview. Interviewer: Sarah Sonntag, 3pm.", []),
+        (
+            "Friday's 11:00 slot needs to be cancelled; would Monday at 15:00 work?",
+            ["Mon 23 15:00"],
+        ),
+        (
+            "The interview on Friday at 11 is being cancelled as the panel is unavailable; are you "
+            "free on Monday at 3pm?",
+            ["Mon 23 15:00"],
+        ),
+        ("Sind Sie Montag oder Dienstag um 10 Uhr verfügbar?", ["Mon 23 10:00", "Tue 24 10:00"]),
+        ("Êtes-vous disponible lundi ou mardi à 14h ?", ["Mon 23 14:00", "Tue 24 14:00"]),
     ],
 )
 def test_ordinary_words_around_a_time_neither_call_it_off_nor_add_one(

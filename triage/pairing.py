@@ -126,7 +126,8 @@ _TOWARD = frozenset(
 )
 # ... and between a date and a call-off word after it: its time and helping words.
 _BACK = _TOWARD | frozenset(
-    "has have had to be been is was will would must müssen muss wir leider unfortunately "
+    "has have had to be been being is was will would must need needs slot session "
+    "müssen muss wir leider unfortunately "
     "sadly now also h uhr uur we i devons dobbiamo tenemos que hemos hay moeten wij helaas "
     "no longer".split()
 )
@@ -254,7 +255,9 @@ def _starts_line(doc: Doc, index: int) -> bool:
     return index == 0
 
 
-_LIST_JOINS = frozenset({",", "or", "and", "/", "&"})
+_LIST_JOINS = frozenset(
+    {",", "or", "and", "/", "&", "oder", "und", "ou", "et", "o", "y", "e", "of", "en"}
+)
 # Before a list of days, these make it no offer: "between Monday and Wednesday", "every
 # Monday and Tuesday at 2pm we have team meetings", "off Monday and Tuesday at 2pm".
 _NOT_LISTED = frozenset({"between", "from", "every", "off", "except", "not", "closed", "busy"})
