@@ -953,3 +953,20 @@ def test_ordinary_words_around_a_time_neither_call_it_off_nor_add_one(
 def test_days_said_to_be_closed_at_a_time_are_not_listed_as_offers() -> None:
     found = find_when("Monday and Tuesday at 2pm we are closed. Wednesday at 2pm works.", SENT)
     assert "Mon" not in {slot.start.strftime("%a") for slot in found.slots}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Could you do Monday 7th or Tuesday 8th at 2pm?", ["Mon 07 14:00", "Tue 08 14:00"]),
+        # the month written once, after the last day, is each listed day's
+        ("Tuesday 8 or Thursday 10 December at 3pm?", ["Tue 08 15:00", "Thu 10 15:00"]),
+        (
+            "lunes 7, martes 8 o miércoles 9 a las 10:00",
+            ["Mon 07 10:00", "Tue 08 10:00", "Wed 09 10:00"],
+        ),
+    ],
+)
+def test_dated_weekdays_listed_before_one_time_share_it(text: str, expected: list[str]) -> None:
+    found = find_when(text, UTC_DATE)
+    assert [slot.start.strftime("%a %d %H:%M") for slot in found.slots] == expected

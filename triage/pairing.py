@@ -267,11 +267,12 @@ def listed_before(
     doc: Doc, dates: list[tuple[int, int]], date: tuple[int, int]
 ) -> list[tuple[int, int]]:
     """The dates listed right before ``date`` with nothing but commas, "or" and "and" between
-    ("Monday, Tuesday or Wednesday at 2pm"): they share its time. Lone weekdays only, as a
-    list of days is written; earliest first."""
+    ("Monday, Tuesday or Wednesday at 2pm", "Monday 7th or Tuesday 8th at 2pm"): they share
+    its time. Dates that start with their weekday only, as a list of days is written; earliest
+    first."""
 
-    def weekday(span: tuple[int, int]) -> bool:
-        return span[1] - span[0] == 1 and weekday_number(doc[span[0]].text) is not None
+    def weekday(span: tuple[int, int]) -> bool:  # "Monday", "Tuesday 8th", "martes 8"
+        return weekday_number(doc[span[0]].text) is not None
 
     listed: list[tuple[int, int]] = []
     joined = False  # by "or" or "and" somewhere: "tomorrow, Thursday" names one day twice

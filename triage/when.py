@@ -339,6 +339,14 @@ def _a_name(doc: Doc, start: int, end: int) -> bool:
     return not any(t.lower_ in _FOREIGN_CUES for t in doc[max(0, start - 8) : end + 8])
 
 
+def _months_in(doc: Doc, day: tuple[int, int]) -> str:
+    """The month (and year) words of the date ``day``, "" when it names none."""
+    names = set(MONTHS) | set(FOREIGN)
+    words = [t.text for t in doc[day[0] : day[1]] if t.lower_ in names or t.text.isdigit()]
+    months = [w for w in words if w.lower() in names and w.lower() not in FOREIGN_WEEKDAYS]
+    return " ".join(w for w in words if w in months or (months and len(w) == 4))
+
+
 _DMY_FROM = timedelta(hours=-1)  # a Date's offset from which numeric dates are day first
 
 
@@ -353,23 +361,34 @@ class _Reading:
     day_first: bool  # how "8/12" reads when nothing else decides
 
     def moment(
-        self, day: tuple[int, int], clock: str, named: tzinfo | None = None
+        self,
+        day: tuple[int, int],
+        clock: str,
+        named: tzinfo | None = None,
+        month_of: tuple[int, int] | None = None,
     ) -> datetime | None:
+        """The date ``day`` at ``clock`` ("2:30 pm"), in the zone ``named`` or the message's;
+        a day with no month of its own takes ``month_of``'s ("Tuesday 12 or Thursday 14
+        March")."""
         date_text = self.doc[day[0] : day[1]].text
+        if month_of is not None and not _months_in(self.doc, day):
+            date_text = f"{date_text} {_months_in(self.doc, month_of)}".strip()
         # 25.11. is always D.M; "12/8 at 10am ET" is M/D, as written where ET is
         month_first = getattr(named, "key", "") in MONTH_FIRST_ZONES
         dmy = (self.day_first and not month_first) or _DOTTED_DATE.search(date_text) is not None
         return parse(date_text, clock, self.base, named or self.zone, dmy)
 
-    def slot_on(self, day: tuple[int, int], clock: tuple[int, int]) -> Slot | None:
+    def slot_on(
+        self, day: tuple[int, int], clock: tuple[int, int], month_of: tuple[int, int] | None = None
+    ) -> Slot | None:
         """The slot the time ``clock`` on the date ``day`` offers (its zone named after it)."""
         doc = self.doc
         named = _zone_after(doc, clock[1], self.base, self.home)
         start_clock, end_clock = _split_time(
             doc[clock[0] : clock[1]], moves_time_from(doc, clock[0])
         )
-        start = self.moment(day, start_clock, named)
-        end = self.moment(day, end_clock, named) if end_clock and start else None
+        start = self.moment(day, start_clock, named, month_of)
+        end = self.moment(day, end_clock, named, month_of) if end_clock and start else None
         words = doc[min(day[0], clock[0]) : max(day[1], clock[1])].text
         ends = end if end is not None and start is not None and end > start else None
         return None if start is None else Slot(start, ends, " ".join(words.split()))
@@ -411,7 +430,7 @@ def _slots(
         # "Monday, Tuesday or Wednesday at 2pm": each listed day at that time
         listed = [d for d in listed_before(doc, dates, on) if d not in used]
         for each in [*listed, on]:
-            found = slot if each == on else reading.slot_on(each, clock)
+            found = slot if each == on else reading.slot_on(each, clock, month_of=on)
             used.add(each)
             if found is not None and all(s.start != found.start for s in slots):
                 slots.append(found)
