@@ -14,7 +14,7 @@ from conftest import MAIL, queue_item
 from triage.availability import Availability, parse_availability, propose_windows
 from triage.classify import load_classifier
 from triage.clock import zone_at
-from triage.models import Action, Label, QueueItem, Reply, SlotTime, Verdict
+from triage.models import Action, Label, Plan, QueueItem, Reply, SlotTime, Verdict
 from triage.parse import parse_message
 from triage.pipeline import (
     Calendar,
@@ -436,35 +436,20 @@ def test_a_remark_about_the_accepted_slots_day_does_not_move_it() -> None:
 def test_an_invitation_that_confirms_its_one_time_is_answered_as_a_confirmation(
     text: str, confirmed: bool
 ) -> None:
-    msg = EmailMessage()
-    msg["From"] = "Dana Reyes <dana@brightloop.io>"
-    msg["To"] = "jordan@example.net"
-    msg["Subject"] = "Your interview"
-    msg["Date"] = "Mon, 16 Nov 2026 09:00:00 -0500"
-    msg.set_content(f"Hi Jordan,\n\n{text}\n\nDana")
-    verdict = Verdict(Label.INVITE, 0.8, is_invite=True)
-    plan = plan_message(
-        parse_message(msg.as_bytes()),
-        verdict,
-        ME,
-        Renderer(),
-        reply_message_id="<r@example.net>",
-        calendar=CALENDAR,
-    )
-    assert plan.reply is not None
-    body = plan.reply.body
+    body = _answer(Label.INVITE, text)
     assert ("I confirm Tuesday 17 November at 10:00 am EST" in body) is confirmed
     assert ("Thank you for the invitation" in body) is not confirmed
 
 
-def _answer(label: Label, text: str) -> str:
+def _plan_for(label: Label, text: str) -> Plan:
+    """The plan for Dana's mail of ``text`` (dated Monday 16 November), detected as ``label``."""
     msg = EmailMessage()
     msg["From"] = "Dana Reyes <dana@brightloop.io>"
     msg["To"] = "jordan@example.net"
     msg["Subject"] = "Your interview"
     msg["Date"] = "Mon, 16 Nov 2026 09:00:00 -0500"
     msg.set_content(f"Hi Jordan,\n\n{text}\n\nDana")
-    plan = plan_message(
+    return plan_message(
         parse_message(msg.as_bytes()),
         Verdict(label, 0.8, is_invite=True),
         ME,
@@ -472,6 +457,10 @@ def _answer(label: Label, text: str) -> str:
         reply_message_id="<r@example.net>",
         calendar=CALENDAR,
     )
+
+
+def _answer(label: Label, text: str) -> str:
+    plan = _plan_for(label, text)
     assert plan.reply is not None
     return plan.reply.body
 
@@ -521,24 +510,19 @@ def test_only_mail_without_a_message_id_has_a_fingerprint_and_it_is_stable() -> 
     assert fingerprint(parse_message(undated)) is None
 
 
-def test_an_interview_the_sender_needs_no_answer_for_is_an_action_item_not_a_draft() -> None:
-    msg = EmailMessage()
-    msg["From"] = "Dana Reyes <dana@brightloop.io>"
-    msg["To"] = "jordan@example.net"
-    msg["Subject"] = "Your interview"
-    msg["Date"] = "Mon, 16 Nov 2026 09:00:00 -0500"
-    msg.set_content(
-        "Hi Jordan,\n\nWe have moved your interview to Thursday 19 November at 10:00 am EST. "
-        "No need to reply - see you then!\n\nDana"
-    )
-    plan = plan_message(
-        parse_message(msg.as_bytes()),
-        Verdict(Label.RESCHEDULE, 0.8, is_invite=True),
-        ME,
-        Renderer(),
-        reply_message_id="<r@example.net>",
-        calendar=CALENDAR,
-    )
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We have moved your interview to Thursday 19 November at 10:00 am EST. No need to reply "
+        "- see you then!",
+        "We need to move your interview. Our coordinator will send you a new Calendly invite "
+        "once the panel is set; no action needed from you.",
+    ],
+)
+def test_an_interview_the_sender_needs_no_answer_for_is_an_action_item_not_a_draft(
+    text: str,
+) -> None:
+    plan = _plan_for(Label.RESCHEDULE, text)
     assert plan.action is Action.NOTIFY and plan.reply is None
     assert "needs no answer" in plan.reason
 
@@ -558,24 +542,3 @@ def test_a_time_outside_the_users_hours_is_confirmed_only_when_agreed_and_alone(
     # Not the interview confirmed, or other days offered beside it: the time is not taken.
     body = _answer(Label.INVITE, text)
     assert "I confirm" not in body and "doesn't work" in body
-
-
-def test_no_action_needed_from_the_reader_is_an_action_item_not_a_draft() -> None:
-    msg = EmailMessage()
-    msg["From"] = "Dana Reyes <dana@brightloop.io>"
-    msg["To"] = "jordan@example.net"
-    msg["Subject"] = "Your interview"
-    msg["Date"] = "Mon, 16 Nov 2026 09:00:00 -0500"
-    msg.set_content(
-        "Hi Jordan,\n\nWe need to move your interview. Our coordinator will send you a new "
-        "Calendly invite once the panel is set; no action needed from you.\n\nDana"
-    )
-    plan = plan_message(
-        parse_message(msg.as_bytes()),
-        Verdict(Label.RESCHEDULE, 0.8, is_invite=True),
-        ME,
-        Renderer(),
-        reply_message_id="<r@example.net>",
-        calendar=CALENDAR,
-    )
-    assert plan.action is Action.NOTIFY and plan.reply is None

@@ -16,9 +16,8 @@ from triage.mailbox import Mailbox
 from triage.notify import Notifier
 from triage.oauth import TokenSource
 from triage.outbox import Outbox
-from triage.remind import TEMPLATE as REMINDER
-from triage.render import Renderer, shipped_template_dir
-from triage.samples import SAMPLE_CONTEXTS, template_failures, template_names
+from triage.render import Renderer
+from triage.samples import SAMPLE_CONTEXTS, template_failures, used_templates
 from triage.service import Poller
 from triage.store import Store
 
@@ -49,8 +48,7 @@ def checked_renderer(settings: Settings) -> Renderer:
     setting to mend before any mail is read, not a reason to quarantine invitations. Raises
     ``ConfigError`` naming each template that fails."""
     renderer = renderer_for(settings)
-    names = template_names(shipped_template_dir()) | {REMINDER}
-    failures = template_failures(renderer, names, SAMPLE_CONTEXTS[:1])
+    failures = template_failures(renderer, used_templates(), SAMPLE_CONTEXTS[:1])
     if failures:
         where = f"TRIAGE_TEMPLATE_DIR ({settings.template_dir}): " if settings.template_dir else ""
         raise ConfigError([f"{where}{exc}; see 'triage doctor'" for _, exc in failures])

@@ -18,9 +18,9 @@ MONTHS = tuple(
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
-# Weekdays and months in the other languages invitations come in (``rules.JOB_WORDS``), read only
-# in a date with its day number ("Montag, 7. Dezember", "lunes 7 de diciembre"): alone, some are
-# names ("Domingo") or words ("Mars").
+# Weekdays and months in the other languages invitations come in (``rules.JOB_WORDS``). A month
+# is read only in a date with its day number ("Montag, 7. Dezember", "lunes 7 de diciembre"):
+# alone, some are words ("Mars"); a weekday alone only among words of its language (``when``).
 _FOREIGN_NAMES = {  # (weekdays, months) by language
     "de": ("montag dienstag mittwoch donnerstag freitag samstag sonntag",
            "januar februar märz maerz mai juni juli oktober dezember"),

@@ -140,12 +140,7 @@ def moves_time_from(doc: Doc, start: int) -> bool:
     ("push back our call today from 2pm to 3:30pm"): "from ... to ..." is the old time and the
     new one, not a range; but "move the interview to Friday from 2 to 3pm" is a range."""
     words = _words_before(doc, start, 8)
-    if not words or words[-1] != "from":
-        return False
-    verbs = [i for i, w in enumerate(words) if w in _MOVED]
-    # the verb, what it moves, then "from", in one clause: "push back our call today from"
-    between = words[verbs[-1] + 1 : -1] if verbs else []
-    return bool(verbs) and all(w in _MOVED_TIME_OBJECT for w in between)
+    return bool(words) and words[-1] == "from" and _move(words, _MOVED_TIME_OBJECT) is not None
 
 
 def was_planned(doc: Doc, start: int) -> bool:
@@ -157,19 +152,24 @@ def was_planned(doc: Doc, start: int) -> bool:
         return True
     if not words or words[-1] not in {"from", "on"}:
         return False
-    # the verb, its object, then "from"/"on", in one clause: "move your interview from"
+    found = _move(words, _MOVED_OBJECT)
+    if found is None:
+        return False
+    verb, moved = found
+    moving = verb not in _MOVED_DONE or words[-1] == "from"
+    return moving and (words[-1] == "from" or bool(moved))
+
+
+def _move(words: list[str], objects: frozenset[str]) -> tuple[str, list[str]] | None:
+    """The move verb and what it moves, when ``words`` end with them and one word after
+    ("move your interview from", "push back our call today from"): nothing but ``objects``
+    stands between the verb and that last word. None when no such verb leads to it."""
     for i in range(len(words) - 2, -1, -1):
         if words[i] in _MOVED:
-            between = words[i + 1 : -1]
-            moving = words[i] not in _MOVED_DONE or words[-1] == "from"
-            return (
-                moving
-                and all(w in _MOVED_OBJECT for w in between)
-                and (words[-1] == "from" or bool(between))
-            )
-        if words[i] not in _MOVED_OBJECT:
-            return False
-    return False
+            return words[i], words[i + 1 : -1]
+        if words[i] not in objects:
+            return None
+    return None
 
 
 _AWAY = ("out of office", "out of the office", "ooo", "on leave", "on holiday", "on vacation",

@@ -11,9 +11,7 @@ from triage import app
 from triage.checks import Check, Status, blocked
 from triage.config import Settings
 from triage.errors import TriageError
-from triage.remind import TEMPLATE as REMINDER_TEMPLATE
-from triage.render import shipped_template_dir
-from triage.samples import template_failures, template_names
+from triage.samples import template_failures, template_names, used_templates
 
 SAMPLE_INVITE = (
     "Interview invitation: Backend Engineer",
@@ -61,7 +59,7 @@ def check_templates(settings: Settings, broken: Iterable[str]) -> list[Check]:
     skipped = blocked("templates", "templates", ("TRIAGE_TEMPLATE_DIR",), broken)
     if skipped is not None:
         return [skipped]
-    shipped = template_names(shipped_template_dir()) | {REMINDER_TEMPLATE}
+    shipped = used_templates()
     user = template_names(settings.template_dir) if settings.template_dir else set()
     checks = []
     for name, exc in template_failures(app.renderer_for(settings), shipped):

@@ -84,9 +84,7 @@ class Outbox:
         except (smtplib.SMTPException, OSError, ValueError) as exc:
             # A reply code (451, 550, ...) or a recipient refused is the server's no; only a
             # connection lost mid-way leaves it unknown whether the message was taken.
-            answered = isinstance(
-                exc, (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused)
-            )
+            answered = isinstance(exc, _ANSWERED)
             raise OutboxError(
                 f"{where}: sending failed: {exc.__class__.__name__}: {exc}", not_sent=answered
             ) from exc

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 # A bare hour is a time only after these ("Monday at 2"); a dotted number after the others is a
 # number ("Room 2.14"); a "Time:" line takes the date of the "Date:" line above it.
-_BARE_HOUR_AFTER = frozenset("at @ around about um om las alle".split())  # "um 14 Uhr", "a las 10"
+_FOREIGN_HOUR_AFTER = frozenset("um om las alle".split())  # "um 14 Uhr", "a las 10"
+_BARE_HOUR_AFTER = frozenset("at @ around about".split()) | _FOREIGN_HOUR_AFTER
 # After a bare hour in another language, the words that keep it one ("um 14 Uhr", "a las 10 de
 # la mañana"); another word counts things ("alle 5 Bewerber", "a las 3 candidatas").
 _HOUR_AFTER = frozenset("uhr uur ore horas hs hrs h heures de del della y e en und".split())
@@ -35,7 +36,7 @@ def _not_a_new_time(doc: Doc, start: int, end: int, last_end: int) -> bool:
     before = doc[start - 1] if start > 0 else None
     if end - start == 1 and doc[start].text.isdigit():
         after = next((t for t in doc[end : end + 2] if not t.is_space), None)
-        foreign = before is not None and before.lower_ in {"um", "om", "las", "alle"}
+        foreign = before is not None and before.lower_ in _FOREIGN_HOUR_AFTER
         counts = (
             foreign and after is not None and after.is_alpha and after.lower_ not in _HOUR_AFTER
         )

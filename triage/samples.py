@@ -9,7 +9,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from triage.errors import RenderError
-from triage.render import Renderer
+from triage.remind import TEMPLATE as REMINDER
+from triage.render import Renderer, shipped_template_dir
 
 _LINK = "https://calendly.example/verrine/interview"
 _ITEM = {  # one entry of the reminder digest
@@ -52,6 +53,11 @@ def template_names(folder: Path) -> set[str]:
         return {p.name for p in folder.iterdir() if p.is_file() and p.name.endswith(".j2")}
     except OSError:
         return set()
+
+
+def used_templates() -> set[str]:
+    """The templates triage renders: the shipped reply templates and the reminder digest."""
+    return template_names(shipped_template_dir()) | {REMINDER}
 
 
 def template_failures(

@@ -114,7 +114,7 @@ class Poller:
             if dry_run:
                 outcome = self._preview(fetched, origin, identity, calendar, report)
             else:
-                outcome, _ = self._handle(fetched, origin, identity, calendar)
+                outcome = self._handle(fetched, origin, identity, calendar)
             report.add(outcome)
             progress()
             if outcome == Action.DRAFT.value:  # only a new draft can take up more time
@@ -187,17 +187,18 @@ class Poller:
 
     def _handle(
         self, fetched: Fetched, origin: Origin, identity: Identity, calendar: Calendar
-    ) -> tuple[str, int | None]:
-        """Decide one message and record the outcome: its name (an ``Action`` value,
-        "duplicate" or "quarantined") and the new queue item's id, if any."""
+    ) -> str:
+        """Decide one message and record the outcome; return its name (an ``Action`` value,
+        "duplicate" or "quarantined")."""
         now = calendar.now
         attempts = self.store.begin_attempt(origin, now)
         if attempts > MAX_ATTEMPTS:  # it stopped the program each time it was read
-            reason = _interrupted(origin, attempts)
-            return "quarantined", self.store.quarantine(origin, _NO_ENVELOPE, reason, now)
+            self.store.quarantine(origin, _NO_ENVELOPE, _interrupted(origin, attempts), now)
+            return "quarantined"
         decided = self._decide(fetched, identity, calendar)
         if isinstance(decided, str):
-            return "quarantined", self.store.quarantine(origin, _NO_ENVELOPE, decided, now)
+            self.store.quarantine(origin, _NO_ENVELOPE, decided, now)
+            return "quarantined"
         message, plan = decided
         sender = message.sender.formatted() if message.sender else ""
         envelope = Envelope(
@@ -212,7 +213,7 @@ class Poller:
         duplicate = plan.action is not Action.SKIP and item_id is None
         outcome = "duplicate" if duplicate else plan.action.value
         _log_outcome(fetched, message, plan, outcome, item_id)
-        return outcome, item_id
+        return outcome
 
     def _preview(
         self,
@@ -237,28 +238,31 @@ class Poller:
             return "quarantined"
         message, plan = decided
         sender = message.sender.formatted() if message.sender else ""
-        duplicate = plan.action is not Action.SKIP and self._duplicate(origin, message, report)
+        key = message.message_id or fingerprint(message)  # what a real run finds it again by
+        duplicate = plan.action is not Action.SKIP and self._duplicate(origin, message, key, report)
         if duplicate:
             report.noted.append(Noted(fetched.uid, "duplicate", duplicate, sender, message.subject))
         elif plan.action in (Action.DRAFT, Action.NOTIFY):
             report.planned.append(Planned(fetched.uid, sender, message.subject, plan))
         elif plan.action is Action.IGNORE:
             report.noted.append(Noted(fetched.uid, "ignore", plan.reason, sender, message.subject))
-        key = message.message_id or fingerprint(message)  # what a real run finds it again by
         if plan.action is not Action.SKIP and key and not duplicate:
             report.planned_ids[key] = fetched.uid  # queued by now in a real run
         outcome = "duplicate" if duplicate else plan.action.value
         _log_outcome(fetched, message, plan, outcome, None)
         return outcome
 
-    def _duplicate(self, origin: Origin, message: Message, report: PollReport) -> str:
+    def _duplicate(
+        self, origin: Origin, message: Message, key: str | None, report: PollReport
+    ) -> str:
         """Why a real run would find the message a duplicate ("" if it would not): an item
-        from the same place or with its Message-ID (or fingerprint) is queued, or an earlier
-        message of this poll has it."""
-        item_id = self.store.queued_as(origin, message.message_id, fingerprint(message))
+        from the same place or with its ``key`` (its Message-ID, else its fingerprint) is
+        queued, or an earlier message of this poll has it."""
+        digest = None if message.message_id else key
+        item_id = self.store.queued_as(origin, message.message_id, digest)
         if item_id is not None:
             return f"queued already as item {item_id}"
-        earlier = report.planned_ids.get(message.message_id or fingerprint(message) or "")
+        earlier = report.planned_ids.get(key or "")
         if earlier is not None:
             same = "Message-ID" if message.message_id else "sender, Date, subject and text"
             return f"the same {same} as uid {earlier}, earlier in this poll"

@@ -97,10 +97,6 @@ ACTIVE = (
 _PLAN_STATES = {"draft": State.PENDING, "notify": State.ACTION, "ignore": State.IGNORED}
 
 
-def _place(origin: Origin) -> tuple[str, str, int, int]:
-    return origin.account, origin.folder, origin.uidvalidity, origin.uid
-
-
 def _switch_to_wal(conn: sqlite3.Connection, tries: int = 50) -> None:
     """``journal_mode=WAL``, which needs the database to itself for a moment: on a new file
     opened by two processes at once, the other may hold it, so it is tried again for about

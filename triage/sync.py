@@ -131,16 +131,17 @@ class Syncer:
         flags = self.settings.flag_invites
         if not flags:
             return
-        groups: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+        folder = self.settings.imap_folder
+        by_validity: dict[int, list[tuple[int, int]]] = defaultdict(list)
         elsewhere = []  # from a folder no longer watched (which may be gone): not flagged now
         for item_id, origin in self.store.unflagged():
-            if origin.folder != self.settings.imap_folder:
+            if origin.folder != folder:
                 elsewhere.append(item_id)
                 continue
-            groups[origin.folder, origin.uidvalidity].append((item_id, origin.uid))
+            by_validity[origin.uidvalidity].append((item_id, origin.uid))
         if elsewhere:
             self.store.mark_flagged(elsewhere)
-        for (folder, uidvalidity), members in groups.items():
+        for uidvalidity, members in by_validity.items():
             uids = [uid for _, uid in members]
             try:
                 done = box.add_flags(folder, uidvalidity, uids, flags)

@@ -104,8 +104,8 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
     o_clock = {"LOWER": {"IN": ["uhr", "uur"]}}
     between = {"LOWER": {"IN": sorted(_BETWEEN - {"between"})}}
     hour_word = {"LOWER": {"IN": _HOUR_WORDS}, "OP": "?"}  # "12 Uhr"
-    the_hour = {"LOWER": {"IN": ["las", "les", "le", "ore"]}, "OP": "?"}
-    and_ = {"LOWER": {"IN": ["y", "et", "und", "en", "e"]}}
+    the_hour = {"LOWER": {"IN": sorted(_THE_HOUR)}, "OP": "?"}
+    and_ = {"LOWER": {"IN": sorted(_ANDS - {"and"})}}
     return {
         "DATE": [
             [any_weekday, wrapped_comma, day, wrapped_of, any_month, wrapped_comma, year],
@@ -232,6 +232,7 @@ def _zone_after(doc: Doc, index: int, sent: datetime, home: tzinfo | None) -> tz
 
 _BETWEEN = frozenset({"between", "entre", "zwischen", "tussen", "tra", "fra"})
 _THE_HOUR = frozenset({"las", "les", "le", "ore"})  # "entre las 10 y las 12"
+_ANDS = frozenset("and y et und en e".split())  # "between 10 and 12", "entre las 10 y las 12"
 _HOUR_WORDS = ["uhr", "uur", "h"]  # after a bare hour: "14 Uhr"
 
 
@@ -242,8 +243,7 @@ def _split_time(span: Span, moving: bool = False) -> tuple[str, str | None]:
     if words[0].lower() in {"à", "vers"}:  # "à 14h"
         words = [words[1].lower().replace("h", ":00")]
     if words[0].lower() in _BETWEEN:  # "between 10 and 12", "entre las 10:00 y las 13:00"
-        ands = {"and", "y", "et", "und", "en", "e"}
-        words = ["-" if w.lower() in ands else w for w in words[1:] if w.lower() not in _THE_HOUR]
+        words = ["-" if w.lower() in _ANDS else w for w in words[1:] if w.lower() not in _THE_HOUR]
     words = [w for w in words if w.lower() not in _HOUR_WORDS]  # "14 Uhr"
     start, end = time_range(" ".join(words))
     if moving and end is not None and any(t.lower_ in RANGE_WORDS for t in span[1:]):
@@ -339,11 +339,13 @@ def _a_name(doc: Doc, start: int, end: int) -> bool:
     return not any(t.lower_ in _FOREIGN_CUES for t in doc[max(0, start - 8) : end + 8])
 
 
+_MONTH_NAMES = frozenset(MONTHS) | {w for w in FOREIGN if w not in FOREIGN_WEEKDAYS}
+
+
 def _months_in(doc: Doc, day: tuple[int, int]) -> str:
     """The month (and year) words of the date ``day``, "" when it names none."""
-    names = set(MONTHS) | set(FOREIGN)
-    words = [t.text for t in doc[day[0] : day[1]] if t.lower_ in names or t.text.isdigit()]
-    months = [w for w in words if w.lower() in names and w.lower() not in FOREIGN_WEEKDAYS]
+    words = [t.text for t in doc[day[0] : day[1]] if t.lower_ in _MONTH_NAMES or t.text.isdigit()]
+    months = [w for w in words if w.lower() in _MONTH_NAMES]
     return " ".join(w for w in words if w in months or (months and len(w) == 4))
 
 
